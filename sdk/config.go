@@ -1,0 +1,121 @@
+package sdk
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// Config is what Configure receives: the stage's decoded block, its seed and
+// the stages it references.
+type Config struct {
+	// Stage is the stage's name in the pipeline.
+	Stage string
+	// Seed is the stage's seed, derived by the host from the run seed and the
+	// stage name. Derive every random stream from it (see NewStream).
+	Seed uint64
+	// RunDir is the run folder where the stage may write files (figures,
+	// reports). It is empty when the pipeline is only being validated.
+	RunDir string
+	// Values holds the block's attributes as JSON, defaults filled in.
+	Values map[string]json.RawMessage
+	// Upstream holds the shapes declared by the stages this block references,
+	// by attribute name.
+	Upstream map[string]Shapes
+
+	links map[string]any
+}
+
+// Has reports whether the attribute has a value (set or defaulted).
+func (c *Config) Has(name string) bool {
+	v, ok := c.Values[name]
+	return ok && !bytes.Equal(v, []byte("null"))
+}
+
+// Decode decodes the attribute into v (any type encoding/json accepts).
+func (c *Config) Decode(name string, v any) error {
+	raw, ok := c.Values[name]
+	if !ok {
+		return fmt.Errorf("attribute %q: not set", name)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("attribute %q: %w", name, err)
+	}
+	return nil
+}
+
+// DecodeAll decodes the whole block into a struct whose json tags name the
+// attributes.
+func (c *Config) DecodeAll(v any) error {
+	b, err := json.Marshal(c.Values)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// Float returns a number attribute, or 0 if absent.
+func (c *Config) Float(name string) float64 {
+	var f float64
+	_ = c.Decode(name, &f)
+	return f
+}
+
+// Int returns a whole-number attribute, or 0 if absent.
+func (c *Config) Int(name string) int {
+	var f float64
+	_ = c.Decode(name, &f)
+	return int(f)
+}
+
+// String returns a string attribute, or "" if absent.
+func (c *Config) String(name string) string {
+	var s string
+	_ = c.Decode(name, &s)
+	return s
+}
+
+// Bool returns a bool attribute, or false if absent.
+func (c *Config) Bool(name string) bool {
+	var b bool
+	_ = c.Decode(name, &b)
+	return b
+}
+
+// Energy returns the energy stage referenced by the attribute (of type
+// StageRef(KindEnergy)), reached through a connection the host brokers.
+func (c *Config) Energy(attr string) (EnergyLink, error) {
+	l, ok := c.links[attr].(EnergyLink)
+	if !ok {
+		return nil, fmt.Errorf("attribute %q: no energy stage linked", attr)
+	}
+	return l, nil
+}
+
+// Data returns the data stage referenced by the attribute (of type
+// StageRef(KindData)), reached through a connection the host brokers.
+func (c *Config) Data(attr string) (DataLink, error) {
+	l, ok := c.links[attr].(DataLink)
+	if !ok {
+		return nil, fmt.Errorf("attribute %q: no data stage linked", attr)
+	}
+	return l, nil
+}
+
+// SetLink attaches a linked stage to the config. The SDK's server calls it;
+// tests that drive a plugin in-process may call it too.
+func (c *Config) SetLink(attr string, link any) {
+	if c.links == nil {
+		c.links = map[string]any{}
+	}
+	c.links[attr] = link
+}
+
+// LinkNames returns the attributes that have a linked stage.
+func (c *Config) LinkNames() []string {
+	var names []string
+	for k := range c.links {
+		names = append(names, k)
+	}
+	return names
+}
