@@ -1,0 +1,52 @@
+// Package langevin is ebmflow's Langevin sampler stage (plugin
+// ebmflow-plugin-sampler-langevin). It draws negative samples from an energy
+// stage reached through sdk.EnergyLink.
+//
+// # Update
+//
+// With the energy scaled as U = F/(eps^2/2) (paper appendix, 1A), one
+// unadjusted Langevin step is (appendix, 2A)
+//
+//	x' = x - dF/dx(x) + eps*z,   z ~ N(0, I),
+//
+// repeated L times. There is no clamping of x.
+//
+// With mala = true each step is a Metropolis-adjusted Langevin (MALA) step:
+// the proposal x' = x - (eps^2/2) grad U(x) + eps*p = x - dF/dx(x) + eps*p,
+// p ~ N(0, I), is accepted per chain with probability
+// min(1, exp(H(x, p) - H(x', p'))), where H = U + |p|^2/2 and
+// p' = p - (eps/2)(grad U(x) + grad U(x')). MALA leaves exp(-U) exactly
+// invariant; the unadjusted update does not.
+//
+// # Drift magnitude r_t
+//
+// Sample returns
+//
+//	r_t = (1/L) sum_{l=0}^{L-1} (1/n) sum_i |dF/dx(X_i^(l))|_2,
+//
+// the mean over the L steps of the batch-mean per-sample L2 norm of dF/dx,
+// taken at the state X^(l) each update starts from. This is L terms, as in the
+// authors' reference code; the appendix writes 1/(L+1) and a sum over
+// l = 0..L, which would need one extra gradient call at the final state. Under
+// MALA the gradient is the one at the current (accepted) state of each chain.
+//
+// # Initial state
+//
+// init selects where the chains start: "uniform" (uniform in
+// [-init_scale, init_scale]), "gaussian" (N(0, init_scale^2)), "data" (a
+// batch from the linked data stage, drawn on stream "sampler:STAGE", data
+// noise included) or "persistent" (chains drawn without replacement from a
+// bank of bank_size chains, noise-initialised uniform in
+// [-init_scale, init_scale], written back after sampling unless the request
+// sets LeaveBank). A drawn persistent chain is re-initialised from the same
+// uniform noise with probability reinit_prob (IGEBM and JEM use 0.05; the
+// paper's reference never re-initialises).
+//
+// # Randomness and state
+//
+// Every random draw (initial noise, bank permutation, re-initialisation,
+// Langevin noise, MALA momenta and acceptance) comes from one sdk.Stream
+// named "langevin" derived from the stage seed. SaveState stores that
+// stream's state, the bank (tensor "bank") and the bookkeeping counters, so a
+// sampler restored with LoadState continues bit for bit.
+package langevin
