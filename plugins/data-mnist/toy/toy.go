@@ -1,0 +1,46 @@
+package toy
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Set is a 2-D distribution with exact samples and an exact log-density.
+type Set interface {
+	// Name is "gmm" or "rings".
+	Name() string
+	// Sample draws one point from the distribution into dst[0:2].
+	Sample(rng *rand.Rand, dst []float64)
+	// LogDensity returns log q(x, y), a density in the plane.
+	LogDensity(x, y float64) float64
+	// Box returns the plot box [lo, hi] for each coordinate.
+	Box() (lo, hi float64)
+}
+
+// New returns the named set with the paper's parameters.
+func New(name string) (Set, error) {
+	switch name {
+	case "gmm":
+		return NewGMM(), nil
+	case "rings":
+		return NewRings(), nil
+	}
+	return nil, fmt.Errorf("toy: unknown set %q (want gmm or rings)", name)
+}
+
+// logSumExp returns log(sum_i exp(v_i)) without overflow.
+func logSumExp(v []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		m = max(m, x)
+	}
+	if math.IsInf(m, 0) {
+		return m
+	}
+	var s float64
+	for _, x := range v {
+		s += math.Exp(x - m)
+	}
+	return m + math.Log(s)
+}
