@@ -1,0 +1,307 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ebmflow/ebmflow/internal/rpc"
+	"github.com/ebmflow/ebmflow/sdk"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/rs/zerolog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// ErrCrashed reports a plugin process that died during a call.
+var ErrCrashed = errors.New("plugin crashed")
+
+// ErrDeadline reports a call that passed its deadline; the plugin was killed.
+var ErrDeadline = errors.New("plugin did not answer in time")
+
+// Options configure a Host.
+type Options struct {
+	// Logger receives the host's and the plugins' log lines.
+	Logger zerolog.Logger
+	// StartTimeout bounds a plugin's start and handshake; 30 s if zero.
+	StartTimeout time.Duration
+	// CallTimeout bounds every call to a plugin; no bound if zero. A call
+	// past it kills the plugin.
+	CallTimeout time.Duration
+	// StderrLines is how many stderr lines a crash report quotes; 20 if zero.
+	StderrLines int
+	// Limit is the largest tensor accepted from a plugin, in bytes.
+	Limit int64
+}
+
+// Host starts and owns plugin processes.
+type Host struct {
+	opts Options
+
+	mu     sync.Mutex
+	procs  []*Process
+	closed bool
+}
+
+// New returns a Host.
+func New(opts Options) *Host {
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 30 * time.Second
+	}
+	if opts.StderrLines == 0 {
+		opts.StderrLines = 20
+	}
+	return &Host{opts: opts}
+}
+
+// Process is a running plugin serving one stage. Its embedded *rpc.Client
+// makes the calls of every kind; errors name the plugin and stage.
+type Process struct {
+	*rpc.Client
+	Stage  string
+	Binary Binary
+	Info   sdk.Info
+
+	host     *Host
+	client   *plugin.Client
+	cmd      *exec.Cmd
+	stderr   *stderrRelay
+	timedOut atomic.Pointer[string]
+}
+
+// Start launches bin for stage, completes the handshake and checks that the
+// plugin speaks this host's protocol. If bin.SHA256 is set the binary is
+// verified against it before it runs.
+func (h *Host) Start(ctx context.Context, stage string, bin Binary) (*Process, error) {
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("stage %q: host is shutting down", stage)
+	}
+	p := &Process{Stage: stage, Binary: bin, host: h}
+	log := h.opts.Logger.With().Str("plugin", bin.Name).Str("stage", stage).Logger()
+	p.stderr = newStderrRelay(log, h.opts.StderrLines)
+	p.cmd = exec.Command(bin.Path)
+	p.cmd.Env = append(os.Environ(), sdk.LogLevelEnv+"="+h.opts.Logger.GetLevel().String())
+	cfg := &plugin.ClientConfig{
+		HandshakeConfig:  rpc.Handshake,
+		VersionedPlugins: rpc.PluginSets(nil),
+		Cmd:              p.cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           hclog.NewNullLogger(),
+		Stderr:           p.stderr,
+		StartTimeout:     h.opts.StartTimeout,
+		GRPCDialOptions:  append(rpc.DialOptions(), p.interceptors()...),
+	}
+	if bin.SHA256 != "" {
+		sum, err := hex.DecodeString(bin.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("plugin %q (stage %q): bad checksum %q", bin.Name, stage, bin.SHA256)
+		}
+		cfg.SecureConfig = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+	}
+	p.client = plugin.NewClient(cfg)
+	h.mu.Lock()
+	h.procs = append(h.procs, p)
+	h.mu.Unlock()
+	cp, err := p.client.Client()
+	if err != nil {
+		p.client.Kill()
+		return nil, p.startError(err)
+	}
+	raw, err := cp.Dispense(rpc.PluginKey)
+	if err != nil {
+		p.client.Kill()
+		return nil, p.startError(err)
+	}
+	p.Client = raw.(*rpc.Client)
+	p.Client.Stage = stage
+	if h.opts.Limit > 0 {
+		p.Client.Limit = h.opts.Limit
+	}
+	p.Client.Wrap = p.wrap
+	info, err := p.Client.Info(ctx)
+	if err != nil {
+		p.client.Kill()
+		return nil, err
+	}
+	if info.Protocol != sdk.ProtocolVersion {
+		p.client.Kill()
+		return nil, fmt.Errorf("plugin %q (stage %q, %s): speaks plugin protocol %d, this ebmflow speaks %d; rebuild the plugin against a matching sdk",
+			bin.Name, stage, bin.Path, info.Protocol, sdk.ProtocolVersion)
+	}
+	p.Info = info
+	log.Debug().Str("path", bin.Path).Str("version", info.Version).Str("kind", string(info.Kind)).Msg("plugin started")
+	return p, nil
+}
+
+func (p *Process) startError(err error) error {
+	msg := err.Error()
+	hint := ""
+	switch {
+	case strings.Contains(msg, "Incompatible API version"):
+		hint = fmt.Sprintf(" (this ebmflow speaks plugin protocol %d)", sdk.ProtocolVersion)
+	case strings.Contains(msg, "checksums did not match"):
+		hint = fmt.Sprintf(" (the binary changed after it was checked; expected sha256 %s)", p.Binary.SHA256)
+	case strings.Contains(msg, "Unrecognized remote plugin message"), strings.Contains(msg, "plugin exited before we could connect"), strings.Contains(msg, "timeout while waiting for plugin to start"):
+		hint = "; is it an ebmflow plugin built with the ebmflow sdk?"
+	}
+	return fmt.Errorf("plugin %q (stage %q, %s): start: %s%s%s", p.Binary.Name, p.Stage, p.Binary.Path, msg, hint, p.tailText())
+}
+
+func (p *Process) tailText() string {
+	lines := p.stderr.Tail()
+	if len(lines) == 0 {
+		return ""
+	}
+	return "\nlast stderr lines:\n  " + strings.Join(lines, "\n  ")
+}
+
+// wrap turns a failed call's error into one naming the plugin and stage:
+// a deadline (the plugin has been killed), a crash (with its stderr tail),
+// or the plugin's own error.
+func (p *Process) wrap(method string, err error) error {
+	if m := p.timedOut.Load(); m != nil {
+		return fmt.Errorf("%w: plugin %q (stage %q): %s did not answer within %s; the plugin was killed", ErrDeadline, p.Binary.Name, p.Stage, *m, p.host.opts.CallTimeout)
+	}
+	st, _ := status.FromError(err)
+	if st.Code() == codes.Unavailable || st.Code() == codes.Canceled && p.exited(500*time.Millisecond) {
+		if p.exited(2 * time.Second) {
+			return fmt.Errorf("%w: plugin %q (stage %q) died during %s%s%s", ErrCrashed, p.Binary.Name, p.Stage, method, p.exitText(), p.tailText())
+		}
+	}
+	if st.Code() == codes.Unknown {
+		return errors.New(st.Message())
+	}
+	if errors.Is(err, context.Canceled) || st.Code() == codes.Canceled {
+		return fmt.Errorf("stage %q: %s: %w", p.Stage, method, context.Canceled)
+	}
+	return fmt.Errorf("plugin %q (stage %q): %s: %w", p.Binary.Name, p.Stage, method, err)
+}
+
+// exited waits up to d for the process to exit and reports whether it has.
+func (p *Process) exited(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if p.client.Exited() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (p *Process) exitText() string {
+	if ps := p.cmd.ProcessState; ps != nil {
+		return " (" + ps.String() + ")"
+	}
+	return ""
+}
+
+// Exited reports whether the plugin process has ended.
+func (p *Process) Exited() bool { return p.client.Exited() }
+
+// Pid returns the plugin's process id, or 0 before start.
+func (p *Process) Pid() int {
+	if p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
+// Stderr returns the last lines the plugin wrote to stderr.
+func (p *Process) Stderr() []string { return p.stderr.Tail() }
+
+// Kill stops the plugin: a graceful shutdown, then SIGKILL after 2 s.
+func (p *Process) Kill() { p.client.Kill() }
+
+// interceptors give every call the host's CallTimeout unless the caller set
+// an earlier deadline, and kill the plugin when a call passes it.
+func (p *Process) interceptors() []grpc.DialOption {
+	unary := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		ctx, cancel := p.withTimeout(ctx)
+		defer cancel()
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		p.checkDeadline(ctx, method, err)
+		return err
+	}
+	stream := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		ctx, cancel := p.withTimeout(ctx)
+		s, err := streamer(ctx, desc, cc, method, opts...)
+		if err != nil {
+			cancel()
+			p.checkDeadline(ctx, method, err)
+			return nil, err
+		}
+		return &deadlineStream{ClientStream: s, p: p, ctx: ctx, cancel: cancel, method: method}, nil
+	}
+	return []grpc.DialOption{grpc.WithChainUnaryInterceptor(unary), grpc.WithChainStreamInterceptor(stream)}
+}
+
+func (p *Process) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.host.opts.CallTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, p.host.opts.CallTimeout)
+}
+
+func (p *Process) checkDeadline(ctx context.Context, method string, err error) {
+	if err == nil || ctx.Err() != context.DeadlineExceeded || p.host.opts.CallTimeout <= 0 {
+		return
+	}
+	if st, _ := status.FromError(err); st.Code() != codes.DeadlineExceeded {
+		return
+	}
+	name := method[strings.LastIndex(method, "/")+1:]
+	if p.timedOut.CompareAndSwap(nil, &name) {
+		p.host.opts.Logger.Error().Str("plugin", p.Binary.Name).Str("stage", p.Stage).Str("call", name).
+			Dur("timeout", p.host.opts.CallTimeout).Msg("plugin call passed its deadline; killing the plugin")
+		go p.client.Kill()
+	}
+}
+
+type deadlineStream struct {
+	grpc.ClientStream
+	p      *Process
+	ctx    context.Context
+	cancel context.CancelFunc
+	method string
+}
+
+func (s *deadlineStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err != nil {
+		s.p.checkDeadline(s.ctx, s.method, err)
+		s.cancel()
+	}
+	return err
+}
+
+// Close kills every plugin the host started and waits for them to exit.
+func (h *Host) Close() {
+	h.mu.Lock()
+	h.closed = true
+	procs := h.procs
+	h.procs = nil
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.client.Kill() }()
+	}
+	wg.Wait()
+}

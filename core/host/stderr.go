@@ -1,0 +1,92 @@
+package host
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"sync"
+
+	"github.com/rs/zerolog"
+)
+
+// stderrRelay receives a plugin's stderr line by line. It keeps the last
+// lines for crash reports and relays each line into the host's log: JSON
+// lines (zerolog's level/message or hclog's @level/@message) at their own
+// level with their fields, other lines at info level as they are.
+type stderrRelay struct {
+	log  zerolog.Logger
+	keep int
+
+	mu      sync.Mutex
+	partial []byte
+	lines   []string
+}
+
+func newStderrRelay(log zerolog.Logger, keep int) *stderrRelay {
+	return &stderrRelay{log: log, keep: keep}
+}
+
+func (r *stderrRelay) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.partial = append(r.partial, p...)
+	for {
+		i := bytes.IndexByte(r.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(bytes.TrimRight(r.partial[:i], "\r"))
+		r.partial = r.partial[i+1:]
+		if line == "" {
+			continue
+		}
+		r.lines = append(r.lines, line)
+		if len(r.lines) > r.keep {
+			r.lines = r.lines[len(r.lines)-r.keep:]
+		}
+		r.relay(line)
+	}
+	return len(p), nil
+}
+
+// Tail returns the last lines of stderr, oldest first.
+func (r *stderrRelay) Tail() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := append([]string(nil), r.lines...)
+	if len(r.partial) > 0 {
+		out = append(out, string(r.partial))
+	}
+	return out
+}
+
+func (r *stderrRelay) relay(line string) {
+	var m map[string]any
+	if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &m) != nil {
+		r.log.Info().Str("stderr", line).Msg("plugin output")
+		return
+	}
+	level, msg := zerolog.InfoLevel, ""
+	for _, k := range []string{"level", "@level"} {
+		if s, ok := m[k].(string); ok {
+			if l, err := zerolog.ParseLevel(s); err == nil {
+				level = l
+			}
+			delete(m, k)
+		}
+	}
+	for _, k := range []string{"message", "@message"} {
+		if s, ok := m[k].(string); ok {
+			msg = s
+			delete(m, k)
+		}
+	}
+	for _, k := range []string{"time", "@timestamp", "@module", "@caller"} {
+		delete(m, k)
+	}
+	ev := r.log.WithLevel(level)
+	if ev == nil {
+		return
+	}
+	ev.Fields(m).Msg(msg)
+}

@@ -1,0 +1,175 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/ebmflow/ebmflow/internal/pb"
+	"github.com/ebmflow/ebmflow/internal/wire"
+	"github.com/ebmflow/ebmflow/sdk"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+)
+
+// Client calls a plugin's services. The host holds one per stage; a plugin
+// holds one per linked stage. It implements sdk.EnergyLink and sdk.DataLink
+// and the other kinds' calls.
+type Client struct {
+	// Stage names the stage served at the other end, for errors.
+	Stage string
+	// Limit is the largest tensor accepted from the other end, in bytes.
+	Limit int64
+	// Wrap, when set, rewrites every failed call's error; the host uses it
+	// to report crashes and deadlines with the plugin's name and stderr.
+	Wrap func(method string, err error) error
+
+	conn    *grpc.ClientConn
+	broker  *plugin.GRPCBroker
+	plugin  pb.PluginClient
+	energy  pb.EnergyClient
+	sampler pb.SamplerClient
+	data    pb.DataClient
+	diag    pb.DiagnosticsClient
+}
+
+// NewClient returns a Client on conn. broker is needed only to link stages.
+func NewClient(conn *grpc.ClientConn, broker *plugin.GRPCBroker) *Client {
+	return &Client{
+		Limit: wire.DefaultLimit, conn: conn, broker: broker,
+		plugin: pb.NewPluginClient(conn), energy: pb.NewEnergyClient(conn), sampler: pb.NewSamplerClient(conn),
+		data: pb.NewDataClient(conn), diag: pb.NewDiagnosticsClient(conn),
+	}
+}
+
+func (c *Client) fail(method string, err error) error {
+	if c.Wrap != nil {
+		return c.Wrap(method, err)
+	}
+	if c.Stage != "" {
+		return fmt.Errorf("stage %q: %s: %w", c.Stage, method, err)
+	}
+	return fmt.Errorf("%s: %w", method, err)
+}
+
+// bidi is a client stream of frames.
+type bidi interface {
+	Send(*pb.Frame) error
+	Recv() (*pb.Frame, error)
+	CloseSend() error
+}
+
+// call sends one message on a fresh stream and returns the answer.
+func (c *Client) call(method string, s bidi, err error, meta proto.Message, tensors ...wire.Named) (*wire.Message, error) {
+	if err != nil {
+		return nil, c.fail(method, err)
+	}
+	if err := wire.Send(s, meta, tensors...); err != nil {
+		// The server's status, if any, arrives on Recv.
+		if _, rerr := s.Recv(); rerr != nil {
+			return nil, c.fail(method, rerr)
+		}
+		return nil, c.fail(method, err)
+	}
+	if err := s.CloseSend(); err != nil {
+		return nil, c.fail(method, err)
+	}
+	msg, err := wire.Recv(s, c.Limit)
+	if err != nil {
+		return nil, c.fail(method, err)
+	}
+	return msg, nil
+}
+
+// Info returns the plugin's info.
+func (c *Client) Info(ctx context.Context) (sdk.Info, error) {
+	r, err := c.plugin.Info(ctx, &pb.Empty{})
+	if err != nil {
+		return sdk.Info{}, c.fail("info", err)
+	}
+	return infoFromPB(r), nil
+}
+
+// Schema returns the plugin's config schema.
+func (c *Client) Schema(ctx context.Context) (sdk.Schema, error) {
+	r, err := c.plugin.Schema(ctx, &pb.Empty{})
+	if err != nil {
+		return sdk.Schema{}, c.fail("schema", err)
+	}
+	s, err := schemaFromPB(r)
+	if err != nil {
+		return s, c.fail("schema", err)
+	}
+	return s, nil
+}
+
+// Link connects a stage-reference attribute to another stage's client.
+type Link struct {
+	Attribute string
+	Target    *Client
+	Kind      sdk.Kind
+}
+
+// ConfigureArgs is what the host sends at Configure.
+type ConfigureArgs struct {
+	Stage    string
+	Seed     uint64
+	RunDir   string
+	Values   map[string]json.RawMessage
+	Links    []Link
+	Upstream map[string]sdk.Shapes
+}
+
+// Configure sends the stage's configuration. Each link is served to the
+// plugin through the broker: the plugin dials it and its calls are forwarded
+// to the target stage without decoding.
+func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sdk.Diagnostics, error) {
+	values, err := json.Marshal(a.Values)
+	if err != nil {
+		return nil, nil, c.fail("configure", err)
+	}
+	req := &pb.ConfigureRequest{Stage: a.Stage, Seed: a.Seed, RunDir: a.RunDir, ValuesJson: string(values), Upstream: map[string]*pb.ShapeSet{}}
+	for attr, s := range a.Upstream {
+		req.Upstream[attr] = &pb.ShapeSet{Shapes: shapesToPB(s)}
+	}
+	for _, l := range a.Links {
+		if c.broker == nil {
+			return nil, nil, c.fail("configure", fmt.Errorf("cannot link %q: no broker", l.Attribute))
+		}
+		id := c.broker.NextId()
+		target, kind := l.Target, l.Kind
+		go c.broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
+			s := grpc.NewServer(GRPCOptions(opts)...)
+			RegisterProxy(s, kind, target)
+			return s
+		})
+		req.Links = append(req.Links, &pb.Link{Attribute: l.Attribute, Kind: string(l.Kind), Stage: l.Target.Stage, BrokerId: id})
+	}
+	r, err := c.plugin.Configure(ctx, req)
+	if err != nil {
+		return nil, nil, c.fail("configure", err)
+	}
+	return shapesFromPB(r.Shapes), diagsFromPB(r.Diagnostics), nil
+}
+
+// SaveState fetches the stage's state.
+func (c *Client) SaveState(ctx context.Context) (*sdk.State, error) {
+	s, err := c.plugin.SaveState(ctx)
+	msg, err := c.call("save state", s, err, nil)
+	if err != nil {
+		return nil, err
+	}
+	var meta pb.StateMeta
+	if err := msg.Unmarshal(&meta); err != nil {
+		return nil, c.fail("save state", err)
+	}
+	return &sdk.State{Meta: meta.Meta, Tensors: msg.Tensors}, nil
+}
+
+// LoadState restores a state.
+func (c *Client) LoadState(ctx context.Context, st *sdk.State) error {
+	s, err := c.plugin.LoadState(ctx)
+	_, err = c.call("load state", s, err, &pb.StateMeta{Meta: st.Meta}, sortedTensors(st.Tensors)...)
+	return err
+}

@@ -1,0 +1,148 @@
+package rpc
+
+import (
+	"context"
+
+	"github.com/ebmflow/ebmflow/internal/pb"
+	"github.com/ebmflow/ebmflow/internal/wire"
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+// Energy returns F(x) per sample.
+func (c *Client) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
+	s, err := c.energy.Energy(ctx)
+	msg, err := c.call("energy", s, err, nil, wire.Named{Name: "x", Tensor: x})
+	if err != nil {
+		return nil, err
+	}
+	f, err := msg.Tensor("f")
+	if err != nil {
+		return nil, c.fail("energy", err)
+	}
+	return f, nil
+}
+
+// Grad returns F(x) and dF/dx.
+func (c *Client) Grad(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
+	s, err := c.energy.Grad(ctx)
+	msg, err := c.call("grad", s, err, nil, wire.Named{Name: "x", Tensor: x})
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := msg.Tensor("f")
+	if err != nil {
+		return nil, nil, c.fail("grad", err)
+	}
+	g, err := msg.Tensor("dfdx")
+	if err != nil {
+		return nil, nil, c.fail("grad", err)
+	}
+	return f, g, nil
+}
+
+// Update takes one learning step.
+func (c *Client) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateResult, error) {
+	s, err := c.energy.Update(ctx)
+	msg, err := c.call("update", s, err, &pb.UpdateRequest{Lr: req.LR, T: int64(req.T)},
+		wire.Named{Name: "pos", Tensor: req.Pos}, wire.Named{Name: "neg", Tensor: req.Neg})
+	if err != nil {
+		return sdk.UpdateResult{}, err
+	}
+	var r pb.UpdateResponse
+	if err := msg.Unmarshal(&r); err != nil {
+		return sdk.UpdateResult{}, c.fail("update", err)
+	}
+	return sdk.UpdateResult{DST: r.DSt, MeanPos: r.MeanPos, MeanNeg: r.MeanNeg, GradNorm: r.GradNorm}, nil
+}
+
+// Sample draws negatives.
+func (c *Client) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleResult, error) {
+	s, err := c.sampler.Sample(ctx)
+	msg, err := c.call("sample", s, err, &pb.SampleRequest{
+		N: int64(req.N), Steps: int64(req.Steps), Init: req.Init, LeaveBank: req.LeaveBank, Trace: req.Trace, T: int64(req.T),
+	}, wire.Named{Name: "start", Tensor: req.Start})
+	if err != nil {
+		return nil, err
+	}
+	var r pb.SampleResponse
+	if err := msg.Unmarshal(&r); err != nil {
+		return nil, c.fail("sample", err)
+	}
+	x, err := msg.Tensor("x")
+	if err != nil {
+		return nil, c.fail("sample", err)
+	}
+	res := &sdk.SampleResult{X: x, R: r.R, AcceptRate: r.AcceptRate}
+	for _, st := range r.Trace {
+		res.Trace = append(res.Trace, sdk.StepStat{MeanEnergy: st.MeanEnergy, DriftNorm: st.DriftNorm})
+	}
+	return res, nil
+}
+
+// Describe returns the data stage's description.
+func (c *Client) Describe(ctx context.Context) (sdk.DataInfo, error) {
+	r, err := c.data.Describe(ctx, &pb.Empty{})
+	if err != nil {
+		return sdk.DataInfo{}, c.fail("describe", err)
+	}
+	return sdk.DataInfo{Shape: ints(r.Shape), Size: int(r.Size), HasDensity: r.HasDensity, Box: r.Box}, nil
+}
+
+// Next returns a batch of positives.
+func (c *Client) Next(ctx context.Context, req sdk.NextRequest) (*sdk.Tensor, error) {
+	s, err := c.data.Next(ctx)
+	msg, err := c.call("next", s, err, &pb.NextRequest{N: int64(req.N), Stream: req.Stream, Noise: req.Noise, NoiseSet: req.NoiseSet})
+	if err != nil {
+		return nil, err
+	}
+	x, err := msg.Tensor("x")
+	if err != nil {
+		return nil, c.fail("next", err)
+	}
+	return x, nil
+}
+
+// LogDensity returns the true log-density at x.
+func (c *Client) LogDensity(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
+	s, err := c.data.LogDensity(ctx)
+	msg, err := c.call("log density", s, err, nil, wire.Named{Name: "x", Tensor: x})
+	if err != nil {
+		return nil, err
+	}
+	lp, err := msg.Tensor("logp")
+	if err != nil {
+		return nil, c.fail("log density", err)
+	}
+	return lp, nil
+}
+
+// Observe sends records to a diagnostics stage.
+func (c *Client) Observe(ctx context.Context, recs []sdk.Record) (*sdk.Observation, error) {
+	req := &pb.ObserveRequest{Records: make([]*pb.Record, len(recs))}
+	for i, r := range recs {
+		req.Records[i] = recordToPB(r)
+	}
+	r, err := c.diag.Observe(ctx, req)
+	if err != nil {
+		return nil, c.fail("observe", err)
+	}
+	obs := &sdk.Observation{Metrics: r.Metrics}
+	for _, e := range r.Events {
+		obs.Events = append(obs.Events, sdk.Event{T: int(e.T), Level: e.Level, Message: e.Message})
+	}
+	return obs, nil
+}
+
+// Report asks a diagnostics stage to write its report.
+func (c *Client) Report(ctx context.Context, final bool) (*sdk.Report, error) {
+	r, err := c.diag.Report(ctx, &pb.ReportRequest{Final: final})
+	if err != nil {
+		return nil, c.fail("report", err)
+	}
+	return &sdk.Report{Summary: r.Summary, Files: r.Files}, nil
+}
+
+var (
+	_ sdk.EnergyLink = (*Client)(nil)
+	_ sdk.DataLink   = (*Client)(nil)
+)

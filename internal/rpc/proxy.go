@@ -1,0 +1,108 @@
+package rpc
+
+import (
+	"context"
+	"io"
+
+	"github.com/ebmflow/ebmflow/internal/pb"
+	"github.com/ebmflow/ebmflow/sdk"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// RegisterProxy registers on s the link services of kind, forwarding each
+// call to target frame by frame. Only what a linked stage may call is
+// served: Energy and Grad of an energy stage (not Update), Describe, Next
+// and LogDensity of a data stage.
+func RegisterProxy(s *grpc.Server, kind sdk.Kind, target *Client) {
+	switch kind {
+	case sdk.KindEnergy:
+		pb.RegisterEnergyServer(s, &energyProxy{t: target})
+	case sdk.KindData:
+		pb.RegisterDataServer(s, &dataProxy{t: target})
+	}
+}
+
+type serverStream interface {
+	Send(*pb.Frame) error
+	Recv() (*pb.Frame, error)
+	Context() context.Context
+}
+
+// forward relays one request-then-response exchange between in and a
+// stream that open starts on the target.
+func forward(t *Client, method string, in serverStream, open func(context.Context) (bidi, error)) error {
+	out, err := open(in.Context())
+	if err != nil {
+		return t.fail(method, err)
+	}
+	for {
+		f, err := in.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := out.Send(f); err != nil {
+			break // the target's status arrives on Recv below
+		}
+	}
+	if err := out.CloseSend(); err != nil {
+		return t.fail(method, err)
+	}
+	for {
+		f, err := out.Recv()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if s, ok := status.FromError(err); ok && s.Code() == codes.Unknown {
+				return err // the target's own error, already naming its stage
+			}
+			return status.Error(codes.Unavailable, t.fail(method, err).Error())
+		}
+		if err := in.Send(f); err != nil {
+			return err
+		}
+	}
+}
+
+type energyProxy struct {
+	pb.UnimplementedEnergyServer
+	t *Client
+}
+
+func (p *energyProxy) Energy(s pb.Energy_EnergyServer) error {
+	return forward(p.t, "energy", s, func(ctx context.Context) (bidi, error) { return p.t.energy.Energy(ctx) })
+}
+
+func (p *energyProxy) Grad(s pb.Energy_GradServer) error {
+	return forward(p.t, "grad", s, func(ctx context.Context) (bidi, error) { return p.t.energy.Grad(ctx) })
+}
+
+func (p *energyProxy) Update(pb.Energy_UpdateServer) error {
+	return status.Errorf(codes.PermissionDenied, "stage %q: update is not available through a link", p.t.Stage)
+}
+
+type dataProxy struct {
+	pb.UnimplementedDataServer
+	t *Client
+}
+
+func (p *dataProxy) Describe(ctx context.Context, e *pb.Empty) (*pb.DescribeResponse, error) {
+	r, err := p.t.data.Describe(ctx, e)
+	if err != nil {
+		return nil, p.t.fail("describe", err)
+	}
+	return r, nil
+}
+
+func (p *dataProxy) Next(s pb.Data_NextServer) error {
+	return forward(p.t, "next", s, func(ctx context.Context) (bidi, error) { return p.t.data.Next(ctx) })
+}
+
+func (p *dataProxy) LogDensity(s pb.Data_LogDensityServer) error {
+	return forward(p.t, "log density", s, func(ctx context.Context) (bidi, error) { return p.t.data.LogDensity(ctx) })
+}

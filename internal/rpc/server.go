@@ -1,0 +1,168 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/ebmflow/ebmflow/internal/pb"
+	"github.com/ebmflow/ebmflow/internal/wire"
+	"github.com/ebmflow/ebmflow/sdk"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// baseServer serves the Plugin service for any kind.
+type baseServer struct {
+	pb.UnimplementedPluginServer
+	impl   sdk.Base
+	broker *plugin.GRPCBroker
+	limit  int64
+
+	mu    sync.Mutex
+	stage string
+	conns []*grpc.ClientConn
+}
+
+// errorf turns an implementation error into a gRPC status naming the stage.
+func (s *baseServer) errorf(method string, err error) error {
+	s.mu.Lock()
+	stage := s.stage
+	s.mu.Unlock()
+	if stage == "" {
+		stage = s.impl.Info().Name
+	}
+	return status.Errorf(codes.Unknown, "stage %q: %s: %v", stage, method, err)
+}
+
+func (s *baseServer) Info(context.Context, *pb.Empty) (*pb.InfoResponse, error) {
+	info := s.impl.Info()
+	info.Protocol = sdk.ProtocolVersion
+	if info.Kind == "" {
+		info.Kind = KindOf(s.impl)
+	}
+	return infoToPB(info), nil
+}
+
+func (s *baseServer) Schema(context.Context, *pb.Empty) (*pb.SchemaResponse, error) {
+	return schemaToPB(s.impl.Schema())
+}
+
+func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
+	cfg, diags := BuildConfig(s.impl.Schema(), req.Stage, req.Seed, req.RunDir, []byte(req.ValuesJson))
+	if diags.HasErrors() {
+		return &pb.ConfigureResponse{Diagnostics: diagsToPB(diags)}, nil
+	}
+	cfg.Upstream = map[string]sdk.Shapes{}
+	for attr, set := range req.Upstream {
+		cfg.Upstream[attr] = shapesFromPB(set.GetShapes())
+	}
+	for _, l := range req.Links {
+		if s.broker == nil {
+			return nil, status.Errorf(codes.FailedPrecondition, "stage %q: attribute %q links stage %q but no broker is available", req.Stage, l.Attribute, l.Stage)
+		}
+		conn, err := s.broker.Dial(l.BrokerId)
+		if err != nil {
+			return nil, status.Errorf(codes.Unavailable, "stage %q: attribute %q: dial linked stage %q: %v", req.Stage, l.Attribute, l.Stage, err)
+		}
+		s.mu.Lock()
+		s.conns = append(s.conns, conn)
+		s.mu.Unlock()
+		c := NewClient(conn, nil)
+		c.Stage = l.Stage
+		cfg.SetLink(l.Attribute, c)
+	}
+	s.mu.Lock()
+	s.stage = req.Stage
+	s.mu.Unlock()
+	shapes, more := s.impl.Configure(ctx, cfg)
+	diags = append(diags, more...)
+	return &pb.ConfigureResponse{Diagnostics: diagsToPB(diags), Shapes: shapesToPB(shapes)}, nil
+}
+
+// BuildConfig decodes a values JSON object against schema, fills defaults,
+// and reports unknown or missing attributes as diagnostics. The host has
+// already checked types against the schema; this is the plugin's own guard.
+func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, values []byte) (*sdk.Config, sdk.Diagnostics) {
+	var diags sdk.Diagnostics
+	cfg := &sdk.Config{Stage: stage, Seed: seed, RunDir: runDir, Values: map[string]json.RawMessage{}}
+	if len(bytes.TrimSpace(values)) > 0 {
+		if err := json.Unmarshal(values, &cfg.Values); err != nil {
+			diags.Errorf(nil, "Invalid configuration", "the configuration is not a JSON object: %v", err)
+			return cfg, diags
+		}
+	}
+	for name := range cfg.Values {
+		if _, ok := schema.Lookup(name); !ok {
+			diags.Errorf([]string{name}, "Unsupported argument", "an argument named %q is not expected here", name)
+		}
+	}
+	for _, a := range schema.Attributes {
+		if cfg.Has(a.Name) {
+			continue
+		}
+		if a.Required && a.Type.RefKind() == "" {
+			diags.Errorf([]string{a.Name}, "Missing required argument", "the argument %q is required", a.Name)
+			continue
+		}
+		if a.Default != nil {
+			b, _ := json.Marshal(a.Default)
+			cfg.Values[a.Name] = b
+		}
+	}
+	return cfg, diags
+}
+
+func (s *baseServer) SaveState(stream pb.Plugin_SaveStateServer) error {
+	if _, err := wire.Recv(stream, s.limit); err != nil {
+		return err
+	}
+	st, err := s.impl.SaveState(stream.Context())
+	if err != nil {
+		return s.errorf("save state", err)
+	}
+	if st == nil {
+		st = &sdk.State{}
+	}
+	return wire.Send(stream, &pb.StateMeta{Meta: st.Meta}, sortedTensors(st.Tensors)...)
+}
+
+func (s *baseServer) LoadState(stream pb.Plugin_LoadStateServer) error {
+	msg, err := wire.Recv(stream, s.limit)
+	if err != nil {
+		return s.errorf("load state", err)
+	}
+	var meta pb.StateMeta
+	if err := msg.Unmarshal(&meta); err != nil {
+		return s.errorf("load state", err)
+	}
+	if err := s.impl.LoadState(stream.Context(), &sdk.State{Meta: meta.Meta, Tensors: msg.Tensors}); err != nil {
+		return s.errorf("load state", err)
+	}
+	return wire.Send(stream, nil)
+}
+
+// recvTensor reads a request whose tensor name is given.
+func recvTensor(r wire.Receiver, limit int64, name string) (*wire.Message, *sdk.Tensor, error) {
+	msg, err := wire.Recv(r, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := msg.Tensor(name)
+	return msg, t, err
+}
+
+// checkOut refuses an implementation's malformed or missing result tensor.
+func checkOut(name string, t *sdk.Tensor) error {
+	if t == nil {
+		return fmt.Errorf("result tensor %q is nil", name)
+	}
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("result tensor %q: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,31 @@
+package sdk
+
+import (
+	"os"
+	"sync"
+
+	"github.com/rs/zerolog"
+)
+
+// LogLevelEnv is the environment variable through which the host passes its
+// log level to plugins.
+const LogLevelEnv = "EBMFLOW_PLUGIN_LOG_LEVEL"
+
+var (
+	logOnce sync.Once
+	logger  zerolog.Logger
+)
+
+// Logger returns the plugin's logger. It writes JSON lines to stderr, which
+// the host relays into its own log with the plugin's and stage's names and
+// each line's level. Never write to stdout: it carries the plugin handshake.
+func Logger() *zerolog.Logger {
+	logOnce.Do(func() {
+		lvl, err := zerolog.ParseLevel(os.Getenv(LogLevelEnv))
+		if err != nil || os.Getenv(LogLevelEnv) == "" {
+			lvl = zerolog.InfoLevel
+		}
+		logger = zerolog.New(os.Stderr).Level(lvl).With().Timestamp().Logger()
+	})
+	return &logger
+}
