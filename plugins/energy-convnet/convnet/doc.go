@@ -1,0 +1,67 @@
+// Package convnet is the energy-convnet plugin: an ebmflow energy stage
+// F(x; theta) built on gorgonia, with its input gradient dF/dx for Langevin
+// sampling and the maximum-likelihood weight update (SGD or Adam).
+//
+// # Networks
+//
+// net = "vanilla" is the reference VanillaNet(n_c, n_f) for square images in
+// NCHW layout, LeakyReLU(slope) after every conv but the last:
+//
+//	Conv(n_c->n_f, 3x3, s1, p1)      32x32 -> 32x32   (28 -> 28)
+//	Conv(n_f->2n_f, 4x4, s2, p1)     -> 16x16          (-> 14)
+//	Conv(2n_f->4n_f, 4x4, s2, p1)    -> 8x8            (-> 7)
+//	Conv(4n_f->8n_f, 4x4, s2, p1)    -> 4x4            (-> 3)
+//	Conv(8n_f->1, 4x4, s1, p0)       -> 1x1            (3x3 kernel for 28x28)
+//
+// It has 692,993 parameters for n_c = 1, n_f = 32 at 32x32 (691,201 at
+// 28x28). net = "toy" is the MLP 2->32->64->64->64->1 with LeakyReLU
+// (10,593 parameters) for 2-D data.
+//
+// # Attributes
+//
+// net ("vanilla"), channels (1), image_size (32 pixels), n_f (32), slope
+// (0.05), epsilon (required; the sampler's Langevin noise, used for
+// d_st = (2/eps^2)(mean F(x+) - mean F(x-))), optimizer ("sgd"), adam_beta1
+// (0.9), adam_beta2 (0.999), adam_eps (1e-8), dtype ("float32"). Configure
+// declares the input shape {"input": [channels, image_size, image_size]}, or
+// [2] for the toy net. Inputs must have the configured dtype.
+//
+// # Initialisation
+//
+// As PyTorch's defaults for Conv2d and Linear: weights and biases from
+// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5) for
+// the weights), drawn layer by layer, weight before bias, from the stream
+// sdk.NewStream(seed, "init").
+//
+// # Update
+//
+// With L = mean F(x+) - mean F(x-) and g = dL/dtheta:
+//
+//	sgd:  theta <- theta - lr*g                    GradNorm = ||g||
+//	adam: PyTorch Adam on (2/eps^2)*g, i.e. on d_st  GradNorm = ||(2/eps^2) g||
+//
+// # State
+//
+// SaveState names tensors exactly as the reference PyTorch state_dict of the
+// same net (an nn.Sequential named f, activations at the odd indices):
+//
+//	f.0.weight f.0.bias f.2.weight f.2.bias f.4.weight f.4.bias
+//	f.6.weight f.6.bias f.8.weight f.8.bias
+//
+// Conv weights are OIHW [out, in, k, k]; linear weights [out, in]. With Adam
+// the moments follow as optim.exp_avg.NAME and optim.exp_avg_sq.NAME for each
+// parameter NAME, in the parameters' dtype. Meta is JSON: {"format": 1,
+// "settings": {...the block...}, "step": Adam steps taken, "init_stream":
+// the init stream's state}. LoadState requires exactly these names, dtypes
+// and shapes; a state without Meta is loaded as weights only.
+//
+// # Performance notes
+//
+// One gorgonia graph and tape machine is compiled per (operation, batch
+// size) and cached (at most 8, least recently used dropped). Grad's graph
+// differentiates sum_i F(x_i) with respect to x only. LeakyReLU and the bias
+// addition are single custom ops (gorgonia's LeakyRelu is six element-wise
+// ops). gorgonia's Conv2d is im2col + matmul + transpose, and the tape
+// machine's Reset drops its registers, so intermediates are allocated again
+// on every run; input, coefficient and output buffers are reused.
+package convnet

@@ -1,0 +1,67 @@
+package convnet
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+// attrs is a stage block for tests.
+type attrs map[string]any
+
+// newConfig builds a config from attrs with the given seed.
+func newConfig(t testing.TB, seed uint64, a attrs) *sdk.Config {
+	t.Helper()
+	cfg := &sdk.Config{Stage: "energy", Seed: seed, Values: map[string]json.RawMessage{}}
+	for k, v := range a {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("marshal %s: %v", k, err)
+		}
+		cfg.Values[k] = b
+	}
+	return cfg
+}
+
+// configured returns a configured plugin or fails the test.
+func configured(t testing.TB, seed uint64, a attrs) *Plugin {
+	t.Helper()
+	p := New()
+	if _, d := p.Configure(context.Background(), newConfig(t, seed, a)); d.HasErrors() {
+		t.Fatalf("configure %v: %v", a, d.Err())
+	}
+	return p
+}
+
+// smallVanilla is a vanilla net small enough for finite differences.
+func smallVanilla(size int, dtype string) attrs {
+	return attrs{"net": "vanilla", "n_f": 2, "image_size": size, "channels": 1, "epsilon": 0.015, "dtype": dtype}
+}
+
+// toy is the toy MLP.
+func toy(dtype string) attrs {
+	return attrs{"net": "toy", "epsilon": 0.125, "dtype": dtype}
+}
+
+// randomBatch returns n samples of the plugin's input shape, uniform in
+// [-1, 1), from a seeded PCG source.
+func randomBatch(p *Plugin, n int, seed uint64) *sdk.Tensor {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	shape := append([]int{n}, p.arch.Input...)
+	x := sdk.NewTensor(p.dt, shape...)
+	for i := 0; i < x.Len(); i++ {
+		x.Set(i, 2*rng.Float64()-1)
+	}
+	return x
+}
+
+func name(a attrs) string {
+	if a["net"] == "toy" {
+		return fmt.Sprintf("toy/%v", a["dtype"])
+	}
+	return fmt.Sprintf("vanilla%vx%v/nf%v/%v", a["channels"], a["image_size"], a["n_f"], a["dtype"])
+}
