@@ -1,0 +1,189 @@
+package oscillation
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+func classOf(t *testing.T, d []float64) (Class, *Plugin, map[string][]float64, []sdk.Event) {
+	t.Helper()
+	p := configured(t, newConfig(t, "", nil))
+	m, ev := observeAll(t, p, records(1, d, nil, 5))
+	return p.class, p, m, ev
+}
+
+func TestClassWeakIID(t *testing.T) {
+	c, p, m, _ := classOf(t, iid(2000, 11))
+	if c != Weak {
+		s := computeStats(p.hist.tail(2000), p.opts, &p.sc)
+		t.Fatalf("i.i.d. N(0,1): class %v, want weak (%s)", c, s.Reason)
+	}
+	// osc_class is reported only when it changes: not_stationary at t=100,
+	// weak once min_records = 500 are in, then nothing more.
+	if got := m["osc_class"]; len(got) != 2 || got[0] != float64(NotStationary) || got[1] != float64(Weak) {
+		t.Errorf("osc_class metrics %v, want [0 1]", got)
+	}
+}
+
+func TestClassStrongAR1(t *testing.T) {
+	c, _, _, ev := classOf(t, ar1(2000, -0.6, 12))
+	if c != Strong {
+		t.Fatalf("AR(1) phi = -0.6: class %v, want strong", c)
+	}
+	found := false
+	for _, e := range ev {
+		found = found || strings.Contains(e.Message, "class not_stationary -> strong")
+	}
+	if !found {
+		t.Errorf("no class-change event to strong in %v", ev)
+	}
+}
+
+func TestClassCollapse(t *testing.T) {
+	// d_st = -0.01 t + N(0,1): the line falls by 20 sd over 2000 records.
+	d := iid(2000, 13)
+	for i := range d {
+		d[i] -= 0.01 * float64(i)
+	}
+	c, _, _, ev := classOf(t, d)
+	if c != Collapse {
+		t.Fatalf("drifting d_st: class %v, want collapse", c)
+	}
+	var got *sdk.Event
+	for i := range ev {
+		if strings.HasPrefix(ev[i].Message, "collapse suspected") {
+			got = &ev[i]
+			break
+		}
+	}
+	if got == nil || got.Level != "error" {
+		t.Fatalf("no collapse error event in %v", ev)
+	}
+	// The collapse is announced at the first refresh with min_records = 500.
+	if got.T != 500 {
+		t.Errorf("collapse event at t=%d, want 500", got.T)
+	}
+}
+
+func TestClassNotStationary(t *testing.T) {
+	if c, _, _, _ := classOf(t, iid(400, 14)); c != NotStationary {
+		t.Errorf("400 records: class %v, want not_stationary", c)
+	}
+	d := iid(2000, 15)
+	for i := range d {
+		d[i] += 0.01 * float64(i) // an upward trend is no collapse
+	}
+	if c, _, _, _ := classOf(t, d); c != NotStationary {
+		t.Errorf("upward trend: class %v, want not_stationary", c)
+	}
+}
+
+func TestClassUnclassified(t *testing.T) {
+	// Positive sign memory (AR(1) with phi = +0.6) is neither weak nor strong.
+	if c, _, _, _ := classOf(t, ar1(2000, 0.6, 16)); c != Unclassified {
+		t.Errorf("AR(1) phi = +0.6: class %v, want unclassified", c)
+	}
+}
+
+func TestRBandEvents(t *testing.T) {
+	p := configured(t, newConfig(t, "", map[string]any{"every": 50}))
+	d := iid(300, 17)
+	r := make([]float64, 300)
+	for i := range r {
+		r[i] = 0.1
+		if i >= 150 {
+			r[i] = 0.3 // leaves the band [0.08, 0.15] from t = 151
+		}
+	}
+	m, ev := observeAll(t, p, records(1, d, r, 1))
+	var msgs []string
+	for _, e := range ev {
+		if strings.Contains(e.Message, "r_t left its band") {
+			msgs = append(msgs, e.Message)
+			if e.T != 200 || e.Level != "warn" {
+				t.Errorf("r_t event at t=%d level %s, want t=200 warn", e.T, e.Level)
+			}
+		}
+	}
+	if len(msgs) != 1 {
+		t.Errorf("r_t band events %v, want one", msgs)
+	}
+	if got := m["r_band_state"]; len(got) != 2 || got[0] != 0 || got[1] != 1 {
+		t.Errorf("r_band_state metrics %v, want [0 1]", got)
+	}
+}
+
+func TestNonFiniteAndOrder(t *testing.T) {
+	p := configured(t, newConfig(t, "", nil))
+	ctx := context.Background()
+	obs, err := p.Observe(ctx, []sdk.Record{{T: 1, DST: 0.5, R: 0.1}, {T: 2, DST: math.Inf(-1), R: 0.1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs.Events) != 1 || obs.Events[0].Level != "error" || p.hist.len() != 1 || p.nonFinite != 1 {
+		t.Errorf("non-finite record: events %v, kept %d, non-finite %d", obs.Events, p.hist.len(), p.nonFinite)
+	}
+	if _, err := p.Observe(ctx, []sdk.Record{{T: 2, DST: 0, R: 0.1}}); err == nil {
+		t.Error("repeated t accepted")
+	}
+}
+
+func TestConfigureDiagnostics(t *testing.T) {
+	cases := []struct {
+		vals map[string]any
+		path string
+	}{
+		{map[string]any{"window": 5}, "window"},
+		{map[string]any{"window": 100.5}, "window"},
+		{map[string]any{"max_lag": 2000}, "max_lag"},
+		{map[string]any{"every": 0}, "every"},
+		{map[string]any{"r_band": []float64{0.2, 0.1}}, "r_band"},
+		{map[string]any{"r_band": []float64{0.1}}, "r_band"},
+		{map[string]any{"r_band": "wide"}, "r_band"},
+		{map[string]any{"min_records": 3000}, "min_records"},
+		{map[string]any{"trend_limit": -1}, "trend_limit"},
+		{map[string]any{"class_z": "x"}, "class_z"},
+		{map[string]any{"energy": "ebm"}, "data"},
+		{map[string]any{"data": "toy"}, "energy"},
+		{map[string]any{"energy": "ebm", "data": "toy"}, "epsilon"},
+		{map[string]any{"energy": "ebm", "data": "toy", "epsilon": 0}, "epsilon"},
+		{map[string]any{"density_every": -3}, "density_every"},
+	}
+	for _, c := range cases {
+		b, _ := json.Marshal(c.vals)
+		_, diags := New().Configure(context.Background(), newConfig(t, "", c.vals))
+		if !diags.HasErrors() {
+			t.Errorf("%s: no error", b)
+			continue
+		}
+		found := false
+		for _, d := range diags {
+			found = found || (len(d.Path) == 1 && d.Path[0] == c.path && d.Severity == sdk.SeverityError)
+		}
+		if !found {
+			t.Errorf("%s: no error on path %q in %v", b, c.path, diags)
+		}
+	}
+	// A run (RunDir set) with energy and data but no linked stages is an error.
+	_, diags := New().Configure(context.Background(), newConfig(t, t.TempDir(),
+		map[string]any{"energy": "ebm", "data": "toy", "epsilon": 0.125}))
+	if !diags.HasErrors() {
+		t.Error("missing links accepted in a run")
+	}
+	// Defaults pass; the schema lists every attribute Configure reads.
+	if _, diags := New().Configure(context.Background(), newConfig(t, "", nil)); diags.HasErrors() {
+		t.Errorf("defaults: %v", diags.Err())
+	}
+	s := New().Schema()
+	for _, name := range []string{attrWindow, attrMaxLag, attrEvery, attrRBand, attrMinRecords, attrTrendLimit,
+		attrClassZ, attrEnergy, attrData, attrEpsilon, attrDensityEvery} {
+		if a, ok := s.Lookup(name); !ok || a.Doc == "" {
+			t.Errorf("schema: attribute %q missing or undocumented", name)
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package oscillation
+
+import (
+	"context"
+	"math"
+
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+// options is the decoded, validated stage block.
+type options struct {
+	Window       int        `json:"window"`
+	MaxLag       int        `json:"max_lag"`
+	Every        int        `json:"every"`
+	RBand        [2]float64 `json:"r_band"`
+	MinRecords   int        `json:"min_records"`
+	TrendLimit   float64    `json:"trend_limit"`
+	ClassZ       float64    `json:"class_z"`
+	Density      bool       `json:"density"`
+	Epsilon      float64    `json:"epsilon,omitempty"`
+	DensityEvery int        `json:"density_every"`
+}
+
+func defaultOptions() options {
+	return options{
+		Window: DefaultWindow, MaxLag: DefaultMaxLag, Every: DefaultEvery, RBand: DefaultRBand,
+		MinRecords: DefaultMinRecords, TrendLimit: DefaultTrendLimit, ClassZ: DefaultClassZ,
+		DensityEvery: DefaultDensityEvery,
+	}
+}
+
+// Configure decodes and checks the stage block. Attributes absent from
+// cfg.Values keep their defaults. With both energy and data set it attaches
+// the linked stages for the density diagnostic.
+func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
+	var diags sdk.Diagnostics
+	o := defaultOptions()
+	intAttr(cfg, &diags, attrWindow, &o.Window, 10)
+	intAttr(cfg, &diags, attrMaxLag, &o.MaxLag, 1)
+	intAttr(cfg, &diags, attrEvery, &o.Every, 1)
+	intAttr(cfg, &diags, attrMinRecords, &o.MinRecords, 3)
+	intAttr(cfg, &diags, attrDensityEvery, &o.DensityEvery, 1)
+	posAttr(cfg, &diags, attrTrendLimit, &o.TrendLimit)
+	posAttr(cfg, &diags, attrClassZ, &o.ClassZ)
+	if o.MaxLag >= o.Window {
+		diags.Errorf([]string{attrMaxLag}, "lag too large", "max_lag = %d must be below window = %d", o.MaxLag, o.Window)
+	}
+	if o.MinRecords > o.Window {
+		diags.Errorf([]string{attrMinRecords}, "more records than the window holds", "min_records = %d exceeds window = %d", o.MinRecords, o.Window)
+	}
+	if cfg.Has(attrRBand) {
+		var band []float64
+		switch err := cfg.Decode(attrRBand, &band); {
+		case err != nil:
+			diags.Errorf([]string{attrRBand}, "invalid r_band", "want a list of two numbers: %v", err)
+		case len(band) != 2 || !finite(band[0]) || !finite(band[1]) || band[0] < 0 || band[0] >= band[1]:
+			diags.Errorf([]string{attrRBand}, "invalid r_band", "want [lo, hi] with 0 <= lo < hi, got %v", band)
+		default:
+			o.RBand = [2]float64{band[0], band[1]}
+		}
+	}
+	var energy sdk.EnergyLink
+	var data sdk.DataLink
+	hasE, hasD := cfg.Has(attrEnergy), cfg.Has(attrData)
+	switch {
+	case hasE != hasD:
+		missing := attrData
+		if !hasE {
+			missing = attrEnergy
+		}
+		diags.Errorf([]string{missing}, "density diagnostic half configured",
+			"energy and data must be set together; %s is missing", missing)
+	case hasE:
+		o.Density = true
+		if !cfg.Has(attrEpsilon) {
+			diags.Errorf([]string{attrEpsilon}, "epsilon required", "the density diagnostic needs the Langevin noise epsilon")
+		} else {
+			posAttr(cfg, &diags, attrEpsilon, &o.Epsilon)
+		}
+		var err error
+		if energy, err = cfg.Energy(attrEnergy); err != nil {
+			linkDiag(cfg, &diags, attrEnergy, err)
+		}
+		if data, err = cfg.Data(attrData); err != nil {
+			linkDiag(cfg, &diags, attrData, err)
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.opts = o
+	p.stage = cfg.Stage
+	p.runDir = cfg.RunDir
+	p.reset()
+	if o.Density && energy != nil && data != nil {
+		p.dens = newDensity(energy, data, o.Epsilon, cfg.Stage)
+	}
+	return sdk.Shapes{}, diags
+}
+
+// linkDiag reports a missing linked stage: an error when the stage is meant
+// to run (RunDir set), a warning while the pipeline is only being validated.
+func linkDiag(cfg *sdk.Config, diags *sdk.Diagnostics, attr string, err error) {
+	if cfg.RunDir == "" {
+		diags.Warnf([]string{attr}, "stage not linked", "%v; the density diagnostic will be off", err)
+		return
+	}
+	diags.Errorf([]string{attr}, "stage not linked", "%v", err)
+}
+
+func intAttr(cfg *sdk.Config, diags *sdk.Diagnostics, name string, dst *int, min int) {
+	if !cfg.Has(name) {
+		return
+	}
+	var f float64
+	if err := cfg.Decode(name, &f); err != nil {
+		diags.Errorf([]string{name}, "not a number", "%v", err)
+		return
+	}
+	if f != math.Trunc(f) || f < float64(min) || f > math.MaxInt32 {
+		diags.Errorf([]string{name}, "invalid value", "%s must be a whole number >= %d, got %v", name, min, f)
+		return
+	}
+	*dst = int(f)
+}
+
+func posAttr(cfg *sdk.Config, diags *sdk.Diagnostics, name string, dst *float64) {
+	if !cfg.Has(name) {
+		return
+	}
+	var f float64
+	if err := cfg.Decode(name, &f); err != nil {
+		diags.Errorf([]string{name}, "not a number", "%v", err)
+		return
+	}
+	if !finite(f) || f <= 0 {
+		diags.Errorf([]string{name}, "invalid value", "%s must be a finite number > 0, got %v", name, f)
+		return
+	}
+	*dst = f
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

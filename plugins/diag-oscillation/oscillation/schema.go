@@ -1,0 +1,60 @@
+package oscillation
+
+import "github.com/ebmflow/ebmflow/sdk"
+
+// Attribute names of the stage block.
+const (
+	attrWindow       = "window"
+	attrMaxLag       = "max_lag"
+	attrEvery        = "every"
+	attrRBand        = "r_band"
+	attrMinRecords   = "min_records"
+	attrTrendLimit   = "trend_limit"
+	attrClassZ       = "class_z"
+	attrEnergy       = "energy"
+	attrData         = "data"
+	attrEpsilon      = "epsilon"
+	attrDensityEvery = "density_every"
+)
+
+// Defaults of the stage block's attributes.
+const (
+	DefaultWindow       = 2000
+	DefaultMaxLag       = 15
+	DefaultEvery        = 100
+	DefaultMinRecords   = 500
+	DefaultTrendLimit   = 3.0
+	DefaultClassZ       = 3.0
+	DefaultDensityEvery = 1000
+)
+
+// DefaultRBand is the default target band of r_t (appendix A, eps = 0.015).
+var DefaultRBand = [2]float64{0.08, 0.15}
+
+// Schema returns the attributes of a diag-oscillation stage block.
+func (p *Plugin) Schema() sdk.Schema {
+	return sdk.Schema{Attributes: []sdk.Attribute{
+		{Name: attrWindow, Type: sdk.TypeInt, Default: float64(DefaultWindow),
+			Doc: "Trailing window of the statistics, in iterations (records). Default 2000."},
+		{Name: attrMaxLag, Type: sdk.TypeInt, Default: float64(DefaultMaxLag),
+			Doc: "Largest lag of the autocorrelations (0..max_lag) and cross-correlation (-max_lag..max_lag), in iterations. Default 15."},
+		{Name: attrEvery, Type: sdk.TypeInt, Default: float64(DefaultEvery),
+			Doc: "Recompute the statistics and the class every this many iterations (and at each report). Default 100."},
+		{Name: attrRBand, Type: sdk.TypeListNumber, Default: []any{DefaultRBand[0], DefaultRBand[1]},
+			Doc: "Target band [lo, hi] of the drift magnitude r_t, in units of dF/dx. Default [0.08, 0.15]."},
+		{Name: attrMinRecords, Type: sdk.TypeInt, Default: float64(DefaultMinRecords),
+			Doc: "Fewest records in the window before a class other than not_stationary is given. Default 500."},
+		{Name: attrTrendLimit, Type: sdk.TypeNumber, Default: DefaultTrendLimit,
+			Doc: "Largest drift of d_st across the window, in residual standard deviations, still called stationary. Default 3."},
+		{Name: attrClassZ, Type: sdk.TypeNumber, Default: DefaultClassZ,
+			Doc: "Autocorrelation of d_st at lags 1..3 is significant beyond class_z/sqrt(n) for the class rules. Default 3."},
+		{Name: attrEnergy, Type: sdk.StageRef(sdk.KindEnergy),
+			Doc: "Energy stage of a 2-D model; with data, turns on the density total-variation diagnostic. Optional."},
+		{Name: attrData, Type: sdk.StageRef(sdk.KindData),
+			Doc: "Data stage with a known 2-D density and plot box; with energy, turns on the density diagnostic. Optional."},
+		{Name: attrEpsilon, Type: sdk.TypeNumber,
+			Doc: "Langevin noise eps of the energy's training, for U = F*2/eps^2. Required with energy and data."},
+		{Name: attrDensityEvery, Type: sdk.TypeInt, Default: float64(DefaultDensityEvery),
+			Doc: "Compute the density diagnostic every this many iterations (and at each report). Default 1000."},
+	}}
+}

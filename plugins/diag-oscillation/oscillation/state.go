@@ -1,0 +1,109 @@
+package oscillation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+// stateVersion is the version of the saved state's layout.
+const stateVersion = 1
+
+// Names of the saved tensors.
+const (
+	tensorT       = "history.t"
+	tensorDST     = "history.d_st"
+	tensorR       = "history.r_t"
+	tensorSamples = "density.samples"
+)
+
+// stateMeta is the JSON part of the saved state.
+type stateMeta struct {
+	Version   int   `json:"version"`
+	LastT     int   `json:"last_t"`
+	NonFinite int   `json:"non_finite"`
+	Known     bool  `json:"known"`
+	Class     Class `json:"class"`
+	RState    int   `json:"r_state"`
+	HasFloor  bool  `json:"has_floor,omitempty"`
+	// Floor is TV_floor, kept so a resumed run need not draw from the data
+	// stage again.
+	Floor float64 `json:"floor,omitempty"`
+}
+
+// SaveState returns the history (three float64 tensors of shape [n]: the
+// iterations, d_st and r_t), the latest short-run samples handed over, and
+// the event state.
+func (p *Plugin) SaveState(ctx context.Context) (*sdk.State, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m := stateMeta{Version: stateVersion, LastT: p.lastT, NonFinite: p.nonFinite,
+		Known: p.known, Class: p.class, RState: p.rState}
+	n := p.hist.len()
+	st := &sdk.State{Tensors: map[string]*sdk.Tensor{
+		tensorT:   sdk.FromFloat64(append([]float64(nil), p.hist.T...), n),
+		tensorDST: sdk.FromFloat64(append([]float64(nil), p.hist.D...), n),
+		tensorR:   sdk.FromFloat64(append([]float64(nil), p.hist.R...), n),
+	}}
+	if p.dens != nil {
+		m.HasFloor, m.Floor = p.dens.hasFloor, p.dens.floor
+		if p.dens.samples != nil {
+			st.Tensors[tensorSamples] = p.dens.samples.Clone()
+		}
+	}
+	var err error
+	if st.Meta, err = json.Marshal(m); err != nil {
+		return nil, fmt.Errorf("save state: %w", err)
+	}
+	return st, nil
+}
+
+// LoadState restores a state returned by SaveState of a plugin with the same
+// configuration.
+func (p *Plugin) LoadState(ctx context.Context, st *sdk.State) error {
+	if st == nil {
+		return fmt.Errorf("load state: nil state")
+	}
+	var m stateMeta
+	if err := json.Unmarshal(st.Meta, &m); err != nil {
+		return fmt.Errorf("load state: meta: %w", err)
+	}
+	if m.Version != stateVersion {
+		return fmt.Errorf("load state: version %d, want %d", m.Version, stateVersion)
+	}
+	var h history
+	for _, x := range []struct {
+		name string
+		dst  *[]float64
+	}{{tensorT, &h.T}, {tensorDST, &h.D}, {tensorR, &h.R}} {
+		t, ok := st.Tensors[x.name]
+		if !ok {
+			return fmt.Errorf("load state: tensor %q missing", x.name)
+		}
+		if err := t.Expect(sdk.Float64, -1); err != nil {
+			return fmt.Errorf("load state: tensor %q: %w", x.name, err)
+		}
+		*x.dst = append([]float64(nil), t.F64...)
+	}
+	if len(h.T) != len(h.D) || len(h.T) != len(h.R) {
+		return fmt.Errorf("load state: %w: history lengths %d, %d, %d differ", sdk.ErrShape, len(h.T), len(h.D), len(h.R))
+	}
+	samples := st.Tensors[tensorSamples]
+	if samples != nil {
+		if err := samples.Validate(); err != nil {
+			return fmt.Errorf("load state: tensor %q: %w", tensorSamples, err)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hist = h
+	p.lastT, p.nonFinite = m.LastT, m.NonFinite
+	p.known, p.class, p.rState = m.Known, m.Class, m.RState
+	if p.dens != nil {
+		p.dens.hasFloor, p.dens.floor = m.HasFloor, m.Floor
+		p.dens.samples = samples.Clone()
+	}
+	return nil
+}
