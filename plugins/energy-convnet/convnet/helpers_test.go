@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -65,3 +66,5 @@ func name(a attrs) string {
 	}
 	return fmt.Sprintf("vanilla%vx%v/nf%v/%v", a["channels"], a["image_size"], a["n_f"], a["dtype"])
 }
+
+func mathSqrt(x float64) float64 { return math.Sqrt(x) }
