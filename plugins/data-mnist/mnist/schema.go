@@ -1,0 +1,62 @@
+package mnist
+
+import "github.com/ebmflow/ebmflow/sdk"
+
+// Version is the plugin's version.
+const Version = "0.1.0"
+
+// Data sets of the dataset attribute.
+const (
+	DatasetMNIST = "mnist"
+	DatasetGMM   = "gmm"
+	DatasetRings = "rings"
+)
+
+// Sampling orders of the sampling attribute.
+const (
+	SamplingUniform = "uniform"
+	SamplingEpoch   = "epoch"
+)
+
+// DefaultStream is the stream used by a NextRequest without a name.
+const DefaultStream = "positives"
+
+// Info returns the plugin's name, kind and version.
+func (p *Plugin) Info() sdk.Info {
+	return sdk.Info{
+		Name:        "data-mnist",
+		Kind:        sdk.KindData,
+		Version:     Version,
+		Description: "MNIST from IDX files with data noise, and the 2-D toy sets gmm and rings",
+	}
+}
+
+// Schema returns the attributes of a data-mnist stage block.
+func (p *Plugin) Schema() sdk.Schema {
+	return sdk.Schema{Attributes: []sdk.Attribute{
+		{Name: "dataset", Type: sdk.TypeString, Default: DatasetMNIST, Enum: []string{DatasetMNIST, DatasetGMM, DatasetRings},
+			Doc: "mnist (default), or a 2-D toy set: gmm (8 Gaussians, sd 0.15, on the unit circle) or rings (4 rings at radii 1..4, radial sd 0.15)"},
+		{Name: "dir", Type: sdk.TypeString, Default: "",
+			Doc: "folder holding the four MNIST files (train-images-idx3-ubyte[.gz] and so on); default: the cache, filled from the Go module " + ModulePath},
+		{Name: "cache_dir", Type: sdk.TypeString, Default: "",
+			Doc: "cache folder for the MNIST files (default $XDG_CACHE_HOME/ebmflow/mnist or ~/.cache/ebmflow/mnist)"},
+		{Name: "split", Type: sdk.TypeString, Default: "train", Enum: []string{"train", "test"},
+			Doc: "MNIST split: train (60,000 images, default) or test (10,000)"},
+		{Name: "size", Type: sdk.TypeInt, Default: 32.0,
+			Doc: "image side in pixels: 28 (native) or 32 (default, see resize)"},
+		{Name: "resize", Type: sdk.TypeString, Default: ResizeBilinear, Enum: []string{ResizeBilinear, ResizePad},
+			Doc: "how 28 becomes 32: bilinear (default, torchvision Resize on a tensor, align_corners=False) or pad (2 pixels of -1 each side)"},
+		{Name: "digits", Type: sdk.TypeListNumber, Default: []any{},
+			Doc: "keep only images of these digits (default: all)"},
+		{Name: "subset", Type: sdk.TypeInt, Default: 0.0,
+			Doc: "keep the first N images after the digit filter (default 0: all)"},
+		{Name: "data_noise", Type: sdk.TypeNumber, Default: 0.0,
+			Doc: "sd eps_data of the Gaussian noise added to every drawn sample, in pixel units of [-1, 1]: x+ = x_j + eps_data*Q (default 0)"},
+		{Name: "sampling", Type: sdk.TypeString, Default: SamplingUniform, Enum: []string{SamplingUniform, SamplingEpoch},
+			Doc: "MNIST draw order: uniform (with replacement, the reference's, default) or epoch (a fresh permutation each pass)"},
+		{Name: "batch_size", Type: sdk.TypeInt, Default: 100.0,
+			Doc: "samples per Next call that asks for 0 (default 100)"},
+		{Name: "dtype", Type: sdk.TypeString, Default: "float32", Enum: []string{"float32", "float64"},
+			Doc: "element type of the samples (default float32)"},
+	}}
+}
