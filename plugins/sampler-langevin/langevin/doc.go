@@ -29,6 +29,9 @@
 // authors' reference code; the appendix writes 1/(L+1) and a sum over
 // l = 0..L, which would need one extra gradient call at the final state. Under
 // MALA the gradient is the one at the current (accepted) state of each chain.
+// When a request asks for a trace, Trace[l] holds the mean F and the batch-mean
+// |dF/dx| at X^(l), the state after l steps (the one step l+1 starts from), so
+// the mean of the DriftNorm column is r_t.
 //
 // # Initial state
 //
