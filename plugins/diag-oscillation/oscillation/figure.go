@@ -22,6 +22,8 @@ const (
 	// PlotPoints is the most points of a time series drawn before min-max
 	// decimation.
 	PlotPoints = 5000
+	// strokePiece is the number of segments stroked as one path.
+	strokePiece = 100
 )
 
 var (
@@ -81,13 +83,18 @@ func seriesPlot(t, y []float64, name string, c color.Color, refs []float64) (*pl
 	p.Y.Label.Text = name
 	dt, dy := series.Decimate(t, y, PlotPoints)
 	if len(dt) > 0 {
-		l, err := plotter.NewLine(xys(dt, dy))
-		if err != nil {
-			return nil, fmt.Errorf("%s panel: %w", name, err)
+		// The rasteriser's cost grows faster than linearly with the length
+		// of one path, so the polyline is stroked in overlapping pieces.
+		for lo := 0; lo < len(dt); lo += strokePiece {
+			hi := min(len(dt), lo+strokePiece+1)
+			l, err := plotter.NewLine(xys(dt[lo:hi], dy[lo:hi]))
+			if err != nil {
+				return nil, fmt.Errorf("%s panel: %w", name, err)
+			}
+			l.Color = c
+			l.Width = vg.Points(0.6)
+			p.Add(l)
 		}
-		l.Color = c
-		l.Width = vg.Points(0.6)
-		p.Add(l)
 		lo, hi := dt[0], dt[len(dt)-1]
 		if hi == lo {
 			hi = lo + 1
