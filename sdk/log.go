@@ -3,6 +3,7 @@ package sdk
 import (
 	"os"
 	"sync"
+	"syscall"
 
 	"github.com/rs/zerolog"
 )
@@ -10,6 +11,11 @@ import (
 // LogLevelEnv is the environment variable through which the host passes its
 // log level to plugins.
 const LogLevelEnv = "EBMFLOW_PLUGIN_LOG_LEVEL"
+
+// stderr is file descriptor 2 itself: go-plugin replaces the os.Stderr
+// variable of a plugin process with a pipe, but the host reads fd 2 line by
+// line, which is where log lines must go.
+var stderr = os.NewFile(uintptr(syscall.Stderr), "/dev/stderr")
 
 var (
 	logOnce sync.Once
@@ -25,7 +31,8 @@ func Logger() *zerolog.Logger {
 		if err != nil || os.Getenv(LogLevelEnv) == "" {
 			lvl = zerolog.InfoLevel
 		}
-		logger = zerolog.New(os.Stderr).Level(lvl).With().Timestamp().Logger()
+		logger = zerolog.New(stderr).Level(lvl).With().Timestamp().Logger()
+
 	})
 	return &logger
 }

@@ -102,6 +102,8 @@ func (h *Host) Start(ctx context.Context, stage string, bin Binary) (*Process, e
 		AutoMTLS:         true,
 		Logger:           hclog.NewNullLogger(),
 		Stderr:           p.stderr,
+		SyncStderr:       p.stderr,
+		SyncStdout:       p.stderr,
 		StartTimeout:     h.opts.StartTimeout,
 		GRPCDialOptions:  append(rpc.DialOptions(), p.interceptors()...),
 	}
@@ -229,10 +231,17 @@ func (p *Process) Stderr() []string { return p.stderr.Tail() }
 // Kill stops the plugin: a graceful shutdown, then SIGKILL after 2 s.
 func (p *Process) Kill() { p.client.Kill() }
 
+// ebmflowMethods prefixes the gRPC methods of the plugin protocol; go-plugin's
+// own services (stdio, broker, controller) get no deadline.
+const ebmflowMethods = "/ebmflow.v1."
+
 // interceptors give every call the host's CallTimeout unless the caller set
 // an earlier deadline, and kill the plugin when a call passes it.
 func (p *Process) interceptors() []grpc.DialOption {
 	unary := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if !strings.HasPrefix(method, ebmflowMethods) {
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}
 		ctx, cancel := p.withTimeout(ctx)
 		defer cancel()
 		err := invoker(ctx, method, req, reply, cc, opts...)
@@ -240,6 +249,9 @@ func (p *Process) interceptors() []grpc.DialOption {
 		return err
 	}
 	stream := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		if !strings.HasPrefix(method, ebmflowMethods) {
+			return streamer(ctx, desc, cc, method, opts...)
+		}
 		ctx, cancel := p.withTimeout(ctx)
 		s, err := streamer(ctx, desc, cc, method, opts...)
 		if err != nil {

@@ -96,6 +96,9 @@ func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, va
 			return cfg, diags
 		}
 	}
+	if cfg.Values == nil {
+		cfg.Values = map[string]json.RawMessage{}
+	}
 	for name := range cfg.Values {
 		if _, ok := schema.Lookup(name); !ok {
 			diags.Errorf([]string{name}, "Unsupported argument", "an argument named %q is not expected here", name)

@@ -1,0 +1,149 @@
+package testplugins
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+// Gaussian is a data stage drawing N(mean, sd^2) samples of a given shape,
+// one random stream per named consumer stream. Its log-density is exact.
+type Gaussian struct {
+	faults
+	mean, sd float64
+	shape    []int
+	seed     uint64
+
+	smu     sync.Mutex
+	streams map[string]*sdk.Stream
+}
+
+func NewGaussian() *Gaussian { return &Gaussian{} }
+
+func (g *Gaussian) Info() sdk.Info {
+	return sdk.Info{Name: "testdata", Kind: sdk.KindData, Version: "0.1.0", Description: "Gaussian data for tests"}
+}
+
+func (g *Gaussian) Schema() sdk.Schema {
+	return withFaults(
+		sdk.Attribute{Name: "mean", Type: sdk.TypeNumber, Default: 0.0, Doc: "mean (default 0)"},
+		sdk.Attribute{Name: "sd", Type: sdk.TypeNumber, Default: 1.0, Doc: "standard deviation (default 1)"},
+		sdk.Attribute{Name: "shape", Type: sdk.TypeListNumber, Default: []any{2.0}, Doc: "per-sample shape (default [2])"},
+	)
+}
+
+func (g *Gaussian) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
+	var diags sdk.Diagnostics
+	g.faults.configure(cfg)
+	g.mean, g.sd, g.seed = cfg.Float("mean"), cfg.Float("sd"), cfg.Seed
+	if g.sd <= 0 {
+		diags.Errorf([]string{"sd"}, "Invalid standard deviation", "sd must be positive, got %g", g.sd)
+	}
+	var shape []float64
+	_ = cfg.Decode("shape", &shape)
+	g.shape = nil
+	for _, d := range shape {
+		g.shape = append(g.shape, int(d))
+	}
+	g.streams = map[string]*sdk.Stream{}
+	return sdk.Shapes{"sample": g.shape}, diags
+}
+
+func (g *Gaussian) Describe(ctx context.Context) (sdk.DataInfo, error) {
+	return sdk.DataInfo{Shape: g.shape, HasDensity: true}, nil
+}
+
+func (g *Gaussian) stream(name string) *sdk.Stream {
+	g.smu.Lock()
+	defer g.smu.Unlock()
+	s, ok := g.streams[name]
+	if !ok {
+		s = sdk.NewStream(g.seed, "stream:"+name)
+		g.streams[name] = s
+	}
+	return s
+}
+
+func (g *Gaussian) Next(ctx context.Context, req sdk.NextRequest) (*sdk.Tensor, error) {
+	g.enter("next")
+	if req.N <= 0 {
+		return nil, fmt.Errorf("batch size must be positive, got %d", req.N)
+	}
+	sd := g.sd
+	if req.NoiseSet {
+		sd = req.Noise
+	}
+	s := g.stream(req.Stream)
+	x := sdk.NewTensor(sdk.Float32, append([]int{req.N}, g.shape...)...)
+	for i := range x.F32 {
+		x.F32[i] = float32(g.mean + sd*s.NormFloat64())
+	}
+	return x, nil
+}
+
+func (g *Gaussian) LogDensity(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
+	g.enter("logdensity")
+	n := x.Batch()
+	per := x.Len() / max(n, 1)
+	lp := sdk.NewTensor(sdk.Float64, n)
+	for i := 0; i < n; i++ {
+		s := 0.0
+		for j := 0; j < per; j++ {
+			z := (x.At(i*per+j) - g.mean) / g.sd
+			s += -0.5*z*z - math.Log(g.sd) - 0.5*math.Log(2*math.Pi)
+		}
+		lp.F64[i] = s
+	}
+	return lp, nil
+}
+
+type dataState struct {
+	Streams map[string][]byte `json:"streams"`
+	Calls   []byte            `json:"calls"`
+}
+
+func (g *Gaussian) SaveState(ctx context.Context) (*sdk.State, error) {
+	g.smu.Lock()
+	defer g.smu.Unlock()
+	st := dataState{Streams: map[string][]byte{}, Calls: g.faults.save()}
+	names := make([]string, 0, len(g.streams))
+	for n := range g.streams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b, err := g.streams[n].MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		st.Streams[n] = b
+	}
+	b, err := json.Marshal(st)
+	return &sdk.State{Meta: b}, err
+}
+
+func (g *Gaussian) LoadState(ctx context.Context, st *sdk.State) error {
+	var s dataState
+	if err := json.Unmarshal(st.Meta, &s); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	g.smu.Lock()
+	g.streams = map[string]*sdk.Stream{}
+	for n, b := range s.Streams {
+		str := sdk.NewStream(g.seed, "stream:"+n)
+		if err := str.UnmarshalBinary(b); err != nil {
+			g.smu.Unlock()
+			return fmt.Errorf("state: stream %q: %w", n, err)
+		}
+		g.streams[n] = str
+	}
+	g.smu.Unlock()
+	return g.faults.load(s.Calls)
+}
+
+var _ sdk.Data = (*Gaussian)(nil)

@@ -1,0 +1,85 @@
+package testplugins
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+// Recorder is a diagnostics stage that keeps every record and writes them
+// to testdiag.json in the run folder at Report. It warns when d_st < 0 for
+// the first time.
+type Recorder struct {
+	faults
+	dir  string
+	mu   sync.Mutex
+	recs []sdk.Record
+	warn bool
+}
+
+func NewRecorder() *Recorder { return &Recorder{} }
+
+func (r *Recorder) Info() sdk.Info {
+	return sdk.Info{Name: "testdiag", Kind: sdk.KindDiagnostics, Version: "0.1.0", Description: "record keeper for tests"}
+}
+
+func (r *Recorder) Schema() sdk.Schema { return withFaults() }
+
+func (r *Recorder) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
+	r.faults.configure(cfg)
+	r.dir = cfg.RunDir
+	return nil, nil
+}
+
+func (r *Recorder) Observe(ctx context.Context, recs []sdk.Record) (*sdk.Observation, error) {
+	r.enter("observe")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	obs := &sdk.Observation{Metrics: map[string]float64{}}
+	for _, rec := range recs {
+		r.recs = append(r.recs, rec)
+		if rec.DST < 0 && !r.warn {
+			r.warn = true
+			obs.Events = append(obs.Events, sdk.Event{T: rec.T, Level: "warn", Message: "d_st went negative"})
+		}
+	}
+	obs.Metrics["records"] = float64(len(r.recs))
+	return obs, nil
+}
+
+func (r *Recorder) Report(ctx context.Context, final bool) (*sdk.Report, error) {
+	r.enter("report")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, err := json.Marshal(map[string]any{"final": final, "records": r.recs})
+	if err != nil {
+		return nil, err
+	}
+	if r.dir == "" {
+		return &sdk.Report{Summary: b}, nil
+	}
+	if err := os.WriteFile(filepath.Join(r.dir, "testdiag.json"), b, 0o644); err != nil {
+		return nil, fmt.Errorf("write report: %w", err)
+	}
+	return &sdk.Report{Summary: b, Files: []string{"testdiag.json"}}, nil
+}
+
+func (r *Recorder) SaveState(ctx context.Context) (*sdk.State, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, err := json.Marshal(r.recs)
+	return &sdk.State{Meta: b}, err
+}
+
+func (r *Recorder) LoadState(ctx context.Context, st *sdk.State) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return json.Unmarshal(st.Meta, &r.recs)
+}
+
+var _ sdk.Diagnoser = (*Recorder)(nil)

@@ -1,0 +1,151 @@
+package testplugins
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+// Quadratic is an energy stage F(x) = (a/2)|x - mu|^2 per sample, with
+// dF/dx = a(x - mu) and a scalar mu shared by all coordinates. Update takes
+// an SGD step on mean F(x+) - mean F(x-), whose derivative in mu is
+// a * D * (mean(x-) - mean(x+)) for D coordinates per sample.
+type Quadratic struct {
+	faults
+	a, mu, eps float64
+	dim        []int
+}
+
+func NewQuadratic() *Quadratic { return &Quadratic{} }
+
+func (q *Quadratic) Info() sdk.Info {
+	return sdk.Info{Name: "testenergy", Kind: sdk.KindEnergy, Version: "0.1.0", Description: "quadratic energy for tests"}
+}
+
+func (q *Quadratic) Schema() sdk.Schema {
+	return withFaults(
+		sdk.Attribute{Name: "a", Type: sdk.TypeNumber, Default: 1.0, Doc: "curvature a (default 1)"},
+		sdk.Attribute{Name: "mu", Type: sdk.TypeNumber, Default: 0.0, Doc: "centre mu (default 0)"},
+		sdk.Attribute{Name: "epsilon", Type: sdk.TypeNumber, Default: 0.1, Doc: "Langevin noise, for d_st (default 0.1)"},
+		sdk.Attribute{Name: "shape", Type: sdk.TypeListNumber, Default: []any{2.0}, Doc: "per-sample input shape (default [2])"},
+	)
+}
+
+func (q *Quadratic) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
+	var diags sdk.Diagnostics
+	q.faults.configure(cfg)
+	q.a, q.mu, q.eps = cfg.Float("a"), cfg.Float("mu"), cfg.Float("epsilon")
+	if q.a <= 0 {
+		diags.Errorf([]string{"a"}, "Invalid curvature", "a must be positive, got %g", q.a)
+	}
+	var shape []float64
+	_ = cfg.Decode("shape", &shape)
+	q.dim = nil
+	for _, d := range shape {
+		q.dim = append(q.dim, int(d))
+	}
+	return sdk.Shapes{"input": q.dim}, diags
+}
+
+func (q *Quadratic) check(x *sdk.Tensor) error {
+	want := append([]int{-1}, q.dim...)
+	if err := x.Expect(sdk.Float32, want...); err != nil {
+		if err2 := x.Expect(sdk.Float64, want...); err2 != nil {
+			return err
+		}
+	}
+	return x.CheckFinite()
+}
+
+func (q *Quadratic) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
+	q.enter("energy")
+	f, _, err := q.eval(x, false)
+	return f, err
+}
+
+func (q *Quadratic) Grad(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
+	q.enter("grad")
+	return q.eval(x, true)
+}
+
+func (q *Quadratic) eval(x *sdk.Tensor, grad bool) (*sdk.Tensor, *sdk.Tensor, error) {
+	if err := q.check(x); err != nil {
+		return nil, nil, err
+	}
+	n := x.Batch()
+	per := x.Len() / max(n, 1)
+	f := sdk.NewTensor(x.DType, n)
+	var g *sdk.Tensor
+	if grad {
+		g = sdk.NewTensor(x.DType, x.Shape...)
+	}
+	for i := 0; i < n; i++ {
+		s := 0.0
+		for j := 0; j < per; j++ {
+			d := x.At(i*per+j) - q.mu
+			s += d * d
+			if grad {
+				g.Set(i*per+j, q.a*d)
+			}
+		}
+		f.Set(i, q.a/2*s)
+	}
+	if err := f.CheckFinite(); err != nil {
+		return nil, nil, fmt.Errorf("energy output: %w", err)
+	}
+	return f, g, nil
+}
+
+func (q *Quadratic) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateResult, error) {
+	q.enter("update")
+	fp, _, err := q.eval(req.Pos, false)
+	if err != nil {
+		return sdk.UpdateResult{}, fmt.Errorf("positives: %w", err)
+	}
+	fn, _, err := q.eval(req.Neg, false)
+	if err != nil {
+		return sdk.UpdateResult{}, fmt.Errorf("negatives: %w", err)
+	}
+	mp, mn := mean(fp), mean(fn)
+	// d/dmu of mean F(x+) - mean F(x-) = a * (mean(x-) - mean(x+)) summed over coordinates.
+	g := q.a * (mean(req.Neg) - mean(req.Pos)) * float64(req.Pos.Len()/max(req.Pos.Batch(), 1))
+	q.mu -= req.LR * g
+	return sdk.UpdateResult{DST: 2 / (q.eps * q.eps) * (mp - mn), MeanPos: mp, MeanNeg: mn, GradNorm: math.Abs(g)}, nil
+}
+
+func mean(t *sdk.Tensor) float64 {
+	s := 0.0
+	for i := 0; i < t.Len(); i++ {
+		s += t.At(i)
+	}
+	return s / float64(max(t.Len(), 1))
+}
+
+type quadState struct {
+	Mu    float64 `json:"mu"`
+	Calls []byte  `json:"calls"`
+}
+
+func (q *Quadratic) SaveState(ctx context.Context) (*sdk.State, error) {
+	q.enter("save")
+	b, err := json.Marshal(quadState{Mu: q.mu, Calls: q.faults.save()})
+	return &sdk.State{Meta: b, Tensors: map[string]*sdk.Tensor{"mu": sdk.FromFloat64([]float64{q.mu}, 1)}}, err
+}
+
+func (q *Quadratic) LoadState(ctx context.Context, st *sdk.State) error {
+	var s quadState
+	if err := json.Unmarshal(st.Meta, &s); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	mu, ok := st.Tensors["mu"]
+	if !ok || mu.Len() != 1 {
+		return fmt.Errorf("state: tensor \"mu\" missing or not a scalar")
+	}
+	q.mu = mu.At(0)
+	return q.faults.load(s.Calls)
+}
+
+var _ sdk.Energy = (*Quadratic)(nil)
