@@ -66,7 +66,8 @@ func compile(k graphKind, n int, a arch, ps []param, slope float64, dt tensor.Dt
 		return nil, fmt.Errorf("%v graph, batch %d: %w", k, n, err)
 	}
 	c.f = tensor.New(tensor.Of(dt), tensor.WithShape(n))
-	G.Read(f, &c.f)
+	inputs := append(G.Nodes{x}, nodes...)
+	outputs := G.Nodes{G.Read(f, &c.f)}
 
 	switch k {
 	case kindGrad:
@@ -79,10 +80,11 @@ func compile(k graphKind, n int, a arch, ps []param, slope float64, dt tensor.Dt
 			return nil, fmt.Errorf("grad graph, batch %d: differentiate: %w", n, err)
 		}
 		c.dfdx = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
-		G.Read(gs[0], &c.dfdx)
+		outputs = append(outputs, G.Read(gs[0], &c.dfdx))
 	case kindUpdate:
 		c.coef = tensor.New(tensor.Of(dt), tensor.WithShape(n))
 		cn := G.NewVector(g, dt, G.WithShape(n), G.WithName("c"), G.WithValue(c.coef))
+		inputs = append(inputs, cn)
 		wf, err := G.HadamardProd(f, cn)
 		if err != nil {
 			return nil, fmt.Errorf("update graph, batch %d: weight: %w", n, err)
@@ -98,10 +100,17 @@ func compile(k graphKind, n int, a arch, ps []param, slope float64, dt tensor.Dt
 		c.grads = make([]G.Value, len(gs))
 		for i, gn := range gs {
 			c.grads[i] = tensor.New(tensor.Of(dt), tensor.WithShape(ps[i].Shape...))
-			G.Read(gn, &c.grads[i])
+			outputs = append(outputs, G.Read(gn, &c.grads[i]))
 		}
 	}
-	c.vm = G.NewTapeMachine(g)
+	// Compile only what the outputs need: gorgonia's symbolic differentiation
+	// adds the derivatives of every operand of an active op, so the grad graph
+	// also holds the (unused) filter gradients, which cost a third of the run.
+	prog, locs, err := G.CompileFunction(g, inputs, outputs)
+	if err != nil {
+		return nil, fmt.Errorf("%v graph, batch %d: compile: %w", k, n, err)
+	}
+	c.vm = G.NewTapeMachine(g, G.WithPrecompiled(prog, locs))
 	return c, nil
 }
 
