@@ -34,6 +34,7 @@ const maxBatch = 1 << 17
 // attribute.
 func decodeParams(schema sdk.Schema, cfg *sdk.Config) (params, sdk.Diagnostics) {
 	var diags sdk.Diagnostics
+	bad := map[string]bool{} // attributes that failed to decode
 	for name := range cfg.Values {
 		if _, ok := schema.Lookup(name); !ok {
 			diags.Errorf([]string{name}, "unsupported attribute", "data-mnist has no attribute %q", name)
@@ -51,6 +52,7 @@ func decodeParams(schema sdk.Schema, cfg *sdk.Config) (params, sdk.Diagnostics) 
 		var s string
 		if err := json.Unmarshal(raw(name), &s); err != nil {
 			diags.Errorf([]string{name}, "invalid "+name, "want a string: %v", err)
+			bad[name] = true
 			return ""
 		}
 		if a, _ := schema.Lookup(name); len(a.Enum) > 0 && !slices.Contains(a.Enum, s) {
@@ -62,12 +64,14 @@ func decodeParams(schema sdk.Schema, cfg *sdk.Config) (params, sdk.Diagnostics) 
 		var f float64
 		if err := json.Unmarshal(raw(name), &f); err != nil {
 			diags.Errorf([]string{name}, "invalid "+name, "want a number: %v", err)
+			bad[name] = true
 		}
 		return f
 	}
 	whole := func(name string) int {
 		f := num(name)
-		if f != math.Trunc(f) || math.Abs(f) > 1<<31 {
+		if !bad[name] && (f != math.Trunc(f) || math.Abs(f) > 1<<31) {
+			bad[name] = true
 			diags.Errorf([]string{name}, "invalid "+name, "%s must be a whole number, got %v", name, f)
 			return 0
 		}
@@ -106,16 +110,16 @@ func decodeParams(schema sdk.Schema, cfg *sdk.Config) (params, sdk.Diagnostics) 
 		seen[int(d)] = true
 		p.Digits = append(p.Digits, int(d))
 	}
-	if p.Size != 28 && p.Size != 32 {
+	if p.Size != 28 && p.Size != 32 && !bad["size"] {
 		diags.Errorf([]string{"size"}, "invalid size", "size must be 28 (native) or 32, got %d", p.Size)
 	}
-	if p.Subset < 0 {
+	if p.Subset < 0 && !bad["subset"] {
 		diags.Errorf([]string{"subset"}, "invalid subset", "subset must be 0 (all) or positive, got %d", p.Subset)
 	}
-	if !(p.DataNoise >= 0) || math.IsInf(p.DataNoise, 0) {
+	if (!(p.DataNoise >= 0) || math.IsInf(p.DataNoise, 0)) && !bad["data_noise"] {
 		diags.Errorf([]string{"data_noise"}, "invalid data_noise", "data_noise must be a finite number >= 0, got %v", p.DataNoise)
 	}
-	if p.BatchSize < 1 || p.BatchSize > maxBatch {
+	if (p.BatchSize < 1 || p.BatchSize > maxBatch) && !bad["batch_size"] {
 		diags.Errorf([]string{"batch_size"}, "invalid batch_size", "batch_size must lie in [1, %d], got %d", maxBatch, p.BatchSize)
 	}
 	return p, diags

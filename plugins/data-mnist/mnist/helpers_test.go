@@ -2,6 +2,8 @@ package mnist
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -75,4 +77,9 @@ func needMNIST(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads the real MNIST files; skipped under -short")
 	}
+}
+
+func sha256hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }
