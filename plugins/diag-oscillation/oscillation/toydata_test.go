@@ -1,0 +1,64 @@
+package oscillation
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/ebmflow/ebmflow/plugins/data-mnist/mnist"
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+// TestDensityWithToyData links the real data-mnist plugin (datasets gmm and
+// rings) and an energy equal to its own scaled negative log-density: TV_ebm
+// must be ~0 and TV_floor the sampling noise of 10^4 draws.
+func TestDensityWithToyData(t *testing.T) {
+	ctx := context.Background()
+	for _, set := range []string{"gmm", "rings"} {
+		data := mnist.New()
+		dcfg := newConfig(t, "", map[string]any{"dataset": set})
+		dcfg.Stage = "toy"
+		if _, diags := data.Configure(ctx, dcfg); diags.HasErrors() {
+			t.Fatalf("%s: configure data: %v", set, diags.Err())
+		}
+		const eps = 0.125
+		cfg := newConfig(t, "", map[string]any{"energy": "ebm", "data": "toy", "epsilon": eps})
+		cfg.SetLink("energy", logDensityEnergy{data: data, eps: eps})
+		cfg.SetLink("data", data)
+		p := configured(t, cfg)
+		obs, err := p.Observe(ctx, records(1000, []float64{0}, nil, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(obs.Events) != 0 {
+			t.Fatalf("%s: events %v", set, obs.Events)
+		}
+		ebm, floor := obs.Metrics["tv_ebm"], obs.Metrics["tv_floor"]
+		t.Logf("%s: box %v, tv_ebm %.3g, tv_floor %.4f, in-box mass %.6f", set, p.dens.last.Box, ebm, floor, p.dens.inBoxMass)
+		if ebm > 1e-4 || floor < 0.02 || floor > 0.35 || math.Abs(p.dens.inBoxMass-1) > 0.01 {
+			t.Errorf("%s: tv_ebm %v (want ~0), tv_floor %v (want a few tenths), in-box mass %v (want ~1)",
+				set, ebm, floor, p.dens.inBoxMass)
+		}
+	}
+}
+
+// logDensityEnergy is F(x) = (eps^2/2) * (-log q(x)) of a data stage.
+type logDensityEnergy struct {
+	data sdk.DataLink
+	eps  float64
+}
+
+func (e logDensityEnergy) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
+	lq, err := e.data.LogDensity(ctx, x)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < lq.Len(); i++ {
+		lq.Set(i, -e.eps*e.eps/2*lq.At(i))
+	}
+	return lq, nil
+}
+
+func (e logDensityEnergy) Grad(context.Context, *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
+	return nil, nil, sdk.ErrUnsupported
+}
