@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ebmflow/ebmflow/plugins/data-mnist/idx"
 )
 
 // The Go module whose data/ folder holds a copy of the MNIST files.
@@ -74,7 +76,7 @@ func DefaultCacheDir() (string, error) {
 func (s *source) read(ctx context.Context, name string) ([]byte, string, error) {
 	if s.Dir != "" {
 		for _, p := range []string{filepath.Join(s.Dir, name+".gz"), filepath.Join(s.Dir, name)} {
-			b, err := os.ReadFile(p)
+			b, err := readLimited(p)
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
@@ -86,7 +88,7 @@ func (s *source) read(ctx context.Context, name string) ([]byte, string, error) 
 		return nil, "", fmt.Errorf("mnist: dir %s holds neither %s.gz nor %s; %s", s.Dir, name, name, howToProvide)
 	}
 	cached := filepath.Join(s.CacheDir, name+".gz")
-	if b, err := os.ReadFile(cached); err == nil && verify(cached, name, b) == nil {
+	if b, err := readLimited(cached); err == nil && verify(cached, name, b) == nil {
 		return b, cached, nil
 	}
 	if s.moduleDir == "" {
@@ -109,6 +111,19 @@ func (s *source) read(ctx context.Context, name string) ([]byte, string, error) 
 		return b, orig, nil
 	}
 	return b, cached, nil
+}
+
+// readLimited reads a file of at most idx.DefaultLimit bytes (the largest
+// MNIST file, raw, has 47,040,016), so a wrong file cannot exhaust memory.
+func readLimited(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > idx.DefaultLimit {
+		return nil, fmt.Errorf("mnist: %s: %d bytes, more than any MNIST file (limit %d)", path, fi.Size(), idx.DefaultLimit)
+	}
+	return os.ReadFile(path)
 }
 
 // verify checks b against the known digest of the named file, gzipped or raw

@@ -177,3 +177,40 @@ func TestNextErrors(t *testing.T) {
 		t.Errorf("cancelled context: got %v", err)
 	}
 }
+
+// TestConcurrentStreams draws on two streams from two goroutines: each
+// stream's sequence equals the one drawn alone by an identical plugin.
+func TestConcurrentStreams(t *testing.T) {
+	ctx := context.Background()
+	shared := configured(t, 8, map[string]any{"dataset": "gmm", "data_noise": 0.1})
+	alone := configured(t, 8, map[string]any{"dataset": "gmm", "data_noise": 0.1})
+	got := make([][]float32, 2)
+	done := make(chan error, 2)
+	for g, name := range []string{"a", "b"} {
+		go func() {
+			for range 50 {
+				x, err := shared.Next(ctx, sdk.NextRequest{N: 10, Stream: name})
+				if err != nil {
+					done <- err
+					return
+				}
+				got[g] = append(got[g], x.F32...)
+			}
+			done <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for g, name := range []string{"a", "b"} {
+		var want []float32
+		for range 50 {
+			want = append(want, next(t, alone, sdk.NextRequest{N: 10, Stream: name}).F32...)
+		}
+		if !slices.Equal(got[g], want) {
+			t.Fatalf("stream %s drawn concurrently differs", name)
+		}
+	}
+}
