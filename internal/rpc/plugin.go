@@ -81,13 +81,27 @@ func KindOf(impl sdk.Base) sdk.Kind {
 	return ""
 }
 
+// HTTP/2 flow-control windows and socket buffers sized for tensors: with
+// gRPC's 64 KiB defaults a 400 KB batch needs several round trips of window
+// updates per call.
+const (
+	windowSize = 16 << 20
+	bufferSize = 1 << 20
+)
+
 // GRPCOptions are the server options of every plugin and brokered server:
 // explicit message limits sized for wire.ChunkSize frames.
 func GRPCOptions(opts []grpc.ServerOption) []grpc.ServerOption {
-	return append(opts, grpc.MaxRecvMsgSize(wire.MaxMessageSize), grpc.MaxSendMsgSize(wire.MaxMessageSize))
+	return append(opts, grpc.MaxRecvMsgSize(wire.MaxMessageSize), grpc.MaxSendMsgSize(wire.MaxMessageSize),
+		grpc.InitialWindowSize(windowSize), grpc.InitialConnWindowSize(windowSize),
+		grpc.ReadBufferSize(bufferSize), grpc.WriteBufferSize(bufferSize))
 }
 
 // DialOptions are the client options matching GRPCOptions.
 func DialOptions() []grpc.DialOption {
-	return []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(wire.MaxMessageSize), grpc.MaxCallSendMsgSize(wire.MaxMessageSize))}
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(wire.MaxMessageSize), grpc.MaxCallSendMsgSize(wire.MaxMessageSize)),
+		grpc.WithInitialWindowSize(windowSize), grpc.WithInitialConnWindowSize(windowSize),
+		grpc.WithReadBufferSize(bufferSize), grpc.WithWriteBufferSize(bufferSize),
+	}
 }

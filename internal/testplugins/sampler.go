@@ -102,7 +102,11 @@ func (l *Langevin) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.Samp
 			res.Trace = append(res.Trace, sdk.StepStat{MeanEnergy: mean(f), DriftNorm: norm})
 		}
 		for i := 0; i < x.Len(); i++ {
-			x.Set(i, x.At(i)-g.At(i)+l.eps*l.rng.NormFloat64())
+			z := 0.0
+			if l.eps != 0 {
+				z = l.eps * l.rng.NormFloat64()
+			}
+			x.Set(i, x.At(i)-g.At(i)+z)
 		}
 		if err := x.CheckFinite(); err != nil {
 			return nil, fmt.Errorf("step %d: %w", s+1, err)
