@@ -10,6 +10,8 @@ import (
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -44,6 +46,10 @@ func NewClient(conn *grpc.ClientConn, broker *plugin.GRPCBroker) *Client {
 }
 
 func (c *Client) fail(method string, err error) error {
+	if st, ok := status.FromError(err); ok && st.Code() == codes.Unimplemented {
+		// The plugin's sdk.ErrUnsupported, or a service the plugin lacks.
+		return fmt.Errorf("%s: %w", st.Message(), sdk.ErrUnsupported)
+	}
 	if c.Wrap != nil {
 		return c.Wrap(method, err)
 	}

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -76,6 +77,14 @@ func TestEveryKindRoundTrip(t *testing.T) {
 		lp, err := c.LogDensity(ctx, sdk.FromFloat64([]float64{0, 0}, 1, 2))
 		if err != nil || lp.F64[0] > -1.837 || lp.F64[0] < -1.838 { // -log(2 pi) = -1.8379
 			t.Fatalf("log density = %v, %v", lp, err)
+		}
+	})
+	t.Run("unsupported", func(t *testing.T) {
+		// A diagnostics plugin has no Energy service: the call fails with
+		// sdk.ErrUnsupported, as a data set without a density does.
+		c := dial(t, testplugins.NewRecorder())
+		if _, err := c.Energy(ctx, sdk.FromFloat32([]float32{1}, 1, 1)); !errors.Is(err, sdk.ErrUnsupported) {
+			t.Fatalf("err = %v, want sdk.ErrUnsupported", err)
 		}
 	})
 	t.Run("diagnostics", func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -36,7 +37,11 @@ func (s *baseServer) errorf(method string, err error) error {
 	if stage == "" {
 		stage = s.impl.Info().Name
 	}
-	return status.Errorf(codes.Unknown, "stage %q: %s: %v", stage, method, err)
+	code := codes.Unknown
+	if errors.Is(err, sdk.ErrUnsupported) {
+		code = codes.Unimplemented
+	}
+	return status.Errorf(code, "stage %q: %s: %v", stage, method, err)
 }
 
 func (s *baseServer) Info(context.Context, *pb.Empty) (*pb.InfoResponse, error) {

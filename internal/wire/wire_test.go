@@ -113,7 +113,7 @@ func TestDecoderRefuses(t *testing.T) {
 		{"header inside tensor", []*pb.Frame{header("x", f32, []int64{2}, 8, make([]byte, 4)), header("y", f32, []int64{1}, 4, nil)}, 0, "ended after 4 of 8"},
 		{"duplicate", []*pb.Frame{header("x", f32, []int64{1}, 4, make([]byte, 4)), header("x", f32, []int64{1}, 4, make([]byte, 4))}, 0, "sent twice"},
 		{"late meta", []*pb.Frame{{}, {Meta: []byte{1}}}, 0, "expected only in the first"},
-		{"oversized chunk", []*pb.Frame{header("x", pb.DType_FLOAT64, []int64{1 << 18}, 1 << 21, make([]byte, ChunkSize+8))}, 0, "exceeds"},
+		{"oversized chunk", []*pb.Frame{header("x", pb.DType_FLOAT64, []int64{1 << 18}, 1<<21, make([]byte, ChunkSize+8))}, 0, "exceeds"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK      = 0 // success
+	exitInvalid = 1 // invalid input: usage, pipeline, lock file, missing plugin
+	exitFailed  = 2 // a failure while running: a plugin crashed, a deadline passed
+)
+
+// command is one subcommand: one file each.
+type command interface {
+	Synopsis() string
+	Help() string
+	Run(args []string) int
+}
+
+type ui struct {
+	out, err io.Writer
+}
+
+func commands(u ui) map[string]command {
+	return map[string]command{
+		"plugins": &pluginsCommand{ui: u},
+		"init":    &initCommand{ui: u},
+		"version": &versionCommand{ui: u},
+	}
+}
+
+func runCLI(args []string, out, errw io.Writer) int {
+	u := ui{out: out, err: errw}
+	cmds := commands(u)
+	if len(args) == 0 || args[0] == "-help" || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
+		fmt.Fprint(out, usage(cmds))
+		if len(args) == 0 {
+			return exitInvalid
+		}
+		return exitOK
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(errw, "ebmflow: unknown command %q\n\n%s", args[0], usage(cmds))
+		return exitInvalid
+	}
+	return c.Run(args[1:])
+}
+
+func usage(cmds map[string]command) string {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("Usage: ebmflow <command> [options] [args]\n\nCommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "    %-10s %s\n", n, cmds[n].Synopsis())
+	}
+	b.WriteString("\nRun 'ebmflow <command> -help' for a command's options.\n")
+	return b.String()
+}
+
+// newLogger returns the CLI's logger: human-readable on a terminal, JSON
+// otherwise, or as format says ("auto", "human", "json").
+func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" {
+		return zerolog.Logger{}, fmt.Errorf("unknown log level %q (trace, debug, info, warn, error)", level)
+	}
+	human := false
+	switch format {
+	case "human":
+		human = true
+	case "json":
+	case "auto", "":
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			human = true
+		}
+	default:
+		return zerolog.Logger{}, fmt.Errorf("unknown log format %q (auto, human, json)", format)
+	}
+	if human {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05"}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ebmflow/ebmflow/core/host"
+	"github.com/ebmflow/ebmflow/internal/testplugins"
+)
+
+func run(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := runCLI(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageAndUnknownCommand(t *testing.T) {
+	if code, out, _ := run(); code != exitInvalid || !strings.Contains(out, "Usage: ebmflow") {
+		t.Fatalf("no args: %d %q", code, out)
+	}
+	if code, _, errs := run("frobnicate"); code != exitInvalid || !strings.Contains(errs, `unknown command "frobnicate"`) {
+		t.Fatalf("unknown: %d %q", code, errs)
+	}
+	if code, out, _ := run("version"); code != exitOK || !strings.Contains(out, "plugin protocol 1") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+}
+
+func TestPluginsAndInit(t *testing.T) {
+	kit := t.TempDir()
+	if err := testplugins.Build(kit); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", "/nonexistent")
+	t.Setenv(host.PathEnv, kit)
+	code, out, _ := run("plugins")
+	if code != exitOK {
+		t.Fatal(code)
+	}
+	kinds := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 6 {
+			kinds[f[0]] = f[1]
+		}
+	}
+	for name, kind := range map[string]string{"testenergy": "energy", "testsampler": "sampler", "testdiag": "diagnostics", "testkit": "?"} {
+		if kinds[name] != kind {
+			t.Errorf("plugins lists %s as %q, want %q:\n%s", name, kinds[name], kind, out)
+		}
+	}
+
+	dir := t.TempDir()
+	pipe := filepath.Join(dir, "p.hcl")
+	os.WriteFile(pipe, []byte(`
+stage "energy" {
+  plugin = "testenergy"
+}
+stage "sampler" {
+  plugin = "testsampler"
+  energy = stage.energy
+}
+`), 0o644)
+	code, out, errs := run("init", pipe)
+	if code != exitOK || !strings.Contains(out, "pinned 2 plugins") {
+		t.Fatalf("init: %d %q %q", code, out, errs)
+	}
+	lock, err := os.ReadFile(filepath.Join(dir, host.LockFileName))
+	if err != nil || !strings.Contains(string(lock), `plugin "testenergy"`) || !strings.Contains(string(lock), "sha256") {
+		t.Fatalf("lock file: %v\n%s", err, lock)
+	}
+	// A changed binary is refused, naming the plugin and how to accept it.
+	os.Remove(filepath.Join(kit, "ebmflow-plugin-testenergy"))
+	b, _ := os.ReadFile(filepath.Join(kit, "ebmflow-plugin-testkit"))
+	os.WriteFile(filepath.Join(kit, "ebmflow-plugin-testenergy"), append(b, 0), 0o755)
+	code, _, errs = run("init", pipe)
+	if code != exitInvalid || !strings.Contains(errs, `plugin "testenergy"`) || !strings.Contains(errs, "ebmflow init -upgrade") {
+		t.Fatalf("changed binary: %d %q", code, errs)
+	}
+	if code, out, errs = run("init", "-upgrade", pipe); code != exitOK {
+		t.Fatalf("upgrade: %d %q %q", code, out, errs)
+	}
+	os.WriteFile(pipe, []byte("stage \"e\" {\n  plugin = \n}\n"), 0o644)
+	code, _, errs = run("init", pipe)
+	if code != exitInvalid || !strings.Contains(errs, "Error parsing pipeline") || !strings.Contains(errs, "p.hcl:2") {
+		t.Fatalf("bad pipeline: %d %q", code, errs)
+	}
+}

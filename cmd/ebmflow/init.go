@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ebmflow/ebmflow/core/host"
+	"github.com/ebmflow/ebmflow/core/pipeline"
+)
+
+type initCommand struct{ ui }
+
+func (c *initCommand) Synopsis() string { return "Find a pipeline's plugins and pin them in its lock file" }
+func (c *initCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: ebmflow init [options] PIPELINE
+
+  Finds every plugin the pipeline's stages name and pins each binary's SHA-256
+  in ebmflow.lock.hcl beside the pipeline. Later runs refuse a plugin whose
+  binary no longer matches its pin.
+
+Options:
+
+  -upgrade   accept changed plugin binaries and re-pin them
+`) + "\n"
+}
+
+func (c *initCommand) Run(args []string) int {
+	fs := flag.NewFlagSet("init", flag.ContinueOnError)
+	fs.SetOutput(c.err)
+	fs.Usage = func() { fmt.Fprint(c.err, c.Help()) }
+	upgrade := fs.Bool("upgrade", false, "")
+	if err := fs.Parse(args); err != nil {
+		return exitInvalid
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return exitInvalid
+	}
+	path := fs.Arg(0)
+	names, diags := pipeline.PluginNames(path)
+	if diags.HasErrors() {
+		fmt.Fprintf(c.err, "Error parsing pipeline: %s\nFor additional help try 'ebmflow init -help'\n", diags.Error())
+		return exitInvalid
+	}
+	dir := filepath.Dir(path)
+	lockPath := filepath.Join(dir, host.LockFileName)
+	bins, err := host.Resolve(context.Background(), names, dir, lockPath, *upgrade)
+	if err != nil {
+		fmt.Fprintf(c.err, "Error: %v\n", err)
+		return exitInvalid
+	}
+	keys := make([]string, 0, len(bins))
+	for k := range bins {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b := bins[k]
+		fmt.Fprintf(c.out, "%s %s (%s) sha256:%s\n", b.Name, b.Description.Info.Version, b.Path, b.SHA256)
+	}
+	fmt.Fprintf(c.out, "pinned %d plugins in %s\n", len(bins), lockPath)
+	return exitOK
+}

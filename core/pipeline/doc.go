@@ -1,0 +1,2 @@
+// Package pipeline reads ebmflow pipeline files (HCL).
+package pipeline
