@@ -1,0 +1,107 @@
+package sdk
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestTensorExpectAndValidate(t *testing.T) {
+	x := NewTensor(Float32, 4, 1, 28, 28)
+	if err := x.Expect(Float32, -1, 1, 28, 28); err != nil {
+		t.Fatal(err)
+	}
+	err := x.Expect(Float32, -1, 1, 32, 32)
+	if !errors.Is(err, ErrShape) || !strings.Contains(err.Error(), "expected float32 [? 1 32 32], received float32 [4 1 28 28]") {
+		t.Fatalf("err = %v", err)
+	}
+	if err := x.Expect(Float64, 4, 1, 28, 28); !errors.Is(err, ErrShape) {
+		t.Fatalf("dtype mismatch: %v", err)
+	}
+	bad := &Tensor{DType: Float32, Shape: []int{2, 3}, F32: make([]float32, 5)}
+	if err := bad.Validate(); !errors.Is(err, ErrShape) {
+		t.Fatalf("length mismatch: %v", err)
+	}
+	if x.Batch() != 4 || len(x.SampleShape()) != 3 || x.Len() != 4*28*28 {
+		t.Fatal("batch / sample shape / len")
+	}
+}
+
+func TestCheckFinite(t *testing.T) {
+	x := FromFloat64([]float64{1, math.NaN()}, 2)
+	if err := x.CheckFinite(); !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "element 1") {
+		t.Fatalf("err = %v", err)
+	}
+	y := FromFloat32([]float32{1, float32(math.Inf(-1))}, 1, 2)
+	if err := y.CheckFinite(); !errors.Is(err, ErrNonFinite) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestStreamsAreSeededAndRestorable(t *testing.T) {
+	a, b := NewStream(123, "sampler"), NewStream(123, "sampler")
+	c := NewStream(123, "data")
+	for i := 0; i < 5; i++ {
+		if a.Uint64() != b.Uint64() {
+			t.Fatal("same seed and name differ")
+		}
+	}
+	if NewStream(123, "sampler").Uint64() == c.Uint64() {
+		t.Fatal("different names give the same stream")
+	}
+	state, err := a.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{a.NormFloat64(), a.Float64(), a.NormFloat64()}
+	r := NewStream(999, "other")
+	if err := r.UnmarshalBinary(state); err != nil {
+		t.Fatal(err)
+	}
+	got := []float64{r.NormFloat64(), r.Float64(), r.NormFloat64()}
+	for i := range want {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Fatalf("restored stream draw %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if DeriveSeed(1, "a") == DeriveSeed(2, "a") || DeriveSeed(1, "a") == DeriveSeed(1, "b") {
+		t.Fatal("DeriveSeed collides")
+	}
+}
+
+func TestConfigAccessors(t *testing.T) {
+	cfg := &Config{Values: map[string]json.RawMessage{"eps": json.RawMessage("0.015"), "steps": json.RawMessage("100"), "net": json.RawMessage(`"toy"`), "mala": json.RawMessage("true"), "none": json.RawMessage("null")}}
+	if cfg.Float("eps") != 0.015 || cfg.Int("steps") != 100 || cfg.String("net") != "toy" || !cfg.Bool("mala") {
+		t.Fatal("accessors")
+	}
+	if cfg.Has("none") || cfg.Has("missing") || !cfg.Has("eps") {
+		t.Fatal("Has")
+	}
+	var s struct {
+		Eps   float64 `json:"eps"`
+		Steps int     `json:"steps"`
+	}
+	if err := cfg.DecodeAll(&s); err != nil || s.Eps != 0.015 || s.Steps != 100 {
+		t.Fatalf("DecodeAll = %+v, %v", s, err)
+	}
+	if _, err := cfg.Energy("energy"); err == nil {
+		t.Fatal("unlinked energy returned")
+	}
+}
+
+func TestStageRefKind(t *testing.T) {
+	if StageRef(KindEnergy).RefKind() != KindEnergy || TypeNumber.RefKind() != "" {
+		t.Fatal("RefKind")
+	}
+	var d Diagnostics
+	d.Warnf([]string{"x"}, "w", "")
+	if d.HasErrors() || d.Err() != nil {
+		t.Fatal("warning counted as error")
+	}
+	d.Errorf([]string{"eps"}, "Invalid epsilon", "must be positive, got %g", -1.0)
+	if !d.HasErrors() || d.Err().Error() != "eps: Invalid epsilon: must be positive, got -1" {
+		t.Fatalf("Err = %v", d.Err())
+	}
+}
