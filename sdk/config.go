@@ -102,6 +102,16 @@ func (c *Config) Data(attr string) (DataLink, error) {
 	return l, nil
 }
 
+// Sampler returns the sampler stage referenced by the attribute (of type
+// StageRef(KindSampler)), reached through a connection the host brokers.
+func (c *Config) Sampler(attr string) (SamplerLink, error) {
+	l, ok := c.links[attr].(SamplerLink)
+	if !ok {
+		return nil, fmt.Errorf("attribute %q: no sampler stage linked", attr)
+	}
+	return l, nil
+}
+
 // SetLink attaches a linked stage to the config. The SDK's server calls it;
 // tests that drive a plugin in-process may call it too.
 func (c *Config) SetLink(attr string, link any) {

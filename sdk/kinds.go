@@ -44,6 +44,13 @@ type UpdateResult struct {
 // Sampler is the contract of a sampler stage.
 type Sampler interface {
 	Base
+	SamplerLink
+}
+
+// SamplerLink is what another stage can call on a linked sampler stage, for
+// example a diagnostics stage drawing short-run samples to compare with a
+// known density (with LeaveBank set, so the persistent bank is untouched).
+type SamplerLink interface {
 	Sample(ctx context.Context, req SampleRequest) (*SampleResult, error)
 }
 

@@ -14,7 +14,9 @@ import (
 
 type initCommand struct{ ui }
 
-func (c *initCommand) Synopsis() string { return "Find a pipeline's plugins and pin them in its lock file" }
+func (c *initCommand) Synopsis() string {
+	return "Find a pipeline's plugins and pin them in its lock file"
+}
 func (c *initCommand) Help() string {
 	return strings.TrimSpace(`
 Usage: ebmflow init [options] PIPELINE

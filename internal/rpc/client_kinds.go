@@ -143,6 +143,7 @@ func (c *Client) Report(ctx context.Context, final bool) (*sdk.Report, error) {
 }
 
 var (
-	_ sdk.EnergyLink = (*Client)(nil)
-	_ sdk.DataLink   = (*Client)(nil)
+	_ sdk.EnergyLink  = (*Client)(nil)
+	_ sdk.DataLink    = (*Client)(nil)
+	_ sdk.SamplerLink = (*Client)(nil)
 )

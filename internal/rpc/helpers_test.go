@@ -44,3 +44,29 @@ func (*linkProbe) LoadState(context.Context, *sdk.State) error   { return nil }
 func (*linkProbe) Sample(context.Context, sdk.SampleRequest) (*sdk.SampleResult, error) {
 	return nil, fmt.Errorf("not a sampler")
 }
+
+// samplerProbe is a diagnostics stage whose Configure draws samples through
+// a linked sampler, as the density diagnostic does.
+type samplerProbe struct{ got *sdk.SampleResult }
+
+func (*samplerProbe) Info() sdk.Info { return sdk.Info{Name: "sprobe", Version: "0"} }
+func (*samplerProbe) Schema() sdk.Schema {
+	return sdk.Schema{Attributes: []sdk.Attribute{{Name: "sampler", Type: sdk.StageRef(sdk.KindSampler), Required: true}}}
+}
+func (p *samplerProbe) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
+	var d sdk.Diagnostics
+	s, err := cfg.Sampler("sampler")
+	if err == nil {
+		p.got, err = s.Sample(ctx, sdk.SampleRequest{N: 7, Steps: 2, LeaveBank: true})
+	}
+	if err != nil {
+		d.Errorf([]string{"sampler"}, "sampling through the link failed", "%v", err)
+	}
+	return nil, d
+}
+func (*samplerProbe) SaveState(context.Context) (*sdk.State, error) { return &sdk.State{}, nil }
+func (*samplerProbe) LoadState(context.Context, *sdk.State) error   { return nil }
+func (*samplerProbe) Observe(context.Context, []sdk.Record) (*sdk.Observation, error) {
+	return &sdk.Observation{}, nil
+}
+func (*samplerProbe) Report(context.Context, bool) (*sdk.Report, error) { return &sdk.Report{}, nil }

@@ -14,13 +14,15 @@ import (
 // RegisterProxy registers on s the link services of kind, forwarding each
 // call to target frame by frame. Only what a linked stage may call is
 // served: Energy and Grad of an energy stage (not Update), Describe, Next
-// and LogDensity of a data stage.
+// and LogDensity of a data stage, Sample of a sampler stage.
 func RegisterProxy(s *grpc.Server, kind sdk.Kind, target *Client) {
 	switch kind {
 	case sdk.KindEnergy:
 		pb.RegisterEnergyServer(s, &energyProxy{t: target})
 	case sdk.KindData:
 		pb.RegisterDataServer(s, &dataProxy{t: target})
+	case sdk.KindSampler:
+		pb.RegisterSamplerServer(s, &samplerProxy{t: target})
 	}
 }
 
@@ -105,4 +107,13 @@ func (p *dataProxy) Next(s pb.Data_NextServer) error {
 
 func (p *dataProxy) LogDensity(s pb.Data_LogDensityServer) error {
 	return forward(p.t, "log density", s, func(ctx context.Context) (bidi, error) { return p.t.data.LogDensity(ctx) })
+}
+
+type samplerProxy struct {
+	pb.UnimplementedSamplerServer
+	t *Client
+}
+
+func (p *samplerProxy) Sample(s pb.Sampler_SampleServer) error {
+	return forward(p.t, "sample", s, func(ctx context.Context) (bidi, error) { return p.t.sampler.Sample(ctx) })
 }

@@ -108,6 +108,13 @@ func TestEveryKindRoundTrip(t *testing.T) {
 		if err != nil || res.X.Expect(sdk.Float32, 4, 2) != nil || len(res.Trace) != 3 || res.AcceptRate != -1 {
 			t.Fatalf("sample = %+v, %v", res, err)
 		}
+		// A diagnostics stage linked to the sampler, which is linked to the
+		// energy: two brokered hops.
+		probe := &samplerProbe{}
+		configure(t, dial(t, probe), nil, Link{Attribute: "sampler", Target: s, Kind: sdk.KindSampler})
+		if probe.got == nil || probe.got.X.Expect(sdk.Float32, 7, 2) != nil {
+			t.Fatalf("sample through link = %+v", probe.got)
+		}
 	})
 }
 

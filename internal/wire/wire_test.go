@@ -9,6 +9,7 @@ import (
 
 	"github.com/ebmflow/ebmflow/internal/pb"
 	"github.com/ebmflow/ebmflow/sdk"
+	"google.golang.org/protobuf/proto"
 )
 
 // pipe is an in-memory frame stream.
@@ -19,13 +20,7 @@ type pipe struct {
 
 func (p *pipe) Send(f *pb.Frame) error {
 	// Copy the data: Send may be handed a view of the tensor's memory.
-	c := &pb.Frame{Meta: f.Meta}
-	if f.Chunk != nil {
-		cc := *f.Chunk
-		cc.Data = append([]byte(nil), f.Chunk.Data...)
-		c.Chunk = &cc
-	}
-	p.frames = append(p.frames, c)
+	p.frames = append(p.frames, proto.Clone(f).(*pb.Frame))
 	return nil
 }
 
