@@ -31,7 +31,7 @@ func defaultOptions() options {
 
 // Configure decodes and checks the stage block. Attributes absent from
 // cfg.Values keep their defaults. With both energy and data set it attaches
-// the linked stages for the density diagnostic.
+// the linked stages for the density diagnostic, and the sampler when set.
 func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
 	var diags sdk.Diagnostics
 	o := defaultOptions()
@@ -79,10 +79,22 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 		}
 		var err error
 		if energy, err = cfg.Energy(attrEnergy); err != nil {
-			linkDiag(cfg, &diags, attrEnergy, err)
+			linkDiag(cfg, &diags, attrEnergy, err, "the density diagnostic")
 		}
 		if data, err = cfg.Data(attrData); err != nil {
-			linkDiag(cfg, &diags, attrData, err)
+			linkDiag(cfg, &diags, attrData, err, "the density diagnostic")
+		}
+	}
+	var sampler sdk.SamplerLink
+	if cfg.Has(attrSampler) {
+		if !o.Density {
+			diags.Warnf([]string{attrSampler}, "sampler unused",
+				"the short-run samples are compared only when energy and data are set too; sampler is ignored")
+		} else {
+			var err error
+			if sampler, err = cfg.Sampler(attrSampler); err != nil {
+				linkDiag(cfg, &diags, attrSampler, err, "TV_samples of short-run samples")
+			}
 		}
 	}
 	if diags.HasErrors() {
@@ -96,15 +108,17 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	p.reset()
 	if o.Density && energy != nil && data != nil {
 		p.dens = newDensity(energy, data, o.Epsilon, cfg.Stage)
+		p.dens.sampler = sampler
 	}
 	return sdk.Shapes{}, diags
 }
 
 // linkDiag reports a missing linked stage: an error when the stage is meant
-// to run (RunDir set), a warning while the pipeline is only being validated.
-func linkDiag(cfg *sdk.Config, diags *sdk.Diagnostics, attr string, err error) {
+// to run (RunDir set), a warning that what (the feature needing it) will be
+// off while the pipeline is only being validated.
+func linkDiag(cfg *sdk.Config, diags *sdk.Diagnostics, attr string, err error, what string) {
 	if cfg.RunDir == "" {
-		diags.Warnf([]string{attr}, "stage not linked", "%v; the density diagnostic will be off", err)
+		diags.Warnf([]string{attr}, "stage not linked", "%v; %s will be off", err, what)
 		return
 	}
 	diags.Errorf([]string{attr}, "stage not linked", "%v", err)

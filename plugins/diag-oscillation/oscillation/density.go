@@ -20,6 +20,9 @@ const (
 	SubCells = 4
 	// FloorDraws is the number of exact draws behind TV_floor.
 	FloorDraws = 10000
+	// ShortRunDraws is the number of short-run samples drawn through the
+	// linked sampler at each density evaluation.
+	ShortRunDraws = 10000
 	// linkBatch is the most points sent to a linked stage in one call.
 	linkBatch = 10000
 )
@@ -27,10 +30,11 @@ const (
 // density is the 2-D density diagnostic: the linked stages and what it has
 // learnt of the truth (computed once, on first use).
 type density struct {
-	energy sdk.EnergyLink
-	data   sdk.DataLink
-	eps    float64
-	stage  string
+	energy  sdk.EnergyLink
+	data    sdk.DataLink
+	sampler sdk.SamplerLink // nil when the sampler attribute is not set
+	eps     float64
+	stage   string
 
 	ready      bool
 	fine, hist tv.Grid
@@ -42,7 +46,9 @@ type density struct {
 	hasFloor bool
 	floor    float64
 
-	samples *sdk.Tensor // latest short-run samples handed over, if any
+	// samples are the latest short-run samples: drawn through sampler at
+	// each evaluation, or handed over with SetSamples; nil when none.
+	samples *sdk.Tensor
 
 	last densityResult
 }
@@ -55,8 +61,11 @@ type densityResult struct {
 	TVFloor    float64   `json:"tv_floor"`
 	HasSamples bool      `json:"has_samples"`
 	TVSamples  float64   `json:"tv_samples,omitempty"`
-	InBoxMass  float64   `json:"true_in_box_mass"`
-	model      []float64 // EBM density on the fine grid, for the figure
+	// SamplesError says why no short-run samples could be drawn through
+	// the linked sampler (TV_ebm is still computed).
+	SamplesError string    `json:"samples_error,omitempty"`
+	InBoxMass    float64   `json:"true_in_box_mass"`
+	model        []float64 // EBM density on the fine grid, for the figure
 }
 
 func newDensity(e sdk.EnergyLink, d sdk.DataLink, eps float64, stage string) *density {
@@ -120,7 +129,9 @@ func (d *density) noiseFloor(ctx context.Context) error {
 	return nil
 }
 
-// evaluate computes TV_ebm (and TV_samples when samples were handed over).
+// evaluate computes TV_ebm and, with short-run samples at hand, TV_samples.
+// With a sampler linked it first draws ShortRunDraws samples through it; when
+// that fails the result carries SamplesError and no samples.
 func (d *density) evaluate(ctx context.Context, t int) (densityResult, error) {
 	if err := d.prepare(ctx); err != nil {
 		return densityResult{}, err
@@ -144,6 +155,13 @@ func (d *density) evaluate(ctx context.Context, t int) (densityResult, error) {
 	if r.TVEBM, err = tv.TV(d.truth, q); err != nil {
 		return densityResult{}, fmt.Errorf("tv_ebm: %w", err)
 	}
+	if d.sampler != nil {
+		x, err := d.drawSamples(ctx, t)
+		if err != nil {
+			r.SamplesError = err.Error()
+		}
+		d.samples = x // nil on failure: no stale samples in the metrics or figure
+	}
 	if d.samples != nil {
 		if r.TVSamples, err = SampleTV(d.samples, d.hist, d.mass); err != nil {
 			return densityResult{}, fmt.Errorf("tv_samples: %w", err)
@@ -152,6 +170,27 @@ func (d *density) evaluate(ctx context.Context, t int) (densityResult, error) {
 	}
 	d.last = r
 	return r, nil
+}
+
+// drawSamples draws ShortRunDraws short-run samples at iteration t through
+// the linked sampler, with its configured steps and initial state and its
+// persistent bank left untouched, and checks they have shape [n, 2].
+func (d *density) drawSamples(ctx context.Context, t int) (*sdk.Tensor, error) {
+	res, err := d.sampler.Sample(ctx, sdk.SampleRequest{N: ShortRunDraws, LeaveBank: true, T: t})
+	if err != nil {
+		return nil, fmt.Errorf("attribute %q: short-run samples: %w", attrSampler, err)
+	}
+	if res == nil || res.X == nil {
+		return nil, fmt.Errorf("attribute %q: sampler returned no samples", attrSampler)
+	}
+	if err := res.X.Validate(); err != nil {
+		return nil, fmt.Errorf("attribute %q: short-run samples: %w", attrSampler, err)
+	}
+	if sh := res.X.Shape; len(sh) != 2 || sh[1] != 2 || sh[0] == 0 {
+		return nil, fmt.Errorf("attribute %q: sampler returned samples of shape %s, want [n 2] with n > 0: %w",
+			attrSampler, sdk.FormatShape(sh), sdk.ErrShape)
+	}
+	return res.X, nil
 }
 
 // call evaluates a per-point function of a linked stage on the (x, y) pairs

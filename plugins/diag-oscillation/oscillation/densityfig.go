@@ -26,8 +26,9 @@ func (c cellGrid) Z(ix, iy int) float64 { return c.z[iy*c.g.N+ix] }
 func (c cellGrid) X(ix int) float64     { return c.g.Centre(ix) }
 func (c cellGrid) Y(iy int) float64     { return c.g.Centre(iy) }
 
-// writeDensityFigure draws the true density, the EBM density and, when
-// samples were handed over, their 2-D histogram, side by side as heat maps.
+// writeDensityFigure draws the true density, the EBM density and, with
+// short-run samples at hand (drawn through the linked sampler or handed over
+// with SetSamples), their 2-D histogram, side by side as heat maps.
 func writeDensityFigure(w io.Writer, d *density) error {
 	panels := []*plot.Plot{
 		heatPlot("true density", cellGrid{d.fine, d.truth}),

@@ -2,7 +2,8 @@
 // it watches d_st and r_t during MCMC maximum-likelihood training, classes the
 // learning dynamics (appendix D of the paper) and draws the reference's 2x2
 // diagnostic figure. With an energy and a data stage linked it also measures
-// how far the energy-based model's 2-D density is from the true one.
+// how far the energy-based model's 2-D density is from the true one, and with
+// a sampler linked too, how far its short-run samples are.
 //
 // # Window statistics
 //
@@ -56,12 +57,26 @@
 // With both `energy` and `data` set, every density_every iterations and at
 // Report the plugin compares, on the data stage's plot box, the true density
 // with the model's: TV_ebm on a 200x200 grid of cell centres, with
-// q = exp(-(U - min U)), U = F*2/epsilon^2; and TV_samples of 10,000 exact draws
-// from the data stage on a 50x50 grid (the sampling noise floor). See package
-// tv for the exact formulas. The SDK gives a diagnostics stage no sampler
-// link, so TV_samples of short-run samples is computed only when the host (or
-// an in-process caller) hands samples over with SetSamples; SampleTV is the
-// pure function behind it.
+// q = exp(-(U - min U)), U = F*2/epsilon^2; and TV_floor, TV_samples of 10,000
+// exact draws from the data stage on a 50x50 grid (the sampling noise floor,
+// computed once). See package tv for the exact formulas.
+//
+// With `sampler` set as well, each of those evaluations first draws 10,000
+// short-run samples through the linked sampler with
+// sdk.SampleRequest{N: 10000, LeaveBank: true, T: t} (t the iteration, or the
+// last one observed at Report; steps and initial state as the sampler is
+// configured, and its persistent bank left untouched) and computes
+// TV_samples of them on the same 50x50 grid: near tv_floor when the short
+// run samples the true density, larger when it does not. The samples must
+// have shape [n, 2]; otherwise, or when the sampler fails, the evaluation
+// still reports tv_ebm and tv_floor, adds a "warn" event whose message names
+// the sampler attribute, and report.json carries the message in
+// density.samples_error. `sampler` without energy and data is ignored, with
+// a warning at Configure. Without a linked sampler, an in-process caller can
+// hand samples over with SetSamples; they are used at every evaluation until
+// replaced. SampleTV is the pure function behind TV_samples. The latest
+// samples are saved with SaveState and drawn as the third panel of
+// density.png.
 //
 // # Files
 //

@@ -8,10 +8,10 @@ import (
 )
 
 // SetSamples hands the plugin the latest short-run samples (shape [n, 2]) of
-// the model, for TV_samples and the third panel of density.png. The SDK gives
-// a diagnostics stage no sampler link, so only an in-process caller (or a
-// future host call) can provide them; without them TV_samples is not
-// computed. The samples are copied and saved with SaveState.
+// the model, for TV_samples and the third panel of density.png, for an
+// in-process caller without a linked sampler. With the sampler attribute set
+// the next density evaluation replaces them with samples drawn through the
+// link. The samples are copied and saved with SaveState.
 func (p *Plugin) SetSamples(x *sdk.Tensor) error {
 	if err := x.Validate(); err != nil {
 		return fmt.Errorf("set samples: %w", err)
@@ -29,7 +29,8 @@ func (p *Plugin) SetSamples(x *sdk.Tensor) error {
 }
 
 // densityStep runs the density diagnostic at iteration t, adding its metrics
-// to obs, or a warning event when a linked stage fails.
+// to obs, or a warning event when a linked stage fails (when only the
+// sampler fails, tv_ebm and tv_floor are still reported).
 func (p *Plugin) densityStep(ctx context.Context, t int, obs *sdk.Observation) {
 	r, err := p.dens.evaluate(ctx, t)
 	if err != nil {
@@ -38,6 +39,9 @@ func (p *Plugin) densityStep(ctx context.Context, t int, obs *sdk.Observation) {
 	}
 	setMetric(obs, "tv_ebm", r.TVEBM)
 	setMetric(obs, "tv_floor", r.TVFloor)
+	if r.SamplesError != "" {
+		obs.Events = append(obs.Events, sdk.Event{T: t, Level: "warn", Message: fmt.Sprintf("density diagnostic: %s", r.SamplesError)})
+	}
 	if r.HasSamples {
 		setMetric(obs, "tv_samples", r.TVSamples)
 	}

@@ -15,6 +15,7 @@ const (
 	attrData         = "data"
 	attrEpsilon      = "epsilon"
 	attrDensityEvery = "density_every"
+	attrSampler      = "sampler"
 )
 
 // Defaults of the stage block's attributes.
@@ -56,5 +57,7 @@ func (p *Plugin) Schema() sdk.Schema {
 			Doc: "Langevin noise eps of the energy's training, for U = F*2/eps^2. Required with energy and data."},
 		{Name: attrDensityEvery, Type: sdk.TypeInt, Default: float64(DefaultDensityEvery),
 			Doc: "Compute the density diagnostic every this many iterations (and at each report). Default 1000."},
+		{Name: attrSampler, Type: sdk.StageRef(sdk.KindSampler),
+			Doc: "Sampler whose short-run samples are compared with the true density: with energy and data, each density evaluation draws 10,000 samples through it (bank left untouched) for TV_samples. Optional."},
 	}}
 }

@@ -34,8 +34,8 @@ type stateMeta struct {
 }
 
 // SaveState returns the history (three float64 tensors of shape [n]: the
-// iterations, d_st and r_t), the latest short-run samples handed over, and
-// the event state.
+// iterations, d_st and r_t), the latest short-run samples (drawn or handed
+// over) and the event state.
 func (p *Plugin) SaveState(ctx context.Context) (*sdk.State, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
