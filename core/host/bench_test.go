@@ -45,7 +45,7 @@ func BenchmarkGradRoundTrip(b *testing.B) {
 		b.Run("inprocess/"+shapeName(shape), func(b *testing.B) {
 			q := testplugins.NewQuadratic()
 			cfg := &sdk.Config{Stage: "e", Values: values}
-			full, _ := rpc.BuildConfig(q.Schema(), "e", 1, "", mustJSON(values))
+			full, _ := rpc.BuildConfig(q.Schema(), "e", 1, "", mustJSON(values), nil)
 			cfg.Values = full.Values
 			if _, d := q.Configure(ctx, cfg); d.HasErrors() {
 				b.Fatal(d.Err())

@@ -58,7 +58,11 @@ func (s *baseServer) Schema(context.Context, *pb.Empty) (*pb.SchemaResponse, err
 }
 
 func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
-	cfg, diags := BuildConfig(s.impl.Schema(), req.Stage, req.Seed, req.RunDir, []byte(req.ValuesJson))
+	linked := map[string]string{}
+	for _, l := range req.Links {
+		linked[l.Attribute] = l.Stage
+	}
+	cfg, diags := BuildConfig(s.impl.Schema(), req.Stage, req.Seed, req.RunDir, []byte(req.ValuesJson), linked)
 	if diags.HasErrors() {
 		return &pb.ConfigureResponse{Diagnostics: diagsToPB(diags)}, nil
 	}
@@ -90,9 +94,11 @@ func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 }
 
 // BuildConfig decodes a values JSON object against schema, fills defaults,
-// and reports unknown or missing attributes as diagnostics. The host has
-// already checked types against the schema; this is the plugin's own guard.
-func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, values []byte) (*sdk.Config, sdk.Diagnostics) {
+// and reports unknown or missing attributes as diagnostics. A stage-reference
+// attribute's value is the linked stage's name, taken from linked (attribute
+// to stage) when the values do not give it. The host has already checked
+// types against the schema; this is the plugin's own guard.
+func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, values []byte, linked map[string]string) (*sdk.Config, sdk.Diagnostics) {
 	var diags sdk.Diagnostics
 	cfg := &sdk.Config{Stage: stage, Seed: seed, RunDir: runDir, Values: map[string]json.RawMessage{}}
 	if len(bytes.TrimSpace(values)) > 0 {
@@ -104,6 +110,11 @@ func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, va
 	if cfg.Values == nil {
 		cfg.Values = map[string]json.RawMessage{}
 	}
+	for attr, target := range linked {
+		if !cfg.Has(attr) {
+			cfg.Values[attr], _ = json.Marshal(target)
+		}
+	}
 	for name := range cfg.Values {
 		if _, ok := schema.Lookup(name); !ok {
 			diags.Errorf([]string{name}, "Unsupported argument", "an argument named %q is not expected here", name)
@@ -113,7 +124,7 @@ func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, va
 		if cfg.Has(a.Name) {
 			continue
 		}
-		if a.Required && a.Type.RefKind() == "" {
+		if a.Required {
 			diags.Errorf([]string{a.Name}, "Missing required argument", "the argument %q is required", a.Name)
 			continue
 		}
