@@ -19,6 +19,7 @@ type options struct {
 	Density      bool       `json:"density"`
 	Epsilon      float64    `json:"epsilon,omitempty"`
 	DensityEvery int        `json:"density_every"`
+	ReportEvery  int        `json:"report_every"`
 }
 
 func defaultOptions() options {
@@ -26,6 +27,7 @@ func defaultOptions() options {
 		Window: DefaultWindow, MaxLag: DefaultMaxLag, Every: DefaultEvery, RBand: DefaultRBand,
 		MinRecords: DefaultMinRecords, TrendLimit: DefaultTrendLimit, ClassZ: DefaultClassZ,
 		DensityEvery: DefaultDensityEvery,
+		ReportEvery:  DefaultReportEvery,
 	}
 }
 
@@ -40,6 +42,7 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	intAttr(cfg, &diags, attrEvery, &o.Every, 1)
 	intAttr(cfg, &diags, attrMinRecords, &o.MinRecords, 3)
 	intAttr(cfg, &diags, attrDensityEvery, &o.DensityEvery, 1)
+	intAttr(cfg, &diags, attrReportEvery, &o.ReportEvery, 0)
 	posAttr(cfg, &diags, attrTrendLimit, &o.TrendLimit)
 	posAttr(cfg, &diags, attrClassZ, &o.ClassZ)
 	if o.MaxLag >= o.Window {

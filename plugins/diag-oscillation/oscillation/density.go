@@ -46,6 +46,11 @@ type density struct {
 	hasFloor bool
 	floor    float64
 
+	// observed is the latest evaluation by Observe, at iteration observedT;
+	// the report refresh of that same iteration reuses it.
+	observed  *densityResult
+	observedT int
+
 	// samples are the latest short-run samples: drawn through sampler at
 	// each evaluation, or handed over with SetSamples; nil when none.
 	samples *sdk.Tensor

@@ -52,6 +52,11 @@
 // 0 in, 1 above) only when they change, and "tv_ebm", "tv_samples",
 // "tv_floor" when computed.
 //
+// Report writes diagnostics.png, density.png (with the density diagnostic)
+// and report.json into the run folder; Observe also rewrites them itself
+// every report_every iterations (default 1000; 0 leaves it to the host's
+// Report calls), so the figures stay current during a long run.
+//
 // # Density total variation
 //
 // With both `energy` and `data` set, every density_every iterations and at

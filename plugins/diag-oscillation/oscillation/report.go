@@ -47,8 +47,17 @@ type ReportDoc struct {
 func (p *Plugin) Report(ctx context.Context, final bool) (*sdk.Report, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.report(ctx, final, false)
+}
+
+// report is Report with p.mu held; Observe calls it every report_every
+// iterations with reuse set, so a density evaluation made by Observe at the
+// same iteration is not repeated.
+func (p *Plugin) report(ctx context.Context, final, reuse bool) (*sdk.Report, error) {
 	doc := p.reportDoc(final)
-	if p.dens != nil {
+	if p.dens != nil && reuse && p.dens.observed != nil && p.dens.observedT == p.lastT {
+		doc.Density = p.dens.observed
+	} else if p.dens != nil {
 		r, err := p.dens.evaluate(ctx, p.lastT)
 		if err != nil {
 			doc.DensityError = err.Error()

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ebmflow/ebmflow/sdk"
 )
 
 // decodePNG checks that the file is a PNG of the given pixel size.
@@ -140,5 +142,41 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	delete(st.Tensors, tensorR)
 	if err := b.LoadState(ctx, st); err == nil {
 		t.Error("state without r_t history accepted")
+	}
+}
+
+// TestObserveRefreshesReport pins report_every: Observe rewrites the files
+// itself on every multiple of report_every.
+func TestObserveRefreshesReport(t *testing.T) {
+	dir := t.TempDir()
+	p := New()
+	cfg := &sdk.Config{Stage: "diag", RunDir: dir, Values: map[string]json.RawMessage{
+		"report_every": json.RawMessage("20"), "every": json.RawMessage("10")}}
+	if _, d := p.Configure(context.Background(), cfg); d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	recs := make([]sdk.Record, 19)
+	for i := range recs {
+		recs[i] = sdk.Record{T: i + 1, DST: float64(i%3) - 1, R: 0.1}
+	}
+	if _, err := p.Observe(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ReportFile)); !os.IsNotExist(err) {
+		t.Fatalf("report written before t = 20: %v", err)
+	}
+	if _, err := p.Observe(context.Background(), []sdk.Record{{T: 20, DST: 0.5, R: 0.1}}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc ReportDoc
+	if err := json.Unmarshal(b, &doc); err != nil || doc.T != 20 || doc.Final {
+		t.Fatalf("report.json: t=%d final=%v err=%v", doc.T, doc.Final, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FigureFile)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -33,6 +33,10 @@ func (p *Plugin) SetSamples(x *sdk.Tensor) error {
 // sampler fails, tv_ebm and tv_floor are still reported).
 func (p *Plugin) densityStep(ctx context.Context, t int, obs *sdk.Observation) {
 	r, err := p.dens.evaluate(ctx, t)
+	p.dens.observed, p.dens.observedT = nil, 0
+	if err == nil {
+		p.dens.observed, p.dens.observedT = &r, t
+	}
 	if err != nil {
 		obs.Events = append(obs.Events, sdk.Event{T: t, Level: "warn", Message: fmt.Sprintf("density diagnostic: %v", err)})
 		return

@@ -15,6 +15,7 @@ const (
 	attrData         = "data"
 	attrEpsilon      = "epsilon"
 	attrDensityEvery = "density_every"
+	attrReportEvery  = "report_every"
 	attrSampler      = "sampler"
 )
 
@@ -27,6 +28,7 @@ const (
 	DefaultTrendLimit   = 3.0
 	DefaultClassZ       = 3.0
 	DefaultDensityEvery = 1000
+	DefaultReportEvery  = 1000
 )
 
 // DefaultRBand is the default target band of r_t (appendix A, eps = 0.015).
@@ -55,6 +57,8 @@ func (p *Plugin) Schema() sdk.Schema {
 			Doc: "Data stage with a known 2-D density and plot box; with energy, turns on the density diagnostic. Optional."},
 		{Name: attrEpsilon, Type: sdk.TypeNumber,
 			Doc: "Langevin noise eps of the energy's training, for U = F*2/eps^2. Required with energy and data."},
+		{Name: attrReportEvery, Type: sdk.TypeInt, Default: float64(DefaultReportEvery),
+			Doc: "Rewrite diagnostics.png, density.png and report.json every this many iterations, besides each report the host asks for; 0 only on request. Default 1000."},
 		{Name: attrDensityEvery, Type: sdk.TypeInt, Default: float64(DefaultDensityEvery),
 			Doc: "Compute the density diagnostic every this many iterations (and at each report). Default 1000."},
 		{Name: attrSampler, Type: sdk.StageRef(sdk.KindSampler),
