@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ebmflow/ebmflow/sdk"
+	"github.com/rs/zerolog"
 )
 
 // ErrOrder reports a record whose iteration does not come after the last one.
@@ -46,7 +47,22 @@ func (p *Plugin) Observe(ctx context.Context, recs []sdk.Record) (*sdk.Observati
 			}
 		}
 	}
+	logEvents(p.stage, obs.Events)
 	return obs, nil
+}
+
+// logEvents writes the events to the plugin's log, which the host relays
+// into its own with the plugin's and stage's names; they are also returned
+// to the host in the observation.
+func logEvents(stage string, events []sdk.Event) {
+	log := sdk.Logger()
+	for _, e := range events {
+		lvl, err := zerolog.ParseLevel(e.Level)
+		if err != nil {
+			lvl = zerolog.InfoLevel
+		}
+		log.WithLevel(lvl).Str("stage", stage).Int("t", e.T).Msg(e.Message)
+	}
 }
 
 // refresh recomputes the window statistics at iteration t and records the
