@@ -126,42 +126,22 @@ func (c *compiled) run() error {
 	return nil
 }
 
-// forward builds F(x) of shape [n]: the layers of a with LeakyReLU(slope)
-// between them. nodes holds weight and bias nodes in parameter order.
+// forward builds F(x) of shape [n]: one convOp per layer (convolution or
+// linear map, bias and, but for the last layer, LeakyReLU(slope)). nodes
+// holds weight and bias nodes in parameter order.
 func forward(a arch, x *G.Node, nodes []*G.Node, slope float64) (*G.Node, error) {
 	h := x
-	var err error
+	n := x.Shape()[0]
 	last := len(a.Layers) - 1
 	for i, l := range a.Layers {
-		w, b := nodes[2*i], nodes[2*i+1]
-		switch l.Kind {
-		case convLayer:
-			h, err = G.Conv2d(h, w, tensor.Shape{l.K, l.K}, []int{l.Pad, l.Pad}, []int{l.Stride, l.Stride}, []int{1, 1})
-		case linearLayer:
-			var wt *G.Node
-			if wt, err = G.Transpose(w); err == nil {
-				h, err = G.Mul(h, wt)
-			}
-		}
-		if err != nil {
+		op := newConvOp(l, i != last, slope, x.Dtype(), n)
+		var err error
+		if h, err = G.ApplyOp(op, h, nodes[2*i], nodes[2*i+1]); err != nil {
 			return nil, fmt.Errorf("layer %s: %w", l.Name, err)
 		}
-		if h, err = G.ApplyOp(biasOp{dims: h.Dims(), dt: h.Dtype()}, h, b); err != nil {
-			return nil, fmt.Errorf("layer %s: bias: %w", l.Name, err)
-		}
-		if i == last {
-			break
-		}
-		if h, err = G.ApplyOp(leakyOp{slope: slope}, h); err != nil {
-			return nil, fmt.Errorf("layer %s: leaky relu: %w", l.Name, err)
-		}
 	}
-	n := x.Shape()[0]
-	if h.Shape().TotalSize() != n {
+	if !h.Shape().Eq(tensor.Shape{n}) {
 		return nil, fmt.Errorf("output shape %v, want one value per sample", h.Shape())
-	}
-	if h, err = G.Reshape(h, tensor.Shape{n}); err != nil {
-		return nil, fmt.Errorf("output reshape: %w", err)
 	}
 	return h, nil
 }

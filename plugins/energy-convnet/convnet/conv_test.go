@@ -1,0 +1,203 @@
+package convnet
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// refConv is the plain direct convolution (NCHW, OIHW), with bias and
+// optional LeakyReLU, in float64.
+func refConv(g convGeom, x, w, b []float64, slope float64, act bool) []float64 {
+	y := make([]float64, g.n*g.o*g.q())
+	for n := 0; n < g.n; n++ {
+		for o := 0; o < g.o; o++ {
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					s := b[o]
+					for c := 0; c < g.c; c++ {
+						for i := 0; i < g.k; i++ {
+							for j := 0; j < g.k; j++ {
+								iy, ix := oy*g.s-g.p+i, ox*g.s-g.p+j
+								if iy < 0 || iy >= g.h || ix < 0 || ix >= g.w {
+									continue
+								}
+								s += w[((o*g.c+c)*g.k+i)*g.k+j] * x[((n*g.c+c)*g.h+iy)*g.w+ix]
+							}
+						}
+					}
+					if act && s < 0 {
+						s *= slope
+					}
+					y[((n*g.o+o)*g.oh+oy)*g.ow+ox] = s
+				}
+			}
+		}
+	}
+	return y
+}
+
+// refConvGrads returns the input and filter gradients of sum(gz * z) for the
+// convolution z (no bias, no activation), by the direct loops.
+func refConvGrads(g convGeom, x, w, gz []float64) (gx, gw []float64) {
+	gx = make([]float64, len(x))
+	gw = make([]float64, len(w))
+	for n := 0; n < g.n; n++ {
+		for o := 0; o < g.o; o++ {
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox++ {
+					d := gz[((n*g.o+o)*g.oh+oy)*g.ow+ox]
+					for c := 0; c < g.c; c++ {
+						for i := 0; i < g.k; i++ {
+							for j := 0; j < g.k; j++ {
+								iy, ix := oy*g.s-g.p+i, ox*g.s-g.p+j
+								if iy < 0 || iy >= g.h || ix < 0 || ix >= g.w {
+									continue
+								}
+								xi := ((n*g.c+c)*g.h+iy)*g.w + ix
+								wi := ((o*g.c+c)*g.k+i)*g.k + j
+								gx[xi] += w[wi] * d
+								gw[wi] += x[xi] * d
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return gx, gw
+}
+
+// convCases are random shapes with odd sizes, strides 1 to 3, paddings 0 to
+// 2, kernels 1 to 5, plus the vanilla net's layers at a small batch.
+func convCases() []convGeom {
+	rng := rand.New(rand.NewPCG(8, 9))
+	cs := []convGeom{
+		newConvGeom(3, 1, 28, 28, 8, 3, 1, 1),
+		newConvGeom(3, 8, 28, 28, 16, 4, 2, 1),
+		newConvGeom(5, 16, 7, 7, 32, 4, 2, 1),
+		newConvGeom(4, 64, 3, 3, 1, 3, 1, 0),
+		newConvGeom(7, 5, 1, 1, 13, 1, 1, 0),  // a linear layer
+		newConvGeom(2, 3, 9, 9, 300, 3, 1, 1), // more than gemmKC taps, odd filters
+	}
+	for len(cs) < 20 {
+		k := 1 + rng.IntN(5)
+		p := rng.IntN(3)
+		h, w := k+rng.IntN(12), k+rng.IntN(12)
+		g := newConvGeom(1+rng.IntN(6), 1+rng.IntN(40), h, w, 1+rng.IntN(40), k, 1+rng.IntN(3), p)
+		if g.oh > 0 && g.ow > 0 {
+			cs = append(cs, g)
+		}
+	}
+	return cs
+}
+
+func randSlice(rng *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = 2*rng.Float64() - 1
+	}
+	return v
+}
+
+func to32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+// maxRelErr returns max |got - want| / (1 + max |want|).
+func maxRelErr[T float](got []T, want []float64) float64 {
+	var d, m float64
+	for i, w := range want {
+		d = math.Max(d, math.Abs(float64(got[i])-w))
+		m = math.Max(m, math.Abs(w))
+	}
+	return d / (1 + m)
+}
+
+// withKernel runs f with kernelF32 set to k.
+func withKernel(k namedKernel, f func()) {
+	old := kernelF32
+	kernelF32 = k
+	defer func() { kernelF32 = old }()
+	f()
+}
+
+func TestConvKernelsAgainstReference(t *testing.T) {
+	for ci, g := range convCases() {
+		rng := rand.New(rand.NewPCG(uint64(ci), 1))
+		x := randSlice(rng, g.n*g.c*g.h*g.w)
+		w := randSlice(rng, g.o*g.kd())
+		b := randSlice(rng, g.o)
+		gz := randSlice(rng, g.n*g.o*g.q())
+		act := ci%2 == 0
+		wantY := refConv(g, x, w, b, 0.05, act)
+		wantGX, wantGW := refConvGrads(g, x, w, gz)
+		name := fmt.Sprintf("%d:n%d,c%d,%dx%d,o%d,k%d,s%d,p%d", ci, g.n, g.c, g.h, g.w, g.o, g.k, g.s, g.p)
+
+		// float64 with the portable kernel: rounding only.
+		y := make([]float64, len(wantY))
+		gx := make([]float64, len(x))
+		gw := make([]float64, len(w))
+		var cw convWork[float64]
+		convForward(g, &cw, x, w, b, 0.05, act, y)
+		convInputGrad(g, &cw, gz, w, gx)
+		convWeightGrad(g, &cw, x, gz, gw)
+		for _, c := range []struct {
+			what string
+			e    float64
+		}{{"forward", maxRelErr(y, wantY)}, {"input grad", maxRelErr(gx, wantGX)}, {"weight grad", maxRelErr(gw, wantGW)}} {
+			if c.e > 1e-13 {
+				t.Errorf("%s: float64 %s: error %g", name, c.what, c.e)
+			}
+		}
+		// float32 with every kernel this CPU runs; float32 sums of up to
+		// a few thousand terms of size 1: tolerance 1e-5 relative to the
+		// largest value (plus 1).
+		for _, k := range float32Kernels() {
+			withKernel(k, func() {
+				x32, w32, b32, gz32 := to32(x), to32(w), to32(b), to32(gz)
+				y := make([]float32, len(wantY))
+				gx := make([]float32, len(x))
+				gw := make([]float32, len(w))
+				var cw convWork[float32]
+				convForward(g, &cw, x32, w32, b32, 0.05, act, y)
+				convInputGrad(g, &cw, gz32, w32, gx)
+				convWeightGrad(g, &cw, x32, gz32, gw)
+				for _, c := range []struct {
+					what string
+					e    float64
+				}{{"forward", maxRelErr(y, wantY)}, {"input grad", maxRelErr(gx, wantGX)}, {"weight grad", maxRelErr(gw, wantGW)}} {
+					if c.e > 1e-5 {
+						t.Errorf("%s: float32 %s kernel %s: error %g", name, k.name, c.what, c.e)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestMicroKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, kc := range []int{1, 2, 7, 64, 255, 256} {
+		a, b := to32(randSlice(rng, kc*gemmMR)), to32(randSlice(rng, kc*gemmNR))
+		c0 := to32(randSlice(rng, gemmMR*gemmNR))
+		for _, load := range []bool{false, true} {
+			want := append([]float32(nil), c0...)
+			kernelGo(kc, a, b, want, load)
+			for _, k := range float32Kernels() {
+				got := append([]float32(nil), c0...)
+				k.fn(kc, a, b, got, load)
+				for i := range want {
+					if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
+						t.Fatalf("kernel %s kc %d load %v: c[%d] = %v, want %v", k.name, kc, load, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

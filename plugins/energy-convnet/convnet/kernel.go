@@ -1,0 +1,23 @@
+package convnet
+
+// namedKernel is a float32 micro-kernel with the name reported in logs and
+// benchmarks ("avx512", "avx2" or "go").
+type namedKernel struct {
+	name string
+	fn   func(kc int, a, b, c []float32, load bool)
+}
+
+// kernelF32 is the float32 micro-kernel in use: the fastest the CPU runs,
+// chosen at start-up from golang.org/x/sys/cpu. float64 (used for numerical
+// checks) always runs the portable kernelGo.
+var kernelF32 = float32Kernels()[0]
+
+// kernelFor returns the micro-kernel for T.
+func kernelFor[T float]() func(kc int, a, b, c []T, load bool) {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		return any(kernelF32.fn).(func(int, []T, []T, []T, bool))
+	}
+	return kernelGo[T]
+}

@@ -1,0 +1,37 @@
+//go:build !purego
+
+package convnet
+
+import "golang.org/x/sys/cpu"
+
+//go:noescape
+func kernAVX512(kc int, a, b, c *float32, load bool)
+
+//go:noescape
+func kernAVX2(kc int, a, b, c *float32, load bool)
+
+// kernelAVX512 and kernelAVX2 are the assembly micro-kernels with the
+// contract of kernelGo; the slices must hold kc*gemmMR, kc*gemmNR and
+// gemmMR*gemmNR values and kc must be at least 1.
+func kernelAVX512(kc int, a, b, c []float32, load bool) {
+	_, _, _ = a[kc*gemmMR-1], b[kc*gemmNR-1], c[gemmMR*gemmNR-1]
+	kernAVX512(kc, &a[0], &b[0], &c[0], load)
+}
+
+func kernelAVX2(kc int, a, b, c []float32, load bool) {
+	_, _, _ = a[kc*gemmMR-1], b[kc*gemmNR-1], c[gemmMR*gemmNR-1]
+	kernAVX2(kc, &a[0], &b[0], &c[0], load)
+}
+
+// float32Kernels lists the float32 micro-kernels this CPU can run, fastest
+// first, by name; the last is always the portable one.
+func float32Kernels() []namedKernel {
+	var ks []namedKernel
+	if cpu.X86.HasAVX512F {
+		ks = append(ks, namedKernel{"avx512", kernelAVX512})
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, namedKernel{"avx2", kernelAVX2})
+	}
+	return append(ks, namedKernel{"go", kernelGo[float32]})
+}
