@@ -31,9 +31,13 @@ type ui struct {
 
 func commands(u ui) map[string]command {
 	return map[string]command{
-		"plugins": &pluginsCommand{ui: u},
-		"init":    &initCommand{ui: u},
-		"version": &versionCommand{ui: u},
+		"plugins":  &pluginsCommand{ui: u},
+		"init":     &initCommand{ui: u},
+		"version":  &versionCommand{ui: u},
+		"validate": &validateCommand{ui: u},
+		"graph":    &graphCommand{ui: u},
+		"run":      &runCommand{ui: u},
+		"verify":   &verifyCommand{ui: u},
 	}
 }
 

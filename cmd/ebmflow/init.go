@@ -44,11 +44,12 @@ func (c *initCommand) Run(args []string) int {
 		return exitInvalid
 	}
 	path := fs.Arg(0)
-	names, diags := pipeline.PluginNames(path)
-	if diags.HasErrors() {
+	p, diags := pipeline.Parse(path, pipeline.Options{})
+	if p == nil || len(p.Stages) == 0 && diags.HasErrors() {
 		fmt.Fprintf(c.err, "Error parsing pipeline: %s\nFor additional help try 'ebmflow init -help'\n", diags.Error())
 		return exitInvalid
 	}
+	names := p.PluginNames()
 	dir := filepath.Dir(path)
 	lockPath := filepath.Join(dir, host.LockFileName)
 	bins, err := host.Resolve(context.Background(), names, dir, lockPath, *upgrade)

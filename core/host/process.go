@@ -77,7 +77,13 @@ type Process struct {
 	cmd      *exec.Cmd
 	stderr   *stderrRelay
 	timedOut atomic.Pointer[string]
+	timeout  atomic.Int64 // call timeout in nanoseconds; 0: none
 }
+
+// SetCallTimeout bounds every later call to the plugin (0: no bound).
+func (p *Process) SetCallTimeout(d time.Duration) { p.timeout.Store(int64(d)) }
+
+func (p *Process) callTimeout() time.Duration { return time.Duration(p.timeout.Load()) }
 
 // Start launches bin for stage, completes the handshake and checks that the
 // plugin speaks this host's protocol. If bin.SHA256 is set the binary is
@@ -90,6 +96,7 @@ func (h *Host) Start(ctx context.Context, stage string, bin Binary) (*Process, e
 		return nil, fmt.Errorf("stage %q: host is shutting down", stage)
 	}
 	p := &Process{Stage: stage, Binary: bin, host: h}
+	p.timeout.Store(int64(h.opts.CallTimeout))
 	log := h.opts.Logger.With().Str("plugin", bin.Name).Str("stage", stage).Logger()
 	p.stderr = newStderrRelay(log, h.opts.StderrLines)
 	p.cmd = exec.Command(bin.Path)
@@ -176,7 +183,7 @@ func (p *Process) tailText() string {
 // or the plugin's own error.
 func (p *Process) wrap(method string, err error) error {
 	if m := p.timedOut.Load(); m != nil {
-		return fmt.Errorf("%w: plugin %q (stage %q): %s did not answer within %s; the plugin was killed", ErrDeadline, p.Binary.Name, p.Stage, *m, p.host.opts.CallTimeout)
+		return fmt.Errorf("%w: plugin %q (stage %q): %s did not answer within %s; the plugin was killed", ErrDeadline, p.Binary.Name, p.Stage, *m, p.callTimeout())
 	}
 	st, _ := status.FromError(err)
 	if st.Code() == codes.Unavailable || st.Code() == codes.Canceled && p.exited(500*time.Millisecond) {
@@ -265,14 +272,14 @@ func (p *Process) interceptors() []grpc.DialOption {
 }
 
 func (p *Process) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if p.host.opts.CallTimeout <= 0 {
+	if p.callTimeout() <= 0 {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeout(ctx, p.host.opts.CallTimeout)
+	return context.WithTimeout(ctx, p.callTimeout())
 }
 
 func (p *Process) checkDeadline(ctx context.Context, method string, err error) {
-	if err == nil || ctx.Err() != context.DeadlineExceeded || p.host.opts.CallTimeout <= 0 {
+	if err == nil || ctx.Err() != context.DeadlineExceeded || p.callTimeout() <= 0 {
 		return
 	}
 	if st, _ := status.FromError(err); st.Code() != codes.DeadlineExceeded {
@@ -281,7 +288,7 @@ func (p *Process) checkDeadline(ctx context.Context, method string, err error) {
 	name := method[strings.LastIndex(method, "/")+1:]
 	if p.timedOut.CompareAndSwap(nil, &name) {
 		p.host.opts.Logger.Error().Str("plugin", p.Binary.Name).Str("stage", p.Stage).Str("call", name).
-			Dur("timeout", p.host.opts.CallTimeout).Msg("plugin call passed its deadline; killing the plugin")
+			Dur("timeout", p.callTimeout()).Msg("plugin call passed its deadline; killing the plugin")
 		go p.client.Kill()
 	}
 }

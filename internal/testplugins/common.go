@@ -27,7 +27,18 @@ type faults struct {
 	after  int
 	delay  time.Duration
 	calls  map[string]int
+	spans  map[string][][2]int64
 	stage  string
+}
+
+// span records the wall-clock interval of one call, for concurrency tests.
+func (f *faults) span(method string, start time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.spans == nil {
+		f.spans = map[string][][2]int64{}
+	}
+	f.spans[method] = append(f.spans[method], [2]int64{start.UnixNano(), time.Now().UnixNano()})
 }
 
 func (f *faults) configure(cfg *sdk.Config) {
@@ -76,13 +87,14 @@ func (f *faults) enter(method string) {
 }
 
 type countState struct {
-	Calls map[string]int `json:"calls"`
+	Calls map[string]int        `json:"calls"`
+	Spans map[string][][2]int64 `json:"spans,omitempty"`
 }
 
 func (f *faults) save() []byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	b, _ := json.Marshal(countState{Calls: f.calls})
+	b, _ := json.Marshal(countState{Calls: f.calls, Spans: f.spans})
 	return b
 }
 
@@ -92,7 +104,7 @@ func (f *faults) load(b []byte) error {
 		return err
 	}
 	f.mu.Lock()
-	f.calls = s.Calls
+	f.calls, f.spans = s.Calls, s.Spans
 	f.mu.Unlock()
 	return nil
 }

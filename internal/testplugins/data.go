@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/ebmflow/ebmflow/sdk"
 )
@@ -70,6 +71,7 @@ func (g *Gaussian) stream(name string) *sdk.Stream {
 }
 
 func (g *Gaussian) Next(ctx context.Context, req sdk.NextRequest) (*sdk.Tensor, error) {
+	defer g.span("next", time.Now())
 	g.enter("next")
 	if req.N <= 0 {
 		return nil, fmt.Errorf("batch size must be positive, got %d", req.N)

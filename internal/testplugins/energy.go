@@ -17,6 +17,7 @@ type Quadratic struct {
 	faults
 	a, mu, eps float64
 	dim        []int
+	nanAt      int
 }
 
 func NewQuadratic() *Quadratic { return &Quadratic{} }
@@ -31,13 +32,15 @@ func (q *Quadratic) Schema() sdk.Schema {
 		sdk.Attribute{Name: "mu", Type: sdk.TypeNumber, Default: 0.0, Doc: "centre mu (default 0)"},
 		sdk.Attribute{Name: "epsilon", Type: sdk.TypeNumber, Default: 0.1, Doc: "Langevin noise, for d_st (default 0.1)"},
 		sdk.Attribute{Name: "shape", Type: sdk.TypeListNumber, Default: []any{2.0}, Doc: "per-sample input shape (default [2])"},
+		sdk.Attribute{Name: "nan_at", Type: sdk.TypeInt, Default: 0, Doc: "training iteration whose update reports d_st = NaN (default 0: never)"},
+		sdk.Attribute{Name: "after", Type: sdk.StageRef(sdk.KindSampler), Doc: "a sampler stage to be configured after (for ordering and cycle tests; optional)"},
 	)
 }
 
 func (q *Quadratic) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
 	var diags sdk.Diagnostics
 	q.faults.configure(cfg)
-	q.a, q.mu, q.eps = cfg.Float("a"), cfg.Float("mu"), cfg.Float("epsilon")
+	q.a, q.mu, q.eps, q.nanAt = cfg.Float("a"), cfg.Float("mu"), cfg.Float("epsilon"), cfg.Int("nan_at")
 	if q.a <= 0 {
 		diags.Errorf([]string{"a"}, "Invalid curvature", "a must be positive, got %g", q.a)
 	}
@@ -113,7 +116,11 @@ func (q *Quadratic) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.Upda
 	// d/dmu of mean F(x+) - mean F(x-) = a * (mean(x-) - mean(x+)) summed over coordinates.
 	g := q.a * (mean(req.Neg) - mean(req.Pos)) * float64(req.Pos.Len()/max(req.Pos.Batch(), 1))
 	q.mu -= req.LR * g
-	return sdk.UpdateResult{DST: 2 / (q.eps * q.eps) * (mp - mn), MeanPos: mp, MeanNeg: mn, GradNorm: math.Abs(g)}, nil
+	dst := 2 / (q.eps * q.eps) * (mp - mn)
+	if req.T > 0 && req.T == q.nanAt {
+		dst = math.NaN()
+	}
+	return sdk.UpdateResult{DST: dst, MeanPos: mp, MeanNeg: mn, GradNorm: math.Abs(g)}, nil
 }
 
 func mean(t *sdk.Tensor) float64 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/ebmflow/ebmflow/sdk"
 )
@@ -60,6 +61,7 @@ func (l *Langevin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, 
 }
 
 func (l *Langevin) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleResult, error) {
+	defer l.span("sample", time.Now())
 	l.enter("sample")
 	n, steps := l.batch, l.steps
 	if req.N > 0 {

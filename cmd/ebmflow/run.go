@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ebmflow/ebmflow/core/runner"
+	"github.com/ebmflow/ebmflow/sdk"
+	"golang.org/x/term"
+)
+
+// Exit codes of run, resume and verify beyond the common ones.
+const (
+	exitNonFinite   = 3 // a non-finite value stopped the run
+	exitInterrupted = 4 // SIGINT/SIGTERM: a checkpoint was written
+	exitDiffers     = 5 // verify found a difference
+)
+
+type runCommand struct{ ui }
+
+func (c *runCommand) Synopsis() string { return "Train with a pipeline" }
+func (c *runCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: ebmflow run [options] PIPELINE
+       ebmflow run [options] -resume RUNDIR
+
+  Starts the pipeline's plugins and trains. Each run writes a folder
+  (default runs/PIPELINE-UTCTIME/, or train.output): manifest.json,
+  pipeline.hcl, metrics.jsonl, checkpoints/ (every checkpoint_every
+  iterations, atomically, the last keep_checkpoints kept), samples/ (grids
+  every sample_every iterations) and the diagnostics stages' files.
+
+  SIGINT or SIGTERM finishes the current iteration, writes a checkpoint and
+  stops (a second signal stops at once). -resume continues a run from its
+  last complete checkpoint, exactly as if it had never stopped.
+
+Options:
+
+`+varFlagsHelp+`
+  -resume RUNDIR    continue the run in RUNDIR
+  -out DIR          the run folder (default runs/PIPELINE-UTCTIME)
+  -log-format F     auto (human on a terminal, JSON otherwise), human or json
+  -log-level L      trace, debug, info (default), warn or error
+  -timeout D        bound on each plugin call, e.g. 10m (default: none)
+
+Exit codes: 0 done; 1 invalid pipeline or options; 2 a failure during the
+run (plugin crash, deadline, I/O); 3 a non-finite value stopped the run
+(train.on_nonfinite = "stop"); 4 interrupted by a signal after writing a
+checkpoint.
+`) + "\n"
+}
+
+func (c *runCommand) Run(args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(c.err)
+	fs.Usage = func() { fmt.Fprint(c.err, c.Help()) }
+	vars := addVarFlags(fs)
+	resume := fs.String("resume", "", "")
+	out := fs.String("out", "", "")
+	logFormat := fs.String("log-format", "auto", "")
+	logLevel := fs.String("log-level", "info", "")
+	timeout := fs.Duration("timeout", 0, "")
+	if err := fs.Parse(args); err != nil {
+		return exitInvalid
+	}
+	if (*resume == "") == (fs.NArg() != 1) || (*resume != "" && fs.NArg() != 0) {
+		fs.Usage()
+		return exitInvalid
+	}
+	log, err := newLogger(c.err, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintf(c.err, "Error: %v\n", err)
+		return exitInvalid
+	}
+	opts := runner.Options{Logger: log, RunDir: *out, CallTimeout: *timeout}
+	if f, ok := c.err.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		opts.Progress = c.err
+	}
+	stop := make(chan struct{})
+	opts.Stop = stop
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		s := <-sigs
+		log.Warn().Str("signal", s.String()).Msg("stopping after this iteration; send it again to stop at once")
+		close(stop)
+		<-sigs
+		cancel()
+	}()
+
+	var r *runner.Run
+	if *resume != "" {
+		if r, err = runner.Resume(ctx, *resume, opts); err != nil {
+			fmt.Fprintf(c.err, "Error resuming %s: %v\n", *resume, err)
+			return exitFailed
+		}
+	} else {
+		run, d := runner.Prepare(ctx, fs.Arg(0), vars.options(), opts)
+		if d.HasErrors() {
+			writeDiagsFor(c.err, fs.Arg(0), vars, d)
+			fmt.Fprintf(c.err, "Error parsing pipeline: %d problems\nFor additional help try 'ebmflow run -help'\n", countErrors(d))
+			return exitInvalid
+		}
+		r = run
+	}
+	defer r.Close()
+	log.Info().Str("dir", r.Dir).Int("from", r.Iteration()+1).Int("to", r.P.Train.Iterations).Msg("training")
+	start := time.Now()
+	err = r.Train(ctx)
+	switch {
+	case err == nil:
+		log.Info().Str("dir", r.Dir).Int("iterations", r.Iteration()).Dur("took", time.Since(start).Round(time.Millisecond)).Msg("run finished")
+		fmt.Fprintln(c.out, r.Dir)
+		return exitOK
+	case errors.Is(err, runner.ErrInterrupted):
+		fmt.Fprintf(c.err, "Interrupted after iteration %d; resume with: ebmflow run -resume %s\n", r.Iteration(), r.Dir)
+		return exitInterrupted
+	case errors.Is(err, sdk.ErrNonFinite):
+		fmt.Fprintf(c.err, "Error: %v\nThe last good checkpoint in %s is intact.\n", err, r.Dir)
+		return exitNonFinite
+	default:
+		fmt.Fprintf(c.err, "Error: %v\nThe run folder %s keeps its last complete checkpoint; resume with: ebmflow run -resume %s\n", err, r.Dir, r.Dir)
+		return exitFailed
+	}
+}

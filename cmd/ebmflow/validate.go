@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/ebmflow/ebmflow/core/host"
+	"github.com/ebmflow/ebmflow/core/pipeline"
+	"github.com/ebmflow/ebmflow/core/runner"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/rs/zerolog"
+)
+
+type validateCommand struct{ ui }
+
+func (c *validateCommand) Synopsis() string { return "Check a pipeline and print its plan" }
+func (c *validateCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: ebmflow validate [options] PIPELINE
+
+  Checks the pipeline and reports every problem at once, each with
+  file:line:column and a source snippet: syntax, unknown or mistyped
+  attributes (including the plugin-owned ones of stage blocks), missing
+  required attributes, references to undeclared stages, stages of the wrong
+  kind, reference cycles, missing plugin binaries, lock-file mismatches, and
+  tensor shapes that disagree between stages (the plugins are started and
+  configured to learn them). On success prints the plan.
+
+Options:
+
+`+varFlagsHelp+`
+  -json             print the diagnostics (or the plan) as JSON
+
+Exit codes: 0 valid, 1 invalid.
+`) + "\n"
+}
+
+// jsonDiag is a diagnostic in -json output.
+type jsonDiag struct {
+	Severity string     `json:"severity"`
+	Summary  string     `json:"summary"`
+	Detail   string     `json:"detail,omitempty"`
+	Range    *hcl.Range `json:"range,omitempty"`
+}
+
+func (c *validateCommand) Run(args []string) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(c.err)
+	fs.Usage = func() { fmt.Fprint(c.err, c.Help()) }
+	vars := addVarFlags(fs)
+	asJSON := fs.Bool("json", false, "")
+	if err := fs.Parse(args); err != nil {
+		return exitInvalid
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return exitInvalid
+	}
+	p, diags := validatePipeline(context.Background(), fs.Arg(0), vars.options())
+	if *asJSON {
+		out := struct {
+			Valid       bool       `json:"valid"`
+			Diagnostics []jsonDiag `json:"diagnostics"`
+			Plan        string     `json:"plan,omitempty"`
+		}{Valid: !diags.HasErrors(), Diagnostics: []jsonDiag{}}
+		for _, d := range diags {
+			sev := "error"
+			if d.Severity == hcl.DiagWarning {
+				sev = "warning"
+			}
+			out.Diagnostics = append(out.Diagnostics, jsonDiag{Severity: sev, Summary: d.Summary, Detail: d.Detail, Range: d.Subject})
+		}
+		if out.Valid {
+			out.Plan = p.Plan()
+		}
+		enc := json.NewEncoder(c.out)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+	} else {
+		var files map[string]*hcl.File
+		if p != nil {
+			files = p.Files
+		}
+		writeDiags(c.err, files, diags)
+		if !diags.HasErrors() {
+			fmt.Fprintf(c.out, "The pipeline is valid.\n\n%s", p.Plan())
+		}
+	}
+	if diags.HasErrors() {
+		return exitInvalid
+	}
+	return exitOK
+}
+
+// validatePipeline parses and binds the pipeline and, when that succeeds,
+// starts and configures its plugins (without a run folder) to check what
+// only they know: their own diagnostics and the shapes they declare.
+func validatePipeline(ctx context.Context, path string, opts pipeline.Options) (*pipeline.Pipeline, hcl.Diagnostics) {
+	p, diags := pipeline.Parse(path, opts)
+	if p == nil {
+		return nil, diags
+	}
+	res, err := runner.NewResolver(ctx, p, false)
+	if err != nil {
+		return p, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid lock file", Detail: err.Error()})
+	}
+	if diags.HasErrors() {
+		// Still check the stage blocks whose plugins can be found.
+		if p.Train != nil || len(p.Stages) > 0 {
+			diags = append(diags, p.Bind(res.Describer(p))...)
+		}
+		return p, dedupe(diags)
+	}
+	diags = append(diags, p.Bind(res.Describer(p))...)
+	if diags.HasErrors() {
+		return p, diags
+	}
+	h := host.New(host.Options{Logger: zerolog.Nop()})
+	defer h.Close()
+	_, more := runner.Launch(ctx, p, res, h, "")
+	return p, append(diags, more...)
+}
+
+// dedupe drops diagnostics repeated word for word at the same place.
+func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
+	seen := map[string]bool{}
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		key := d.Summary + "\x00" + d.Detail
+		if d.Subject != nil {
+			key += "\x00" + d.Subject.String()
+		}
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}

@@ -1,0 +1,155 @@
+package pipeline
+
+import (
+	"fmt"
+
+	"github.com/ebmflow/ebmflow/core/schedule"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// ScheduleKinds lists the schedule types.
+var ScheduleKinds = []string{"constant", "exp", "linear", "cosine", "step"}
+
+var scheduleSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "type", Required: true}, {Name: "initial", Required: true}, {Name: "final"}, {Name: "min"}, {Name: "decay"},
+	{Name: "iterations"}, {Name: "step_size"}, {Name: "gamma"}, {Name: "warmup"}, {Name: "warmup_start"},
+}}
+
+func (p *Pipeline) decodeSchedules(blocks []*hcl.Block) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, b := range blocks {
+		if b.Labels[0] != "lr" {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown schedule",
+				Detail: fmt.Sprintf("Only the learning-rate schedule, schedule \"lr\", is supported; got %q.", b.Labels[0]), Subject: b.LabelRanges[0].Ptr()})
+			continue
+		}
+		if p.Schedule != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate schedule",
+				Detail: fmt.Sprintf("schedule \"lr\" was already declared at %s.", p.Schedule.DeclRange), Subject: b.DefRange.Ptr()})
+			continue
+		}
+		c, more := b.Body.Content(scheduleSchema)
+		diags = append(diags, more...)
+		s := &ScheduleBlock{DeclRange: b.DefRange}
+		nums := map[string]*float64{"initial": &s.Initial, "final": &s.Final, "min": &s.Min, "decay": &s.Decay, "gamma": &s.Gamma, "warmup_start": &s.WarmupStart}
+		ints := map[string]*int{"iterations": &s.Iterations, "step_size": &s.StepSize, "warmup": &s.Warmup}
+		for name, a := range c.Attributes {
+			switch {
+			case name == "type":
+				diags = append(diags, p.evalString(a, &s.Kind)...)
+				if !contains(ScheduleKinds, s.Kind) && s.Kind != "" {
+					diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown schedule type",
+						Detail: fmt.Sprintf("type must be one of %s; got %q.", quoteList(ScheduleKinds), s.Kind), Subject: a.Expr.Range().Ptr()})
+				}
+			case nums[name] != nil:
+				diags = append(diags, p.evalNumber(a, nums[name], 0)...)
+			case ints[name] != nil:
+				diags = append(diags, p.evalInt(a, ints[name], 0)...)
+			}
+		}
+		if !diags.HasErrors() {
+			if err := s.Config().Validate(); err != nil {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid schedule",
+					Detail: err.Error() + ".", Subject: b.DefRange.Ptr()})
+			}
+		}
+		p.Schedule = s
+	}
+	return diags
+}
+
+// Config returns the block as a schedule configuration.
+func (s *ScheduleBlock) Config() schedule.Config {
+	return schedule.Config{
+		Kind: s.Kind, LR: s.Initial, Min: s.Min, Decay: s.Decay, Final: s.Final, Iterations: s.Iterations,
+		StepSize: s.StepSize, Gamma: s.Gamma, Warmup: s.Warmup, WarmupStart: s.WarmupStart,
+	}
+}
+
+var trainSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "iterations", Required: true}, {Name: "seed"}, {Name: "checkpoint_every"}, {Name: "keep_checkpoints"},
+	{Name: "sample_every"}, {Name: "output"}, {Name: "on_nonfinite"}, {Name: "batch"},
+	{Name: "energy", Required: true}, {Name: "sampler", Required: true}, {Name: "data", Required: true}, {Name: "diagnostics"},
+}}
+
+// NonfiniteActions are the values of train.on_nonfinite.
+var NonfiniteActions = []string{"stop", "restore"}
+
+func (p *Pipeline) decodeTrain(b *hcl.Block) hcl.Diagnostics {
+	c, diags := b.Body.Content(trainSchema)
+	t := &Train{DeclRange: b.DefRange, CheckpointEvery: 1000, KeepCheckpoints: 3, SampleEvery: 1000, OnNonfinite: "stop", Batch: 100, roleRanges: map[string]hcl.Range{}}
+	for name, a := range c.Attributes {
+		switch name {
+		case "iterations":
+			diags = append(diags, p.evalInt(a, &t.Iterations, 1)...)
+		case "seed":
+			var s int
+			diags = append(diags, p.evalInt(a, &s, 0)...)
+			t.Seed = uint64(s)
+		case "checkpoint_every":
+			diags = append(diags, p.evalInt(a, &t.CheckpointEvery, 0)...)
+		case "keep_checkpoints":
+			diags = append(diags, p.evalInt(a, &t.KeepCheckpoints, 1)...)
+		case "sample_every":
+			diags = append(diags, p.evalInt(a, &t.SampleEvery, 0)...)
+		case "batch":
+			diags = append(diags, p.evalInt(a, &t.Batch, 1)...)
+		case "output":
+			diags = append(diags, p.evalString(a, &t.Output)...)
+		case "on_nonfinite":
+			diags = append(diags, p.evalString(a, &t.OnNonfinite)...)
+			if !contains(NonfiniteActions, t.OnNonfinite) {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value",
+					Detail: fmt.Sprintf("on_nonfinite must be one of %s; got %q.", quoteList(NonfiniteActions), t.OnNonfinite), Subject: a.Expr.Range().Ptr()})
+			}
+		case "energy", "sampler", "data":
+			ref, more := stageRef(a.Expr)
+			diags = append(diags, more...)
+			switch name {
+			case "energy":
+				t.Energy = ref
+			case "sampler":
+				t.Sampler = ref
+			case "data":
+				t.Data = ref
+			}
+			t.roleRanges[name] = a.Expr.Range()
+		case "diagnostics":
+			exprs, more := hcl.ExprList(a.Expr)
+			diags = append(diags, more...)
+			for i, e := range exprs {
+				ref, more := stageRef(e)
+				diags = append(diags, more...)
+				t.Diagnostics = append(t.Diagnostics, ref)
+				t.roleRanges[fmt.Sprintf("diagnostics[%d]", i)] = e.Range()
+			}
+		}
+	}
+	p.Train = t
+	return diags
+}
+
+// stageRef reads an expression that must be a reference stage.NAME.
+func stageRef(e hcl.Expression) (string, hcl.Diagnostics) {
+	tr, diags := hcl.AbsTraversalForExpr(e)
+	if diags.HasErrors() || len(tr) != 2 || tr.RootName() != "stage" {
+		return "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid stage reference",
+			Detail: "Expected a reference to a stage, written stage.NAME.", Subject: e.Range().Ptr()}}
+	}
+	step, ok := tr[1].(hcl.TraverseAttr)
+	if !ok {
+		return "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid stage reference",
+			Detail: "Expected a reference to a stage, written stage.NAME.", Subject: e.Range().Ptr()}}
+	}
+	return step.Name, nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}

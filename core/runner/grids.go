@@ -1,0 +1,52 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ebmflow/ebmflow/core/grid"
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+// writeGrids draws the iteration's negatives and positives into samples/:
+// a 10x10 grid for image batches, a scatter plot on the data's plot box for
+// 2-D batches. A figure that cannot be drawn is logged, not fatal.
+func (r *Run) writeGrids(ctx context.Context, it int, pos, neg *sdk.Tensor) {
+	dir := filepath.Join(r.Dir, "samples")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		r.log.Warn().Err(err).Msg("sample grid")
+		return
+	}
+	for _, x := range []struct {
+		name string
+		t    *sdk.Tensor
+	}{{"negatives", neg}, {"positives", pos}} {
+		path := filepath.Join(dir, fmt.Sprintf("%s-%09d.png", x.name, it))
+		var err error
+		switch len(x.t.Shape) {
+		case 4:
+			err = grid.Images(path, x.t, 10, 10)
+		case 2:
+			err = grid.Points(path, x.t, r.plotBox(ctx), 400)
+		default:
+			err = fmt.Errorf("no figure for samples of shape %s", sdk.FormatShape(x.t.Shape))
+		}
+		if err != nil {
+			r.log.Warn().Err(err).Str("file", path).Msg("sample grid")
+		}
+	}
+}
+
+// plotBox is the data stage's plot box for 2-D data, or [-1, 1] when it
+// declares none.
+func (r *Run) plotBox(ctx context.Context) [2]float64 {
+	if r.box == nil {
+		r.box = []float64{-1, 1}
+		if info, err := r.proc(r.P.Train.Data).Describe(ctx); err == nil && len(info.Box) == 2 {
+			r.box = info.Box
+		}
+	}
+	return [2]float64{r.box[0], r.box[1]}
+}

@@ -1,0 +1,140 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+)
+
+// Metric is one line of metrics.jsonl: one training iteration.
+type Metric struct {
+	T        int                `json:"t"`
+	LR       float64            `json:"lr"`
+	DST      float64            `json:"d_st"`
+	R        float64            `json:"r_t"`
+	MeanPos  float64            `json:"mean_f_pos"`
+	MeanNeg  float64            `json:"mean_f_neg"`
+	GradNorm float64            `json:"grad_norm"`
+	Wall     float64            `json:"wall_seconds"`
+	Extra    map[string]float64 `json:"extra,omitempty"`
+}
+
+// Fields returns the metric's named values other than wall time, in a fixed
+// order, for comparisons.
+func (m Metric) Fields() []Field {
+	out := []Field{{"lr", m.LR}, {"d_st", m.DST}, {"r_t", m.R}, {"mean_f_pos", m.MeanPos}, {"mean_f_neg", m.MeanNeg}, {"grad_norm", m.GradNorm}}
+	keys := make([]string, 0, len(m.Extra))
+	for k := range m.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, Field{"extra." + k, m.Extra[k]})
+	}
+	return out
+}
+
+// Field is a named value of a Metric.
+type Field struct {
+	Name  string
+	Value float64
+}
+
+// metricsFile appends metrics lines; sync flushes and fsyncs them.
+type metricsFile struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+// openMetrics opens path for appending after keeping only the lines of
+// iterations up to keep (all when keep < 0); a torn last line left by a
+// killed run is dropped.
+func openMetrics(path string, keep int) (*metricsFile, error) {
+	if keep >= 0 {
+		ms, err := ReadMetrics(path)
+		if err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		for _, m := range ms {
+			if m.T <= keep {
+				b, _ := json.Marshal(m)
+				buf.Write(append(b, '\n'))
+			}
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &metricsFile{f: f, w: bufio.NewWriter(f)}, nil
+}
+
+func (m *metricsFile) write(x Metric) error {
+	b, err := json.Marshal(x)
+	if err != nil {
+		return err
+	}
+	m.w.Write(b)
+	return m.w.WriteByte('\n')
+}
+
+func (m *metricsFile) sync() error {
+	if err := m.w.Flush(); err != nil {
+		return err
+	}
+	return m.f.Sync()
+}
+
+func (m *metricsFile) close() error {
+	err := m.sync()
+	if cerr := m.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ReadMetrics reads a metrics.jsonl file. A torn last line (a run killed
+// while writing) is ignored; a malformed line elsewhere is an error naming
+// its line number.
+func ReadMetrics(path string) ([]Metric, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	lines := bytes.Split(b, []byte("\n"))
+	var out []Metric
+	for i, line := range lines {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var m Metric
+		if err := json.Unmarshal(line, &m); err != nil {
+			if i == len(lines)-1 {
+				break // torn last line
+			}
+			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func finite(xs ...float64) bool {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }

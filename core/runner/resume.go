@@ -1,0 +1,99 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ebmflow/ebmflow/core/host"
+	"github.com/ebmflow/ebmflow/core/pipeline"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Resume reopens a run folder and restores its last complete checkpoint:
+// the pipeline as the manifest recorded it (same source, same variables,
+// same seed), plugins whose SHA-256 must equal the manifest's, every stage's
+// state, the schedule and the metrics up to that iteration. Training then
+// continues exactly as if never stopped.
+func Resume(ctx context.Context, dir string, opts Options) (*Run, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	cps := listCheckpoints(dir)
+	if len(cps) == 0 {
+		return nil, fmt.Errorf("run folder %s has no complete checkpoint to resume from", dir)
+	}
+	r, err := reopen(ctx, dir, m, opts)
+	if err != nil {
+		return nil, err
+	}
+	t := cps[len(cps)-1]
+	cs, err := r.loadCheckpoint(ctx, t)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	if err := r.sched.Restore(cs.Schedule); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("checkpoint %d: schedule: %w", t, err)
+	}
+	r.t, r.wallOff = cs.T, cs.Wall
+	if r.metrics, err = openMetrics(filepath.Join(dir, "metrics.jsonl"), t); err != nil {
+		r.Close()
+		return nil, err
+	}
+	r.log.Info().Int("t", t).Msg("resumed from checkpoint")
+	return r, nil
+}
+
+// reopen loads the manifest's pipeline into a Run on dir with its plugins
+// started and configured, without touching the run folder's files.
+func reopen(ctx context.Context, dir string, m *Manifest, opts Options) (*Run, error) {
+	tmp, err := os.MkdirTemp("", "ebmflow-vars")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	varFile, err := m.VarFile(tmp)
+	if err != nil {
+		return nil, err
+	}
+	p, diags := pipeline.ParseSource(m.Pipeline.Path, []byte(m.Pipeline.Source), pipeline.Options{VarFiles: []string{varFile}, Env: []string{}})
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("manifest pipeline: %s", diags.Error())
+	}
+	res, err := NewResolver(ctx, p, false)
+	if err != nil {
+		return nil, err
+	}
+	if diags := p.Bind(res.Describer(p)); diags.HasErrors() {
+		return nil, fmt.Errorf("manifest pipeline: %s", diags.Error())
+	}
+	for name, b := range res.Binaries() {
+		want := m.Plugins[name]
+		if want.SHA256 != "" && want.SHA256 != b.SHA256 {
+			return nil, fmt.Errorf("plugin %q: %s has sha256 %s but the run was made with sha256 %s (%s); the run cannot continue bit for bit with another binary",
+				name, b.Path, b.SHA256, want.SHA256, want.Path)
+		}
+	}
+	sched, err := newSchedule(p.Schedule)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{Dir: dir, P: p, Manifest: m, opts: opts, sched: sched, log: opts.Logger.With().Str("run", dir).Logger()}
+	h := host.New(host.Options{Logger: opts.Logger, StartTimeout: opts.StartTimeout, CallTimeout: opts.CallTimeout})
+	st, diags := Launch(ctx, p, res, h, dir)
+	if diags.HasErrors() {
+		h.Close()
+		return nil, fmt.Errorf("%s", diagText(diags))
+	}
+	r.st = st
+	return r, nil
+}
+
+func diagText(diags hcl.Diagnostics) string { return diags.Error() }
+
+var _ = json.Marshal
