@@ -21,3 +21,7 @@ func kernelFor[T float]() func(kc int, a, b, c []T, load bool) {
 	}
 	return kernelGo[T]
 }
+
+// KernelName returns the name of the float32 micro-kernel in use: "avx512",
+// "avx2" or "go".
+func KernelName() string { return kernelF32.name }

@@ -1,0 +1,325 @@
+// Command convnet measures the energy-convnet plugin side by side with the
+// same nets in PyTorch: dF/dx image-steps/s, updates/s and peak RSS for
+// VanillaNet 28x28 and 32x32 (n_f 32 and 64, batch 64, 100 and 256) and the
+// 2-D toy MLP, with the ratios and the fraction of the machine's float32
+// peak each reaches.
+//
+// Usage (from the repository root):
+//
+//	go run ./bench/convnet [-seconds 3] [-peak 430] [-only REGEXP] [-md]
+//
+// Every configuration runs in a fresh child process (this program started
+// again with -child), so that the peak RSS is that configuration's alone.
+// ebmflow's side calls the plugin's Grad and Update methods in process (no
+// gRPC): the numbers are the plugin's compute, as the sampler's hot path sees
+// it minus the transport. The PyTorch side runs torch_bench.py under
+// /usr/bin/python3 when that interpreter can import torch, with as many
+// threads as GOMAXPROCS and glibc's MALLOC_MMAP_THRESHOLD_=33554432
+// MALLOC_TRIM_THRESHOLD_=17179869184 (so that PyTorch keeps its buffers, as
+// ebmflow does); the benchmark installs nothing and says so when torch is
+// absent.
+//
+// dF/dx costs two forward passes per image (forward and input gradient); an
+// update on n positives and n negatives costs, per image, a forward pass,
+// the filter gradients (one forward pass) and the input gradients of every
+// layer but the first. FLOP counts are 2 x multiply-adds.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ebmflow/ebmflow/plugins/energy-convnet/convnet"
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+// config is one benchmarked net and batch size.
+type config struct {
+	Net   string `json:"net"` // "vanilla" or "toy"
+	Size  int    `json:"size"`
+	NF    int    `json:"nf"`
+	Batch int    `json:"batch"`
+}
+
+func (c config) String() string {
+	if c.Net == "toy" {
+		return fmt.Sprintf("toy/n%d", c.Batch)
+	}
+	return fmt.Sprintf("vanilla%d/nf%d/n%d", c.Size, c.NF, c.Batch)
+}
+
+// result is what a child process reports.
+type result struct {
+	GradImagesPerS float64 `json:"grad_images_per_s"`
+	UpdatesPerS    float64 `json:"updates_per_s"`
+	PeakRSS        int64   `json:"peak_rss_bytes"`
+	Kernel         string  `json:"kernel,omitempty"`
+	Torch          string  `json:"torch,omitempty"`
+}
+
+func configs() []config {
+	var cs []config
+	for _, size := range []int{28, 32} {
+		for _, nf := range []int{32, 64} {
+			for _, n := range []int{64, 100, 256} {
+				cs = append(cs, config{"vanilla", size, nf, n})
+			}
+		}
+	}
+	return append(cs, config{"toy", 0, 0, 100}, config{"toy", 0, 0, 10000})
+}
+
+func main() {
+	child := flag.String("child", "", "internal: run one configuration (JSON) and print its result")
+	seconds := flag.Float64("seconds", 3, "minimum measuring time per quantity and side, seconds")
+	peak := flag.Float64("peak", 430, "float32 peak of the machine, GFLOP/s (2-core Zen 5 with AVX-512: about 430)")
+	only := flag.String("only", "", "run only configurations whose name matches this regular expression")
+	md := flag.Bool("md", false, "print a Markdown table")
+	flag.Parse()
+	if *child != "" {
+		var c config
+		if err := json.Unmarshal([]byte(*child), &c); err != nil {
+			fatal(err)
+		}
+		r, err := measure(c, *seconds)
+		if err != nil {
+			fatal(err)
+		}
+		json.NewEncoder(os.Stdout).Encode(r)
+		return
+	}
+	re, err := regexp.Compile(*only)
+	if err != nil {
+		fatal(err)
+	}
+	script, torchNote := torchScript()
+	fmt.Printf("# energy-convnet vs PyTorch: %s, GOMAXPROCS %d, peak %.0f GFLOP/s, %.0f s per measurement\n",
+		cpuName(), runtime.GOMAXPROCS(0), *peak, *seconds)
+	fmt.Printf("# %s\n", torchNote)
+	if *md {
+		fmt.Println("| config | MFLOP/img dF/dx | dF/dx img/s ebmflow | torch | ratio | % peak ebmflow | % peak torch | update/s ebmflow | torch | ratio | peak RSS MB ebmflow | torch |")
+		fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
+	} else {
+		fmt.Printf("%-22s %8s | %10s %10s %6s %6s %6s | %9s %9s %6s | %8s %8s\n", "config", "MFLOP/im",
+			"dFdx img/s", "torch", "ratio", "%pk", "%pk-t", "update/s", "torch", "ratio", "RSS MB", "torch")
+	}
+	for _, c := range configs() {
+		if !re.MatchString(c.String()) {
+			continue
+		}
+		eb, err := runChild(c, *seconds)
+		if err != nil {
+			fatal(fmt.Errorf("%v: %w", c, err))
+		}
+		var pt *result
+		if script != "" {
+			if pt, err = runTorch(script, c, *seconds); err != nil {
+				fmt.Fprintf(os.Stderr, "%v: pytorch: %v\n", c, err)
+			}
+		}
+		printRow(c, eb, pt, *peak, *md)
+	}
+}
+
+// printRow prints one configuration's line.
+func printRow(c config, eb, pt *result, peak float64, md bool) {
+	gf, uf := flops(c)
+	pct := func(rate, perItem float64) float64 { return 100 * rate * perItem / (peak * 1e9) }
+	na := "n/a"
+	tg, tu, tr, rg, ru, tp := na, na, na, na, na, na
+	if pt != nil {
+		tg = fmt.Sprintf("%.0f", pt.GradImagesPerS)
+		tu = fmt.Sprintf("%.2f", pt.UpdatesPerS)
+		tr = fmt.Sprintf("%.0f", float64(pt.PeakRSS)/1e6)
+		rg = fmt.Sprintf("%.2fx", eb.GradImagesPerS/pt.GradImagesPerS)
+		ru = fmt.Sprintf("%.2fx", eb.UpdatesPerS/pt.UpdatesPerS)
+		tp = fmt.Sprintf("%.1f", pct(pt.GradImagesPerS, gf))
+	}
+	ebp := fmt.Sprintf("%.1f", pct(eb.GradImagesPerS, gf))
+	ups := fmt.Sprintf("%.2f", eb.UpdatesPerS)
+	if md {
+		fmt.Printf("| %s | %.1f | %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n", c, gf/1e6,
+			eb.GradImagesPerS, tg, rg, ebp, tp, ups, tu, ru, float64(eb.PeakRSS)/1e6, tr)
+		return
+	}
+	_ = uf
+	fmt.Printf("%-22s %8.1f | %10.0f %10s %6s %6s %6s | %9s %9s %6s | %8.0f %8s\n", c, gf/1e6,
+		eb.GradImagesPerS, tg, rg, ebp, tp, ups, tu, ru, float64(eb.PeakRSS)/1e6, tr)
+}
+
+// flops returns the FLOP of dF/dx per image and of one update per image
+// (each update handles 2*batch images).
+func flops(c config) (grad, update float64) {
+	type lay struct{ in, out, k, s, p, size int }
+	var ls []lay
+	if c.Net == "toy" {
+		d := []int{2, 32, 64, 64, 64, 1}
+		for i := 0; i+1 < len(d); i++ {
+			ls = append(ls, lay{d[i], d[i+1], 1, 1, 0, 1})
+		}
+	} else {
+		last := 4
+		if c.Size == 28 {
+			last = 3
+		}
+		nf := c.NF
+		ls = []lay{{1, nf, 3, 1, 1, c.Size}, {nf, 2 * nf, 4, 2, 1, 0}, {2 * nf, 4 * nf, 4, 2, 1, 0},
+			{4 * nf, 8 * nf, 4, 2, 1, 0}, {8 * nf, 1, last, 1, 0, 0}}
+	}
+	var fwd, first float64
+	s := ls[0].size
+	for i, l := range ls {
+		o := (s+2*l.p-l.k)/l.s + 1
+		f := 2 * float64(l.out*l.in*l.k*l.k*o*o)
+		fwd += f
+		if i == 0 {
+			first = f
+		}
+		s = o
+	}
+	return 2 * fwd, 3*fwd - first
+}
+
+// measure runs one configuration in this process.
+func measure(c config, seconds float64) (*result, error) {
+	ctx := context.Background()
+	p := convnet.New()
+	vals := map[string]any{"net": c.Net, "epsilon": 0.015}
+	if c.Net == "vanilla" {
+		vals["image_size"], vals["n_f"] = c.Size, c.NF
+	}
+	cfg := &sdk.Config{Stage: "energy", Seed: 1, Values: map[string]json.RawMessage{}}
+	for k, v := range vals {
+		b, _ := json.Marshal(v)
+		cfg.Values[k] = b
+	}
+	shapes, d := p.Configure(ctx, cfg)
+	if d.HasErrors() {
+		return nil, d.Err()
+	}
+	shape := append([]int{c.Batch}, shapes["input"]...)
+	rng := sdk.NewStream(7, "bench")
+	batch := func() *sdk.Tensor {
+		x := sdk.NewTensor(sdk.Float32, shape...)
+		for i := range x.F32 {
+			x.F32[i] = float32(2*rng.Float64() - 1)
+		}
+		return x
+	}
+	x, pos := batch(), batch()
+	grad := func() error { _, _, err := p.Grad(ctx, x); return err }
+	update := func() error {
+		_, err := p.Update(ctx, sdk.UpdateRequest{Pos: pos, Neg: x, LR: 1e-6})
+		return err
+	}
+	gr, err := timed(grad, seconds)
+	if err != nil {
+		return nil, err
+	}
+	ur, err := timed(update, seconds)
+	if err != nil {
+		return nil, err
+	}
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return &result{GradImagesPerS: gr * float64(c.Batch), UpdatesPerS: ur, PeakRSS: ru.Maxrss * 1024,
+		Kernel: convnet.KernelName()}, nil
+}
+
+// timed returns calls per second of fn after one warm-up call, over at
+// least seconds and 3 calls.
+func timed(fn func() error, seconds float64) (float64, error) {
+	if err := fn(); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for calls := 1; ; calls++ {
+		if err := fn(); err != nil {
+			return 0, err
+		}
+		if el := time.Since(start).Seconds(); el >= seconds && calls >= 3 {
+			return float64(calls) / el, nil
+		}
+	}
+}
+
+// runChild runs one configuration of the ebmflow side in a fresh process.
+func runChild(c config, seconds float64) (*result, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(c)
+	cmd := exec.Command(self, "-child", string(b), "-seconds", strconv.FormatFloat(seconds, 'g', -1, 64))
+	return runJSON(cmd)
+}
+
+// torchScript returns the path of torch_bench.py if /usr/bin/python3 can
+// import torch, and a line saying what the PyTorch side is.
+func torchScript() (string, string) {
+	out, err := exec.Command("/usr/bin/python3", "-c", "import torch; print(torch.__version__)").Output()
+	if err != nil {
+		return "", "PyTorch side skipped: /usr/bin/python3 cannot import torch (Debian: apt-get install python3-torch); nothing was installed"
+	}
+	_, file, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(file), "torch_bench.py")
+	if _, err := os.Stat(script); err != nil {
+		script = filepath.Join("bench", "convnet", "torch_bench.py")
+	}
+	return script, fmt.Sprintf("PyTorch %s (/usr/bin/python3, %d threads, MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184)",
+		strings.TrimSpace(string(out)), runtime.GOMAXPROCS(0))
+}
+
+// runTorch runs torch_bench.py for one configuration.
+func runTorch(script string, c config, seconds float64) (*result, error) {
+	cmd := exec.Command("/usr/bin/python3", script, c.Net, strconv.Itoa(c.Size), strconv.Itoa(c.NF),
+		strconv.Itoa(c.Batch), strconv.FormatFloat(seconds, 'g', -1, 64), strconv.Itoa(runtime.GOMAXPROCS(0)))
+	cmd.Env = append(os.Environ(), "MALLOC_MMAP_THRESHOLD_=33554432", "MALLOC_TRIM_THRESHOLD_=17179869184")
+	return runJSON(cmd)
+}
+
+// runJSON runs cmd and decodes the last line of its stdout.
+func runJSON(cmd *exec.Cmd) (*result, error) {
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w: %s", cmd.Args, err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var r result
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		return nil, fmt.Errorf("%v: %w", cmd.Args, err)
+	}
+	return &r, nil
+}
+
+// cpuName returns the model name from /proc/cpuinfo, or GOARCH.
+func cpuName() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				return strings.TrimSpace(v) + ", kernel " + convnet.KernelName()
+			}
+		}
+	}
+	return runtime.GOARCH + ", kernel " + convnet.KernelName()
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "convnet bench:", err)
+	os.Exit(1)
+}
