@@ -74,7 +74,7 @@ var trainSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 }}
 
 // NonfiniteActions are the values of train.on_nonfinite.
-var NonfiniteActions = []string{"stop", "restore"}
+var NonfiniteActions = []string{"stop", "ignore"}
 
 func (p *Pipeline) decodeTrain(b *hcl.Block) hcl.Diagnostics {
 	c, diags := b.Body.Content(trainSchema)
