@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/ebmflow/ebmflow/core/host"
+	"github.com/ebmflow/ebmflow/core/pipeline"
+	"github.com/ebmflow/ebmflow/core/runner"
 	"github.com/ebmflow/ebmflow/internal/rpc"
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/rs/zerolog"
@@ -191,5 +193,40 @@ func TestMNISTIterationOverRealProcesses(t *testing.T) {
 	// about 0.01 (bounds as in the energy plugin's own test).
 	if r := recs[0].R; r < 0.002 || r > 0.05 {
 		t.Errorf("r_1 = %v, want within [0.002, 0.05]", r)
+	}
+}
+
+// TestREADMEPipelineValidates keeps the README's pipeline example true: it
+// parses, binds against the built-in plugins' schemas and configures.
+func TestREADMEPipelineValidates(t *testing.T) {
+	dir := build(t)
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```hcl\n")
+	src, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no hcl example")
+	}
+	pipe := filepath.Join(t.TempDir(), "readme.hcl")
+	os.WriteFile(pipe, []byte(src), 0o644)
+	t.Setenv(host.PathEnv, dir)
+	t.Setenv("PATH", "")
+	p, diags := pipeline.Parse(pipe, pipeline.Options{Env: []string{}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	res, err := runner.NewResolver(context.Background(), p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diags := p.Bind(res.Describer(p)); diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	h := host.New(host.Options{Logger: zerolog.Nop()})
+	defer h.Close()
+	if _, diags := runner.Launch(context.Background(), p, res, h, ""); diags.HasErrors() {
+		t.Fatal(diags)
 	}
 }
