@@ -93,16 +93,40 @@ type posTable struct {
 	cnt      int
 	base     [gemmNR]int
 	iy0, ix0 [gemmNR]int
-	colOff   [gemmNR]int // base + iy0*w + ix0: add c*h*w + ky*w + kx for tap (c, ky, kx)
 	outOff   [gemmNR]int // offset of (n, 0, oy, ox) in the output
-	// the range of iy0 and ix0 over the positions
-	minY, maxY, minX, maxX int
 }
 
-// inside reports whether tap (ky, kx) falls inside the image for every
-// position of the table, so that colOff needs no bounds check.
-func (t *posTable) inside(g convGeom, ky, kx int) bool {
-	return t.minY+ky >= 0 && t.maxY+ky < g.h && t.minX+kx >= 0 && t.maxX+kx < g.w
+// tapTable fills, for every tap (ky, kx) of the filter and every position
+// jj of t, off[(ky*k+kx)*gemmNR+jj], the offset the tap reads relative to
+// its channel's plane, clamped inside the image, and mask[...] = 1 if the
+// tap falls inside the image, 0 if it falls on the zero padding. A tap on
+// the padding thus reads or writes a real element multiplied by 0, and the
+// inner loops need no branches. off and mask hold k*k*gemmNR values.
+func tapTable[T float](g convGeom, t *posTable, off []int32, mask []T) {
+	for ky := 0; ky < g.k; ky++ {
+		for kx := 0; kx < g.k; kx++ {
+			o := off[(ky*g.k+kx)*gemmNR:][:gemmNR]
+			m := mask[(ky*g.k+kx)*gemmNR:][:gemmNR]
+			for jj := 0; jj < t.cnt; jj++ {
+				iy, ix := t.iy0[jj]+ky, t.ix0[jj]+kx
+				m[jj] = 1
+				if uint(iy) >= uint(g.h) || uint(ix) >= uint(g.w) {
+					m[jj] = 0
+					iy, ix = min(max(iy, 0), g.h-1), min(max(ix, 0), g.w-1)
+				}
+				o[jj] = int32(t.base[jj] + iy*g.w + ix)
+			}
+		}
+	}
+}
+
+// tapBuffers returns off and mask slices for tapTable, from the arrays
+// when the filter has at most 16 taps.
+func tapBuffers[T float](g convGeom, offArr *[16 * gemmNR]int32, maskArr *[16 * gemmNR]T) ([]int32, []T) {
+	if n := g.k * g.k * gemmNR; n > len(offArr) {
+		return make([]int32, n), make([]T, n)
+	}
+	return offArr[:], maskArr[:]
 }
 
 // fill describes positions j0 .. j0+cnt-1 of the batch (j = n*q + oy*ow + ox).
@@ -111,16 +135,10 @@ func (t *posTable) fill(g convGeom, j0, cnt int) {
 	q := g.q()
 	n, r := j0/q, j0%q
 	oy, ox := r/g.ow, r%g.ow
-	t.minY, t.minX = oy*g.s-g.p, ox*g.s-g.p
-	t.maxY, t.maxX = t.minY, t.minX
 	for jj := 0; jj < cnt; jj++ {
-		iy, ix := oy*g.s-g.p, ox*g.s-g.p
 		t.base[jj] = n * g.c * g.h * g.w
-		t.iy0[jj], t.ix0[jj] = iy, ix
-		t.colOff[jj] = t.base[jj] + iy*g.w + ix
+		t.iy0[jj], t.ix0[jj] = oy*g.s-g.p, ox*g.s-g.p
 		t.outOff[jj] = n*g.o*q + oy*g.ow + ox
-		t.minY, t.maxY = min(t.minY, iy), max(t.maxY, iy)
-		t.minX, t.maxX = min(t.minX, ix), max(t.maxX, ix)
 		if ox++; ox == g.ow {
 			ox = 0
 			if oy++; oy == g.oh {
@@ -135,38 +153,29 @@ func (t *posTable) fill(g convGeom, j0, cnt int) {
 // [j0, j0+nc) (output positions) of the im2col matrix of x into micro-panels.
 func packCol[T float](g convGeom, dst, x []T, k0, kc, j0, nc int) {
 	var t posTable
+	var offArr [16 * gemmNR]int32
+	var maskArr [16 * gemmNR]T
+	offs, masks := tapBuffers(g, &offArr, &maskArr)
 	hw := g.h * g.w
 	kk2 := g.k * g.k
 	for jt := 0; jt*gemmNR < nc; jt++ {
 		cnt := min(gemmNR, nc-jt*gemmNR)
 		t.fill(g, j0+jt*gemmNR, cnt)
+		tapTable(g, &t, offs, masks)
 		panel := dst[jt*kc*gemmNR:][:kc*gemmNR]
-		c, ky, kx := k0/kk2, k0%kk2/g.k, k0%g.k
+		c, tap := k0/kk2, k0%kk2
 		for kk := 0; kk < kc; kk++ {
 			row := panel[kk*gemmNR:][:gemmNR]
-			cb := c * hw
-			if t.inside(g, ky, kx) {
-				ro := cb + ky*g.w + kx
-				for jj, off := range t.colOff[:cnt] {
-					row[jj] = x[off+ro]
-				}
-			} else {
-				for jj := 0; jj < cnt; jj++ {
-					iy, ix := t.iy0[jj]+ky, t.ix0[jj]+kx
-					if uint(iy) < uint(g.h) && uint(ix) < uint(g.w) {
-						row[jj] = x[t.base[jj]+cb+iy*g.w+ix]
-					} else {
-						row[jj] = 0
-					}
-				}
+			xc := x[c*hw:]
+			off := offs[tap*gemmNR:][:cnt]
+			mask := masks[tap*gemmNR:][:cnt]
+			for jj, o := range off {
+				row[jj] = xc[o] * mask[jj]
 			}
 			clear(row[cnt:])
-			if kx++; kx == g.k {
-				kx = 0
-				if ky++; ky == g.k {
-					ky = 0
-					c++
-				}
+			if tap++; tap == kk2 {
+				tap = 0
+				c++
 			}
 		}
 	}
@@ -255,25 +264,21 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz, wt, gx []T) {
 	hw, kk2 := g.h*g.w, g.k*g.k
 	gm.store = func(c []T, j0, nc int) {
 		var t posTable
+		var offArr [16 * gemmNR]int32
+		var maskArr [16 * gemmNR]T
+		offs, masks := tapBuffers(g, &offArr, &maskArr)
 		for jt := 0; jt*gemmNR < nc; jt++ {
 			cnt := min(gemmNR, nc-jt*gemmNR)
 			t.fill(g, j0+jt*gemmNR, cnt)
+			tapTable(g, &t, offs, masks)
 			for i := 0; i < kd; i++ {
-				ci, ky, kx := i/kk2, i%kk2/g.k, i%g.k
+				ci, tap := i/kk2, i%kk2
 				row := c[gemmTiles(i, jt*gemmNR, mt):][:cnt]
-				cb := ci * hw
-				if t.inside(g, ky, kx) {
-					ro := cb + ky*g.w + kx
-					for jj, v := range row {
-						gx[t.colOff[jj]+ro] += v
-					}
-					continue
-				}
+				gc := gx[ci*hw:]
+				off := offs[tap*gemmNR:][:cnt]
+				mask := masks[tap*gemmNR:][:cnt]
 				for jj, v := range row {
-					iy, ix := t.iy0[jj]+ky, t.ix0[jj]+kx
-					if uint(iy) < uint(g.h) && uint(ix) < uint(g.w) {
-						gx[t.base[jj]+cb+iy*g.w+ix] += v
-					}
+					gc[off[jj]] += v * mask[jj]
 				}
 			}
 		}
