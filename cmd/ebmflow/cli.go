@@ -32,6 +32,7 @@ type ui struct {
 func commands(u ui) map[string]command {
 	return map[string]command{
 		"plugins":  &pluginsCommand{ui: u},
+		"plugin":   &pluginCommand{ui: u},
 		"init":     &initCommand{ui: u},
 		"version":  &versionCommand{ui: u},
 		"validate": &validateCommand{ui: u},
