@@ -1,5 +1,7 @@
 package convnet
 
+import "math"
+
 // convGeom is one convolution in NCHW layout: n images of c x h x w, o filters
 // of c x k x k (OIHW), stride s, zero padding p on every side, output
 // n x o x oh x ow. A linear layer is the 1x1 convolution of a 1x1 map.
@@ -205,18 +207,20 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 		for jt := 0; jt*gemmNR < nc; jt++ {
 			cnt := min(gemmNR, nc-jt*gemmNR)
 			t.fill(g, j0+jt*gemmNR, cnt)
+			contiguous := t.outOff[cnt-1]-t.outOff[0] == cnt-1 // one image
 			for o := 0; o < g.o; o++ {
 				row := c[gemmTiles(o, jt*gemmNR, mt):][:cnt]
 				bo, oq := b[o], o*q
-				if act {
-					for jj, v := range row {
-						v += bo
-						y[t.outOff[jj]+oq] = max(v, 0) + slope*min(v, 0)
+				if contiguous {
+					biasAct(y[t.outOff[0]+oq:][:cnt], row, bo, slope, act)
+					continue
+				}
+				for jj, v := range row {
+					v += bo
+					if act {
+						v = max(v, 0) + slope*min(v, 0)
 					}
-				} else {
-					for jj, v := range row {
-						y[t.outOff[jj]+oq] = v + bo
-					}
+					y[t.outOff[jj]+oq] = v
 				}
 			}
 		}
@@ -227,6 +231,37 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 		n0, n1 := i*chunk, min(g.n, (i+1)*chunk)
 		gm.run(n0*q, n1*q, bb, cb, kern)
 	})
+}
+
+// biasAct writes dst = act(src + b), act the LeakyReLU if act is set, else
+// the identity. The float32 LeakyReLU selects its factor with an integer
+// conditional move on the bits (int32(bits) > 0 exactly when v > 0), since
+// signs are random and a branch would be mispredicted half the time.
+func biasAct[T float](dst, src []T, b, slope T, act bool) {
+	dst = dst[:len(src)]
+	if !act {
+		for i, v := range src {
+			dst[i] = v + b
+		}
+		return
+	}
+	if d32, ok := any(dst).([]float32); ok {
+		s32 := any(src).([]float32)
+		b32, sb, one := float32(b), math.Float32bits(float32(slope)), math.Float32bits(1)
+		for i, v := range s32 {
+			v += b32
+			m := sb
+			if int32(math.Float32bits(v)) > 0 {
+				m = one
+			}
+			d32[i] = v * math.Float32frombits(m)
+		}
+		return
+	}
+	for i, v := range src {
+		v += b
+		dst[i] = max(v, 0) + slope*min(v, 0)
+	}
 }
 
 // convInputGrad writes the gradient with respect to the input x,
@@ -250,11 +285,16 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz, wt, gx []T) {
 			cnt := min(gemmNR, nc-jt*gemmNR)
 			t.fill(g, j0+jt*gemmNR, cnt)
 			panel := dst[jt*kc*gemmNR:][:kc*gemmNR]
+			contiguous := t.outOff[cnt-1]-t.outOff[0] == cnt-1 // one image
 			for kk := 0; kk < kc; kk++ {
 				row := panel[kk*gemmNR:][:gemmNR]
 				oq := (k0 + kk) * q
-				for jj := 0; jj < cnt; jj++ {
-					row[jj] = gz[t.outOff[jj]+oq]
+				if contiguous {
+					copy(row, gz[t.outOff[0]+oq:][:cnt])
+				} else {
+					for jj := 0; jj < cnt; jj++ {
+						row[jj] = gz[t.outOff[jj]+oq]
+					}
 				}
 				clear(row[cnt:])
 			}
@@ -309,7 +349,8 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
 	cw.prepare(gm, nw)
 	// A(o, r) = gz[n, o, y, x] for r = n*q + y*ow + x.
 	mPad := gm.mPad()
-	for pc := 0; pc < gm.k; pc += gemmKC {
+	parallel((gm.k+gemmKC-1)/gemmKC, func(_, b int) {
+		pc := b * gemmKC
 		kc := min(gemmKC, gm.k-pc)
 		blk := cw.apack[pc*mPad:]
 		for it := 0; it < mPad/gemmMR; it++ {
@@ -332,7 +373,7 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
 				}
 			}
 		}
-	}
+	})
 	hw, kk2 := g.h*g.w, g.k*g.k
 	gm.packB = func(dst []T, k0, kc, j0, nc int) {
 		var cOff, ky, kx, tap [gemmNR]int

@@ -58,15 +58,25 @@ func (op biasGradOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 // sumBias writes db[c] = sum of g[n][c][k] over n and k, accumulating in
-// float64 so the sum does not depend on the dtype's rounding more than needed.
+// float64 in four interleaved partial sums (k mod 4), added in a fixed order,
+// so the loop is not bound by the latency of one chain of additions.
 func sumBias[T float32 | float64](db, g []T, c, inner int) {
 	acc := make([]float64, c)
 	for i := 0; i < len(g); i += c * inner {
 		for j := 0; j < c; j++ {
-			o := i + j*inner
-			for k := o; k < o+inner; k++ {
-				acc[j] += float64(g[k])
+			v := g[i+j*inner:][:inner]
+			var s0, s1, s2, s3 float64
+			k := 0
+			for ; k+4 <= len(v); k += 4 {
+				s0 += float64(v[k])
+				s1 += float64(v[k+1])
+				s2 += float64(v[k+2])
+				s3 += float64(v[k+3])
 			}
+			for ; k < len(v); k++ {
+				s0 += float64(v[k])
+			}
+			acc[j] += (s0 + s1) + (s2 + s3)
 		}
 	}
 	for j, v := range acc {
