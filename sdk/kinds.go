@@ -71,6 +71,9 @@ type SampleRequest struct {
 	Trace bool
 	// T is the training iteration (1-based), 0 outside training.
 	T int
+	// MALA asks for Metropolis-adjusted steps in this call even when the
+	// stage is configured without them (long runs, `ebmflow sample -mala`).
+	MALA bool
 }
 
 // SampleResult holds the samples and their statistics.

@@ -39,6 +39,8 @@ func commands(u ui) map[string]command {
 		"graph":    &graphCommand{ui: u},
 		"run":      &runCommand{ui: u},
 		"verify":   &verifyCommand{ui: u},
+		"sample":   &sampleCommand{ui: u},
+		"score":    &scoreCommand{ui: u},
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 
 	"github.com/ebmflow/ebmflow/core/host"
 	"github.com/ebmflow/ebmflow/core/runner"
+	"github.com/ebmflow/ebmflow/sdk"
+	"github.com/ebmflow/ebmflow/sdk/safetensors"
 )
 
 // e2ePipeline is a small pipeline of test plugins; -var sets its knobs.
@@ -358,5 +360,77 @@ func TestPluginCrashLeavesRunResumable(t *testing.T) {
 	code, log = ebmflow(t, bin, "run", "-resume", dir)
 	if code != exitFailed || !strings.Contains(log, "iteration 13") || !strings.Contains(log, "resumed from checkpoint") {
 		t.Fatalf("resume: exit %d\n%s", code, log)
+	}
+}
+
+func TestSampleAndScore(t *testing.T) {
+	bin, _ := ebmflowBinary(t)
+	pipe := writePipeline(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, log := ebmflow(t, bin, "run", "-out", dir, "-var", "iterations=10", pipe); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, log)
+	}
+	// Long run: 10 steps in chunks of 4, from uniform noise.
+	lr := filepath.Join(t.TempDir(), "longrun")
+	code, log := ebmflow(t, bin, "sample", "-steps", "10", "-every", "4", "-init", "uniform", "-n", "4", "-out", lr, dir)
+	if code != 0 {
+		t.Fatalf("sample: exit %d\n%s", code, log)
+	}
+	trace, _ := os.ReadFile(filepath.Join(lr, "trace.jsonl"))
+	if n := strings.Count(string(trace), "\n"); n != 10 {
+		t.Errorf("trace has %d lines, want 10", n)
+	}
+	for _, f := range []string{"samples-000000004.png", "samples-000000008.png", "samples-000000010.png", "summary.json"} {
+		if _, err := os.Stat(filepath.Join(lr, f)); err != nil {
+			t.Errorf("long run lacks %s", f)
+		}
+	}
+	x, _, err := safetensors.ReadFile(filepath.Join(lr, "samples.safetensors"))
+	if err != nil || x["x"].Expect(sdk.Float32, 4, 2) != nil {
+		t.Fatalf("samples: %v %v", err, x)
+	}
+	// The run's checkpoint is untouched by the long run.
+	if _, err := os.Stat(filepath.Join(dir, "checkpoints", "000000010", "core.json")); err != nil {
+		t.Fatal(err)
+	}
+
+	// Score: F(x) = (a/2)|x - mu|^2 with a = 1.5 and mu from the checkpoint.
+	ck, _, err := safetensors.ReadFile(filepath.Join(dir, "checkpoints", "000000010", "energy.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu := ck["mu"].At(0)
+	in := filepath.Join(t.TempDir(), "in.safetensors")
+	inputs := []float32{0, 0, 1, 2, -0.5, 0.25}
+	safetensors.WriteFile(in, map[string]*sdk.Tensor{"x": sdk.FromFloat32(inputs, 3, 2)}, nil)
+	out := filepath.Join(t.TempDir(), "scores.safetensors")
+	if code, log := ebmflow(t, bin, "score", "-pipeline", pipe, "-checkpoint", dir, "-input", in, "-out", out, "-grad"); code != 0 {
+		t.Fatalf("score: exit %d\n%s", code, log)
+	}
+	res, _, err := safetensors.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		d0, d1 := float64(inputs[2*i])-mu, float64(inputs[2*i+1])-mu
+		if want := float64(float32(0.75 * (d0*d0 + d1*d1))); res["energy"].At(i) != want {
+			t.Errorf("F(x_%d) = %v, want %v", i, res["energy"].At(i), want)
+		}
+		if want := float32(1.5 * d1); res["dfdx"].F32[2*i+1] != want {
+			t.Errorf("dF/dx(x_%d)[1] = %v, want %v", i, res["dfdx"].F32[2*i+1], want)
+		}
+	}
+	csvOut := filepath.Join(t.TempDir(), "scores.csv")
+	if code, log := ebmflow(t, bin, "score", "-pipeline", pipe, "-checkpoint", filepath.Join(dir, "checkpoints", "000000010"), "-input", in, "-out", csvOut); code != 0 {
+		t.Fatalf("score csv: exit %d\n%s", code, log)
+	}
+	b, _ := os.ReadFile(csvOut)
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 4 || lines[0] != "index,energy" {
+		t.Fatalf("csv:\n%s", b)
+	}
+	// A wrongly shaped input is refused with both shapes.
+	safetensors.WriteFile(in, map[string]*sdk.Tensor{"x": sdk.FromFloat32(inputs, 2, 3)}, nil)
+	if code, log := ebmflow(t, bin, "score", "-pipeline", pipe, "-checkpoint", dir, "-input", in, "-out", out); code != exitInvalid || !strings.Contains(log, "expected inputs of shape [n 2], received [2 3]") {
+		t.Fatalf("bad input: exit %d\n%s", code, log)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/ebmflow/ebmflow/core/host"
-	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/ebmflow/ebmflow/sdk/safetensors"
 )
 
@@ -123,15 +122,11 @@ func (r *Run) loadCheckpoint(ctx context.Context, t int) (coreState, error) {
 		return cs, fmt.Errorf("%s: %w", filepath.Join(dir, "core.json"), err)
 	}
 	for _, s := range r.st.P.Order {
-		tensors, _, err := safetensors.ReadFile(filepath.Join(dir, s.Name+".safetensors"))
+		state, err := CheckpointStage(dir, s.Name)
 		if err != nil {
 			return cs, fmt.Errorf("checkpoint %s: stage %q: %w", dir, s.Name, err)
 		}
-		meta, err := os.ReadFile(filepath.Join(dir, s.Name+".state"))
-		if err != nil {
-			return cs, fmt.Errorf("checkpoint %s: stage %q: %w", dir, s.Name, err)
-		}
-		if err := r.st.Procs[s.Name].LoadState(ctx, &sdk.State{Meta: meta, Tensors: tensors}); err != nil {
+		if err := r.st.Procs[s.Name].LoadState(ctx, state); err != nil {
 			return cs, fmt.Errorf("checkpoint %s: %w", dir, err)
 		}
 	}

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/ebmflow/ebmflow/core/host"
 	"github.com/ebmflow/ebmflow/core/pipeline"
+	"github.com/ebmflow/ebmflow/sdk"
+	"github.com/ebmflow/ebmflow/sdk/safetensors"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -22,20 +25,11 @@ func Resume(ctx context.Context, dir string, opts Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	cps := listCheckpoints(dir)
-	if len(cps) == 0 {
-		return nil, fmt.Errorf("run folder %s has no complete checkpoint to resume from", dir)
-	}
-	r, err := reopen(ctx, dir, m, opts)
+	r, cs, err := openAt(ctx, dir, m, 0, opts)
 	if err != nil {
 		return nil, err
 	}
-	t := cps[len(cps)-1]
-	cs, err := r.loadCheckpoint(ctx, t)
-	if err != nil {
-		r.Close()
-		return nil, err
-	}
+	t := cs.T
 	if err := r.sched.Restore(cs.Schedule); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("checkpoint %d: schedule: %w", t, err)
@@ -47,6 +41,70 @@ func Resume(ctx context.Context, dir string, opts Options) (*Run, error) {
 	}
 	r.log.Info().Int("t", t).Msg("resumed from checkpoint")
 	return r, nil
+}
+
+// Open starts a run's stages and loads the checkpoint after iteration t
+// (the last complete one if t <= 0), for commands that use a trained run
+// without training it further (sample, score). It writes nothing to the run
+// folder; the caller closes the run.
+func Open(ctx context.Context, dir string, t int, opts Options) (*Run, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, cs, err := openAt(ctx, dir, m, t, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.t = cs.T
+	return r, nil
+}
+
+func openAt(ctx context.Context, dir string, m *Manifest, t int, opts Options) (*Run, coreState, error) {
+	cps := listCheckpoints(dir)
+	if len(cps) == 0 {
+		return nil, coreState{}, fmt.Errorf("run folder %s has no complete checkpoint", dir)
+	}
+	if t <= 0 {
+		t = cps[len(cps)-1]
+	} else if !slices.Contains(cps, t) {
+		return nil, coreState{}, fmt.Errorf("run folder %s has no checkpoint after iteration %d (it has %v)", dir, t, cps)
+	}
+	r, err := reopen(ctx, dir, m, opts)
+	if err != nil {
+		return nil, coreState{}, err
+	}
+	cs, err := r.loadCheckpoint(ctx, t)
+	if err != nil {
+		r.Close()
+		return nil, coreState{}, err
+	}
+	return r, cs, nil
+}
+
+// Stage returns the running process of the named stage.
+func (r *Run) Stage(name string) *host.Process { return r.st.Procs[name] }
+
+// CheckpointStage reads one stage's saved state from a checkpoint folder.
+func CheckpointStage(ckptDir, stage string) (*sdk.State, error) {
+	tensors, _, err := safetensors.ReadFile(filepath.Join(ckptDir, stage+".safetensors"))
+	if err != nil {
+		return nil, err
+	}
+	meta, err := os.ReadFile(filepath.Join(ckptDir, stage+".state"))
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.State{Meta: meta, Tensors: tensors}, nil
+}
+
+// LastCheckpoint returns the folder of a run's last complete checkpoint.
+func LastCheckpoint(runDir string) (string, error) {
+	cps := listCheckpoints(runDir)
+	if len(cps) == 0 {
+		return "", fmt.Errorf("run folder %s has no complete checkpoint", runDir)
+	}
+	return filepath.Join(runDir, checkpointDir, checkpointName(cps[len(cps)-1])), nil
 }
 
 // reopen loads the manifest's pipeline into a Run on dir with its plugins

@@ -1043,6 +1043,7 @@ type SampleRequest struct {
 	LeaveBank     bool                   `protobuf:"varint,4,opt,name=leave_bank,json=leaveBank,proto3" json:"leave_bank,omitempty"`
 	Trace         bool                   `protobuf:"varint,5,opt,name=trace,proto3" json:"trace,omitempty"`
 	T             int64                  `protobuf:"varint,6,opt,name=t,proto3" json:"t,omitempty"`
+	Mala          bool                   `protobuf:"varint,7,opt,name=mala,proto3" json:"mala,omitempty"` // Metropolis-adjust this call's steps
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1117,6 +1118,13 @@ func (x *SampleRequest) GetT() int64 {
 		return x.T
 	}
 	return 0
+}
+
+func (x *SampleRequest) GetMala() bool {
+	if x != nil {
+		return x.Mala
+	}
+	return false
 }
 
 type StepStat struct {
@@ -1795,7 +1803,7 @@ const file_ebmflow_v1_plugin_proto_rawDesc = "" +
 	"\x04d_st\x18\x01 \x01(\x01R\x03dSt\x12\x19\n" +
 	"\bmean_pos\x18\x02 \x01(\x01R\ameanPos\x12\x19\n" +
 	"\bmean_neg\x18\x03 \x01(\x01R\ameanNeg\x12\x1b\n" +
-	"\tgrad_norm\x18\x04 \x01(\x01R\bgradNorm\"\x8a\x01\n" +
+	"\tgrad_norm\x18\x04 \x01(\x01R\bgradNorm\"\x9e\x01\n" +
 	"\rSampleRequest\x12\f\n" +
 	"\x01n\x18\x01 \x01(\x03R\x01n\x12\x14\n" +
 	"\x05steps\x18\x02 \x01(\x03R\x05steps\x12\x12\n" +
@@ -1803,7 +1811,8 @@ const file_ebmflow_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"leave_bank\x18\x04 \x01(\bR\tleaveBank\x12\x14\n" +
 	"\x05trace\x18\x05 \x01(\bR\x05trace\x12\f\n" +
-	"\x01t\x18\x06 \x01(\x03R\x01t\"J\n" +
+	"\x01t\x18\x06 \x01(\x03R\x01t\x12\x12\n" +
+	"\x04mala\x18\a \x01(\bR\x04mala\"J\n" +
 	"\bStepStat\x12\x1f\n" +
 	"\vmean_energy\x18\x01 \x01(\x01R\n" +
 	"meanEnergy\x12\x1d\n" +

@@ -59,7 +59,7 @@ func (c *Client) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateR
 func (c *Client) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleResult, error) {
 	s, err := c.sampler.Sample(ctx)
 	msg, err := c.call("sample", s, err, &pb.SampleRequest{
-		N: int64(req.N), Steps: int64(req.Steps), Init: req.Init, LeaveBank: req.LeaveBank, Trace: req.Trace, T: int64(req.T),
+		N: int64(req.N), Steps: int64(req.Steps), Init: req.Init, LeaveBank: req.LeaveBank, Trace: req.Trace, T: int64(req.T), Mala: req.MALA,
 	}, wire.Named{Name: "start", Tensor: req.Start})
 	if err != nil {
 		return nil, err

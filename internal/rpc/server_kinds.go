@@ -102,7 +102,7 @@ func (s *samplerServer) Sample(stream pb.Sampler_SampleServer) error {
 	}
 	res, err := s.impl.Sample(stream.Context(), sdk.SampleRequest{
 		N: int(req.N), Steps: int(req.Steps), Init: req.Init, Start: msg.Tensors["start"],
-		LeaveBank: req.LeaveBank, Trace: req.Trace, T: int(req.T),
+		LeaveBank: req.LeaveBank, Trace: req.Trace, T: int(req.T), MALA: req.Mala,
 	})
 	if err == nil {
 		err = checkOut("x", res.X)

@@ -52,7 +52,8 @@ func (s *Sampler) Stats() Stats {
 
 // Sample runs the chains and returns the final states, r_t (see the package
 // documentation for the convention) and, with MALA, the acceptance rate. The
-// request's N, Steps, Init and Start override the configured values.
+// request's N, Steps, Init and Start override the configured values, and its
+// MALA turns Metropolis adjustment on for this call.
 func (s *Sampler) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -79,13 +80,14 @@ func (s *Sampler) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.Sampl
 		res.Trace = make([]sdk.StepStat, steps)
 		c.trace = res.Trace
 	}
+	mala := s.p.MALA || req.MALA
 	var out outcome
 	switch {
-	case x.DType == sdk.Float32 && s.p.MALA:
+	case x.DType == sdk.Float32 && mala:
 		out, err = runMALA(ctx, c, x, x.F32, &s.ws32)
 	case x.DType == sdk.Float32:
 		out, err = runULA(ctx, c, x, x.F32)
-	case s.p.MALA:
+	case mala:
 		out, err = runMALA(ctx, c, x, x.F64, &s.ws64)
 	default:
 		out, err = runULA(ctx, c, x, x.F64)
@@ -94,7 +96,7 @@ func (s *Sampler) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.Sampl
 		return nil, fmt.Errorf("sample: %w", err)
 	}
 	res.R = out.r
-	if s.p.MALA {
+	if mala {
 		res.AcceptRate = float64(out.accepted) / float64(out.proposed)
 	}
 	if idx != nil {
