@@ -31,6 +31,7 @@ func build(t *testing.T) string {
 	for _, b := range builtins {
 		args = append(args, "./"+b+"/cmd/ebmflow-plugin-"+b)
 	}
+	args = append(args, "./sampler-langevin/internal/quadratic/cmd/ebmflow-plugin-quadratic")
 	cmd := exec.Command("go", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -228,5 +229,61 @@ func TestREADMEPipelineValidates(t *testing.T) {
 	defer h.Close()
 	if _, diags := runner.Launch(context.Background(), p, res, h, ""); diags.HasErrors() {
 		t.Fatal(diags)
+	}
+}
+
+// TestLangevinStationaryLawOverBroker: the sampler plugin drives a quadratic
+// energy plugin F(x) = (a/2)|x - mu|^2 through the host's broker. The
+// discretised update x' = (1-a)x + a mu + eps z is an AR(1) whose stationary
+// law is N(mu, eps^2 / (1 - (1-a)^2)) per coordinate.
+func TestLangevinStationaryLawOverBroker(t *testing.T) {
+	dir := build(t)
+	ctx := context.Background()
+	h := host.New(host.Options{Logger: zerolog.Nop()})
+	defer h.Close()
+	const a, mu, eps, chains, dims = 0.5, 0.3, 0.1, 2000, 2
+	e, err := h.Start(ctx, "energy", host.Binary{Name: "quadratic", Path: filepath.Join(dir, host.BinaryPrefix+"quadratic")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shapes, d, err := e.Configure(ctx, rpc.ConfigureArgs{Stage: "energy", Values: map[string]json.RawMessage{
+		"a": raw(a), "mu": raw([]float64{mu}), "epsilon": raw(eps), "shape": raw([]int{dims}), "dtype": raw("float64")}})
+	if err != nil || d.HasErrors() {
+		t.Fatal(err, d.Err())
+	}
+	s, err := h.Start(ctx, "sampler", host.Binary{Name: "sampler-langevin", Path: filepath.Join(dir, host.BinaryPrefix+"sampler-langevin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, d, err = s.Configure(ctx, rpc.ConfigureArgs{Stage: "sampler", Seed: 99,
+		Values:   map[string]json.RawMessage{"epsilon": raw(eps), "steps": raw(60), "batch": raw(chains), "dtype": raw("float64")},
+		Links:    []rpc.Link{{Attribute: "energy", Target: e.Client, Kind: sdk.KindEnergy}},
+		Upstream: map[string]sdk.Shapes{"energy": shapes}})
+	if err != nil || d.HasErrors() {
+		t.Fatal(err, d.Err())
+	}
+	// 60 steps: the AR(1) forgets its start as 0.5^60.
+	res, err := s.Sample(ctx, sdk.SampleRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := float64(res.X.Len())
+	m, v := 0.0, 0.0
+	for i := 0; i < res.X.Len(); i++ {
+		m += res.X.At(i)
+	}
+	m /= n
+	for i := 0; i < res.X.Len(); i++ {
+		v += (res.X.At(i) - m) * (res.X.At(i) - m)
+	}
+	v /= n - 1
+	wantV := eps * eps / (1 - (1-a)*(1-a))
+	// The n = 4000 coordinates are independent draws: the mean's standard
+	// error is sqrt(V/n), the variance's V*sqrt(2/(n-1)); allow 5 of each.
+	if se := math.Sqrt(wantV / n); math.Abs(m-mu) > 5*se {
+		t.Errorf("mean %v, want %v +- %v", m, mu, 5*se)
+	}
+	if se := wantV * math.Sqrt(2/(n-1)); math.Abs(v-wantV) > 5*se {
+		t.Errorf("variance %v, want %v +- %v", v, wantV, 5*se)
 	}
 }
