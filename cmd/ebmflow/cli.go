@@ -39,6 +39,7 @@ func commands(u ui) map[string]command {
 		"graph":    &graphCommand{ui: u},
 		"run":      &runCommand{ui: u},
 		"verify":   &verifyCommand{ui: u},
+		"sweep":    &sweepCommand{ui: u},
 		"sample":   &sampleCommand{ui: u},
 		"score":    &scoreCommand{ui: u},
 	}
