@@ -31,6 +31,17 @@ variable "steps" {
   description = "Langevin steps per iteration; 0 means the reference's (500 convergent, 100 non-convergent)"
 }
 
+variable "checkpoint_every" {
+  type    = number
+  default = 1000
+}
+
+variable "sample_every" {
+  type        = number
+  default     = 1000
+  description = "iterations between sample grids and diagnostics reports"
+}
+
 variable "seed" {
   type    = number
   default = 123
@@ -82,8 +93,8 @@ train {
   iterations       = var.iterations
   seed             = var.seed
   batch            = 100
-  checkpoint_every = 1000
-  sample_every     = 1000
+  checkpoint_every = var.checkpoint_every
+  sample_every     = var.sample_every
   energy           = stage.energy
   sampler          = stage.sampler
   data             = stage.data

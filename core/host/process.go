@@ -160,7 +160,7 @@ func (p *Process) startError(err error) error {
 	msg := err.Error()
 	hint := ""
 	switch {
-	case strings.Contains(msg, "Incompatible API version"):
+	case strings.Contains(strings.ToLower(msg), "incompatible api version"):
 		hint = fmt.Sprintf(" (this ebmflow speaks plugin protocol %d)", sdk.ProtocolVersion)
 	case strings.Contains(msg, "checksums did not match"):
 		hint = fmt.Sprintf(" (the binary changed after it was checked; expected sha256 %s)", p.Binary.SHA256)

@@ -1,0 +1,91 @@
+// Package pipelines_test runs every shipped pipeline for a few iterations
+// with its sizes shrunk by -var, through the real ebmflow command and the
+// real plugins, and checks that each writes its files and finite metrics.
+package pipelines_test
+
+import (
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ebmflow/ebmflow/core/runner"
+)
+
+// shrink holds each pipeline's -var settings for a quick run.
+var shrink = map[string][]string{
+	"quickstart.hcl":          {"iterations=4", "steps=3", "n_f=4", "batch=16", "subset=300", "sample_every=2", "checkpoint_every=2"},
+	"mnist-nonconvergent.hcl": {"iterations=3", "steps=3", "n_f=4", "batch=16", "subset=300", "sample_every=2", "checkpoint_every=2"},
+	"mnist-convergent.hcl":    {"iterations=3", "steps=3", "n_f=4", "batch=16", "subset=300", "sample_every=2", "checkpoint_every=2"},
+	"toy-gmm.hcl":             {"iterations=6", "steps=5", "sample_every=3", "checkpoint_every=3"},
+	"toy-rings.hcl":           {"iterations=6", "steps=5", "sample_every=3", "checkpoint_every=3", "mode=nonconvergent"},
+	"ci.hcl":                  {"iterations=30"},
+}
+
+func TestShippedPipelines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ebmflow and the plugins and runs every shipped pipeline")
+	}
+	bin := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", bin+"/", "../cmd/ebmflow", "../plugins/...")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob("*.hcl")
+	for _, f := range files {
+		if _, ok := shrink[f]; !ok && f != "ebmflow.lock.hcl" {
+			t.Errorf("pipeline %s has no entry in the shrink table", f)
+		}
+	}
+	for name, vars := range shrink {
+		t.Run(strings.TrimSuffix(name, ".hcl"), func(t *testing.T) {
+			// A private copy, so the lock file is written beside it.
+			dir := t.TempDir()
+			src, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pipe := filepath.Join(dir, name)
+			os.WriteFile(pipe, src, 0o644)
+			out := filepath.Join(dir, "run")
+			args := []string{"run", "-out", out}
+			for _, v := range vars {
+				args = append(args, "-var", v)
+			}
+			cmd := exec.Command(filepath.Join(bin, "ebmflow"), append(args, pipe)...)
+			cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH"))
+			if log, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("run: %v\n%s", err, log)
+			}
+			ms, err := runner.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+			if err != nil || len(ms) == 0 {
+				t.Fatalf("metrics: %v (%d lines)", err, len(ms))
+			}
+			for _, m := range ms {
+				for _, f := range m.Fields() {
+					if math.IsNaN(f.Value) || math.IsInf(f.Value, 0) {
+						t.Errorf("iteration %d: %s = %v", m.T, f.Name, f.Value)
+					}
+				}
+			}
+			want := []string{"manifest.json", "pipeline.hcl", "diagnostics.png", "report.json"}
+			if strings.HasPrefix(name, "toy") || name == "ci.hcl" {
+				want = append(want, "density.png")
+			}
+			for _, f := range want {
+				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+					t.Errorf("no %s", f)
+				}
+			}
+			grids, _ := filepath.Glob(filepath.Join(out, "samples", "negatives-*.png"))
+			if len(grids) == 0 {
+				t.Errorf("no sample grids")
+			}
+			if cps, _ := filepath.Glob(filepath.Join(out, "checkpoints", "*", "core.json")); len(cps) == 0 {
+				t.Errorf("no checkpoint")
+			}
+		})
+	}
+}
