@@ -509,9 +509,7 @@ func (c *sweepCommand) collect(args []string) int {
 }
 
 // task runs one point inside a Slurm array task: `ebmflow sweep task DIR
-// INDEX`, written into job.sh. Slurm signals every process of a cancelled
-// task itself, so task only notes signals and waits for ebmflow run to
-// write its checkpoint and exit.
+// INDEX`, written into job.sh.
 func (c *sweepCommand) task(args []string) int {
 	if len(args) != 2 {
 		fmt.Fprintln(c.err, "Usage: ebmflow sweep task SWEEPDIR INDEX (run by the Slurm job script)")
@@ -532,19 +530,25 @@ func (c *sweepCommand) task(args []string) int {
 		fmt.Fprintf(c.err, "Error: %v\n", err)
 		return exitInvalid
 	}
+	// The first SIGTERM or SIGINT (sweep cancel's scancel --batch, or
+	// --signal=B:TERM before the time limit) is passed on to ebmflow run,
+	// which checkpoints and exits 4.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	go func() {
-		for s := range sigs {
-			fmt.Fprintf(c.err, "ebmflow sweep task: %s received; waiting for ebmflow run to checkpoint and stop\n", s)
+		for sig := range sigs {
+			fmt.Fprintf(c.err, "ebmflow sweep task: %s received; ebmflow run is told to checkpoint and stop\n", sig)
+			cancel()
 		}
 	}()
 	job := os.Getenv("SLURM_ARRAY_JOB_ID")
 	if job != "" {
 		job += "_" + os.Getenv("SLURM_ARRAY_TASK_ID")
 	}
-	code, err := s.RunPoint(context.Background(), p, sweep.Slurm, job)
+	code, err := s.RunPoint(ctx, p, sweep.Slurm, job)
 	if err != nil {
 		fmt.Fprintf(c.err, "Error: point %d: %v\n", i, err)
 		if code <= 0 {

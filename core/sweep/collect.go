@@ -117,7 +117,7 @@ func readReport(run string) (string, float64) {
 func header(vars []string) []string {
 	h := []string{"index", "name"}
 	h = append(h, vars...)
-	return append(h, "state", "exit_code", "iterations", "window", "d_st_last", "d_st_mean", "d_st_sd", "r_t_last", "r_t_mean", "lr_last", "class", "tv_ebm", "wall_seconds")
+	return append(h, "state", "exit_code", "last_t", "window", "d_st_last", "d_st_mean", "d_st_sd", "r_t_last", "r_t_mean", "lr_last", "class", "tv_ebm", "wall_seconds")
 }
 
 func (r Row) cells(vars []string) []string {

@@ -27,7 +27,11 @@ func (s *Sweep) RunLocal(ctx context.Context, indices []int, parallel int, done 
 	if err := s.Save(); err != nil {
 		return nil, err
 	}
-	// Watch for `sweep cancel` from another process.
+	// Watch for `sweep cancel` from another process: it signals the runs
+	// itself, so the mark only stops new points (a second SIGTERM would
+	// make a run stop at once, without its checkpoint). Cancelling ctx
+	// sends each run one SIGTERM.
+	runCtx := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -67,7 +71,7 @@ func (s *Sweep) RunLocal(ctx context.Context, indices []int, parallel int, done 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			code, err := s.RunPoint(ctx, p, Local, "")
+			code, err := s.RunPoint(runCtx, p, Local, "")
 			r := Result{Point: p, ExitCode: code, Err: err}
 			mu.Lock()
 			results[k] = r

@@ -66,6 +66,9 @@ func (s *Sweep) Script() string {
 	}
 	if sl.Time != "" {
 		opt("--time=%s", sl.Time)
+		// A minute before the limit the task passes SIGTERM to its run,
+		// which checkpoints; retry resumes it.
+		opt("--signal=B:TERM@60")
 	}
 	opt("--cpus-per-task=%d", max(sl.CPUs, 1))
 	if sl.Memory != "" {
@@ -159,9 +162,14 @@ func (s *Sweep) jobIDs() []string {
 	return ids
 }
 
-// CancelSlurm runs scancel on every array job of the sweep. Slurm sends
-// each running task SIGTERM (ebmflow run checkpoints and exits 4) and drops
-// pending ones.
+// CancelSlurm cancels the sweep's array jobs: pending tasks are dropped
+// (scancel --state=PENDING) and each running task's batch step, the
+// `ebmflow sweep task` process, alone receives SIGTERM (scancel --batch
+// --signal=TERM), which it passes on once to its ebmflow run: the run
+// finishes its iteration, writes a checkpoint and exits 4, and the task
+// ends with it. (A plain scancel signals every process of the task, the
+// plugins too, and the run then ends with a plugin crash instead, its
+// last periodic checkpoint intact.)
 func (s *Sweep) CancelSlurm(ctx context.Context) error {
 	ids := s.jobIDs()
 	if len(ids) == 0 {
@@ -170,11 +178,21 @@ func (s *Sweep) CancelSlurm(ctx context.Context) error {
 	if err := CheckSlurm(ctx); err != nil {
 		return err
 	}
-	out, err := exec.CommandContext(ctx, "scancel", ids...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("scancel %s: %v: %s", strings.Join(ids, " "), err, strings.TrimSpace(string(out)))
+	scancel := func(args ...string) error {
+		out, err := exec.CommandContext(ctx, "scancel", append(args, ids...)...).CombinedOutput()
+		if err != nil && !strings.Contains(string(out), "already completing or completed") && !strings.Contains(string(out), "Invalid job id") {
+			return fmt.Errorf("scancel %s: %v: %s", strings.Join(append(args, ids...), " "), err, strings.TrimSpace(string(out)))
+		}
+		return nil
 	}
-	return nil
+	if err := scancel("--state=PENDING"); err != nil {
+		return err
+	}
+	if err := scancel("--state=RUNNING", "--batch", "--signal=TERM"); err != nil {
+		return err
+	}
+	// A task that left PENDING between the two calls.
+	return scancel("--state=PENDING")
 }
 
 // TaskState is what Slurm says of one array task.

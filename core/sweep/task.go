@@ -142,6 +142,9 @@ func (s *Sweep) RunPoint(ctx context.Context, p Point, executor, job string) (in
 	cmd := exec.CommandContext(ctx, s.Ebmflow, a.Args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = s.Dir
+	// Its own process group: a terminal's Ctrl-C reaches the executor,
+	// which passes on exactly one SIGTERM.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 2 * time.Minute
 	if err := cmd.Start(); err != nil {
