@@ -279,10 +279,13 @@ func (p *Process) withTimeout(ctx context.Context) (context.Context, context.Can
 }
 
 func (p *Process) checkDeadline(ctx context.Context, method string, err error) {
-	if err == nil || ctx.Err() != context.DeadlineExceeded || p.callTimeout() <= 0 {
+	if err == nil || p.callTimeout() <= 0 {
 		return
 	}
-	if st, _ := status.FromError(err); st.Code() != codes.DeadlineExceeded {
+	// The deadline travels with the call: the plugin's side may end the
+	// stream with DeadlineExceeded a moment before the host's own timer
+	// fires, so the status code decides, not ctx.Err().
+	if st, _ := status.FromError(err); st.Code() != codes.DeadlineExceeded && ctx.Err() != context.DeadlineExceeded {
 		return
 	}
 	name := method[strings.LastIndex(method, "/")+1:]
