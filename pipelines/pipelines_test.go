@@ -89,3 +89,42 @@ func TestShippedPipelines(t *testing.T) {
 		})
 	}
 }
+
+// TestExamplePluginInPipeline: the out-of-tree example plugin
+// (examples/hmc-sampler, its own module) built with plain `go build` and used
+// by a pipeline next to the built-in plugins.
+func TestExamplePluginInPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a separate module and runs a pipeline")
+	}
+	bin := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", bin+"/", "../cmd/ebmflow", "../plugins/...")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd = exec.Command("go", "build", "-o", bin+"/")
+	cmd.Dir = "../examples/hmc-sampler"
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build (example): %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	src, err := os.ReadFile("../examples/hmc-sampler/toy-gmm-hmc.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe := filepath.Join(dir, "toy-gmm-hmc.hcl")
+	os.WriteFile(pipe, src, 0o644)
+	out := filepath.Join(dir, "run")
+	run := exec.Command(filepath.Join(bin, "ebmflow"), "run", "-out", out, "-var", "iterations=5", pipe)
+	if log, err := run.CombinedOutput(); err != nil {
+		t.Fatalf("run: %v\n%s", err, log)
+	}
+	ms, err := runner.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+	if err != nil || len(ms) != 5 {
+		t.Fatalf("metrics: %v (%d lines)", err, len(ms))
+	}
+	m, err := runner.ReadManifest(out)
+	if err != nil || m.Plugins["hmc-sampler"].SHA256 == "" {
+		t.Fatalf("manifest does not record the example plugin: %v %+v", err, m)
+	}
+}
