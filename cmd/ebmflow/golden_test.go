@@ -130,3 +130,24 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+func TestValidateLockMismatch(t *testing.T) {
+	kit := testKit(t)
+	t.Setenv("PATH", "")
+	t.Setenv(host.PathEnv, kit)
+	dir := t.TempDir()
+	src, _, _ := strings.Cut(readFile(t, "testdata/validate/ok.txt"), expectSep)
+	p := filepath.Join(dir, "p.hcl")
+	os.WriteFile(p, []byte(src), 0o644)
+	lock := "plugin \"testenergy\" {\n  version  = \"0.1.0\"\n  protocol = 1\n  sha256   = \"" + strings.Repeat("ab", 32) + "\"\n}\n"
+	os.WriteFile(filepath.Join(dir, host.LockFileName), []byte(lock), 0o644)
+	code, _, errs := run("validate", p)
+	flat := strings.Join(strings.Fields(errs), " ")
+	if code != exitInvalid || !strings.Contains(flat, `plugin "testenergy"`) || !strings.Contains(flat, strings.Repeat("ab", 32)) || !strings.Contains(flat, "ebmflow init -upgrade") {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	// validate never writes the lock file; run does, on first use.
+	if b, _ := os.ReadFile(filepath.Join(dir, host.LockFileName)); string(b) != lock {
+		t.Fatalf("validate rewrote the lock file:\n%s", b)
+	}
+}
