@@ -13,8 +13,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 )
 
-// dial serves impl in-process over the real gRPC codec (go-plugin's test
-// connection) and returns a client for it.
+// dial serves impl in-process over the real gRPC codec.
 func dial(t *testing.T, impl sdk.Base) *Client {
 	t.Helper()
 	c, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{PluginKey: &GRPCPlugin{Impl: impl}})

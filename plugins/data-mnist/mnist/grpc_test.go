@@ -6,9 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/hashicorp/go-plugin"
-
 	"github.com/ebmflow/ebmflow/internal/rpc"
+	"github.com/ebmflow/ebmflow/internal/rpc/rpctest"
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
@@ -17,13 +16,7 @@ import (
 // calls on an identically configured plugin give.
 func TestGRPCRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	client, _ := plugin.TestPluginGRPCConn(t, false, rpc.PluginSets(New())[1])
-	defer client.Close()
-	raw, err := client.Dispense(rpc.PluginKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := raw.(*rpc.Client)
+	c := rpctest.Dial(t, New())
 	attrs := map[string]any{"dataset": "rings", "data_noise": 0.05}
 	shapes, diags, err := c.Configure(ctx, rpc.ConfigureArgs{Stage: "data", Seed: 3, Values: config(3, attrs).Values})
 	if err != nil || diags.HasErrors() || !slices.Equal(shapes["sample"], []int{2}) {

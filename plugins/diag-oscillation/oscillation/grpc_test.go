@@ -6,22 +6,15 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/hashicorp/go-plugin"
-
 	"github.com/ebmflow/ebmflow/internal/rpc"
+	"github.com/ebmflow/ebmflow/internal/rpc/rpctest"
 )
 
 // TestGRPCRoundTrip drives the plugin over the real gRPC codec in-process:
 // configure, observe, save/load and report give what direct calls give.
 func TestGRPCRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	client, _ := plugin.TestPluginGRPCConn(t, false, rpc.PluginSets(New())[1])
-	defer client.Close()
-	raw, err := client.Dispense(rpc.PluginKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := raw.(*rpc.Client)
+	c := rpctest.Dial(t, New())
 	cfg := newConfig(t, "", map[string]any{"every": 100, "r_band": []float64{0.08, 0.15}})
 	if _, diags, err := c.Configure(ctx, rpc.ConfigureArgs{Stage: "diag", Seed: 1, Values: cfg.Values}); err != nil || diags.HasErrors() {
 		t.Fatalf("configure: %v %v", err, diags)
