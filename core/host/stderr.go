@@ -81,7 +81,8 @@ func (r *stderrRelay) relay(line string) {
 			delete(m, k)
 		}
 	}
-	for _, k := range []string{"time", "@timestamp", "@module", "@caller"} {
+	// The host's logger already carries the plugin's and stage's names.
+	for _, k := range []string{"time", "@timestamp", "@module", "@caller", "plugin", "stage"} {
 		delete(m, k)
 	}
 	ev := r.log.WithLevel(level)
