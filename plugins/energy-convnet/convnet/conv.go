@@ -264,6 +264,54 @@ func biasAct[T float](dst, src []T, b, slope T, act bool) {
 	}
 }
 
+// gradAt is the gradient gz = dL/dz at a layer's pre-activation z, read from
+// the gradient g = dL/dy at its output y = act(z) without being stored:
+//
+//	gz = g * (y > 0 ? 1 : slope)   with the LeakyReLU (PyTorch's rule)
+//	gz = g                          without activation
+//
+// For slope >= 0, y > 0 exactly when z > 0.
+type gradAt[T float] struct {
+	g, y  []T
+	slope T
+	act   bool
+}
+
+// at returns gz[i].
+func (d gradAt[T]) at(i int) T {
+	if d.act && !(d.y[i] > 0) {
+		return d.slope * d.g[i]
+	}
+	return d.g[i]
+}
+
+// copyTo writes gz[off : off+len(dst)] into dst, for float32 without
+// branches (random signs would defeat the branch predictor): int32(bits) > 0
+// exactly when v > 0, and the factor is picked by an integer conditional move.
+func (d gradAt[T]) copyTo(dst []T, off int) {
+	g := d.g[off:][:len(dst)]
+	if !d.act {
+		copy(dst, g)
+		return
+	}
+	y := d.y[off:][:len(dst)]
+	if d32, ok := any(dst).([]float32); ok {
+		g32, y32 := any(g).([]float32), any(y).([]float32)
+		sb, one := math.Float32bits(float32(d.slope)), math.Float32bits(1)
+		for i, v := range y32 {
+			m := sb
+			if int32(math.Float32bits(v)) > 0 {
+				m = one
+			}
+			d32[i] = g32[i] * math.Float32frombits(m)
+		}
+		return
+	}
+	for i := range dst {
+		dst[i] = d.at(off + i)
+	}
+}
+
 // convInputGrad writes the gradient with respect to the input x,
 //
 //	gx[n,c,iy,ix] = sum over (o, i, j, y, x) with s*y-p+i = iy, s*x-p+j = ix
@@ -271,7 +319,7 @@ func biasAct[T float](dst, src []T, b, slope T, act bool) {
 //
 // as the GEMM GCol = W^T GZ followed by col2im, fused into the GEMM's store:
 // each task owns whole images of gx and adds into them in a fixed order.
-func convInputGrad[T float](g convGeom, cw *convWork[T], gz, wt, gx []T) {
+func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T) {
 	q, kd := g.q(), g.kd()
 	gm := &gemm[T]{m: kd, n: g.n * q, k: g.o}
 	chunk := g.chunk()
@@ -290,10 +338,10 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz, wt, gx []T) {
 				row := panel[kk*gemmNR:][:gemmNR]
 				oq := (k0 + kk) * q
 				if contiguous {
-					copy(row, gz[t.outOff[0]+oq:][:cnt])
+					gz.copyTo(row[:cnt], t.outOff[0]+oq)
 				} else {
 					for jj := 0; jj < cnt; jj++ {
-						row[jj] = gz[t.outOff[jj]+oq]
+						row[jj] = gz.at(t.outOff[jj] + oq)
 					}
 				}
 				clear(row[cnt:])
@@ -340,7 +388,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz, wt, gx []T) {
 // as the GEMM GW = GZ Col^T, the reduction running over every output
 // position of the batch in order. Tasks are fixed blocks of filter taps and
 // each element is reduced by one task, so the partition does not change it.
-func convWeightGrad[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
+func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], gw []T) {
 	q, kd := g.q(), g.kd()
 	gm := &gemm[T]{m: g.o, n: kd, k: g.n * q}
 	const cols = 2 * gemmNR
@@ -365,7 +413,7 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
 				}
 				n, r := pc/q, pc%q
 				for kk := 0; kk < kc; kk++ {
-					t[kk*gemmMR+ii] = gz[(n*g.o+o)*q+r]
+					t[kk*gemmMR+ii] = gz.at((n*g.o+o)*q + r)
 					if r++; r == q {
 						r = 0
 						n++

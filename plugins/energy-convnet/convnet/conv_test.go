@@ -145,8 +145,8 @@ func TestConvKernelsAgainstReference(t *testing.T) {
 		gw := make([]float64, len(w))
 		var cw convWork[float64]
 		convForward(g, &cw, x, w, b, 0.05, act, y)
-		convInputGrad(g, &cw, gz, w, gx)
-		convWeightGrad(g, &cw, x, gz, gw)
+		convInputGrad(g, &cw, gradAt[float64]{g: gz}, w, gx)
+		convWeightGrad(g, &cw, x, gradAt[float64]{g: gz}, gw)
 		for _, c := range []struct {
 			what string
 			e    float64
@@ -166,8 +166,8 @@ func TestConvKernelsAgainstReference(t *testing.T) {
 				gw := make([]float32, len(w))
 				var cw convWork[float32]
 				convForward(g, &cw, x32, w32, b32, 0.05, act, y)
-				convInputGrad(g, &cw, gz32, w32, gx)
-				convWeightGrad(g, &cw, x32, gz32, gw)
+				convInputGrad(g, &cw, gradAt[float32]{g: gz32}, w32, gx)
+				convWeightGrad(g, &cw, x32, gradAt[float32]{g: gz32}, gw)
 				for _, c := range []struct {
 					what string
 					e    float64
@@ -197,6 +197,33 @@ func TestMicroKernels(t *testing.T) {
 						t.Fatalf("kernel %s kc %d load %v: c[%d] = %v, want %v", k.name, kc, load, i, got[i], want[i])
 					}
 				}
+			}
+		}
+	}
+}
+
+func TestGradAtCopy(t *testing.T) {
+	// The branch-free float32 copy agrees with the scalar rule
+	// gz = g * (y > 0 ? 1 : slope), including at y = +0 and -0.
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, slope := range []float32{0, 0.05, 0.5} {
+		g, y := to32(randSlice(rng, 67)), to32(randSlice(rng, 67))
+		y[3], y[4] = 0, float32(math.Copysign(0, -1))
+		d := gradAt[float32]{g: g, y: y, slope: slope, act: true}
+		got := make([]float32, 60)
+		d.copyTo(got, 5)
+		d.copyTo(got[:2], 3)
+		for i, v := range got {
+			j := i + 5
+			if i < 2 {
+				j = i + 3
+			}
+			want := g[j]
+			if !(y[j] > 0) {
+				want = slope * g[j]
+			}
+			if v != want {
+				t.Fatalf("slope %v: gz[%d] = %v, want %v (y %v, g %v)", slope, j, v, want, y[j], g[j])
 			}
 		}
 	}

@@ -50,7 +50,9 @@ type compiled struct {
 }
 
 // compile builds the graph of the given kind for a batch of n samples.
-func compile(k graphKind, n int, a arch, ps []param, slope float64, dt tensor.Dtype) (*compiled, error) {
+//
+// work is the kernels' workspace, shared by every graph of a plugin.
+func compile(k graphKind, n int, a arch, ps []param, slope float64, dt tensor.Dtype, work *opBuffers) (*compiled, error) {
 	g := G.NewGraph()
 	c := &compiled{g: g}
 	shape := append([]int{n}, a.Input...)
@@ -61,7 +63,7 @@ func compile(k graphKind, n int, a arch, ps []param, slope float64, dt tensor.Dt
 	for i, p := range ps {
 		nodes[i] = G.NewTensor(g, dt, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value))
 	}
-	f, err := forward(a, x, nodes, slope)
+	f, err := forward(a, x, nodes, slope, work)
 	if err != nil {
 		return nil, fmt.Errorf("%v graph, batch %d: %w", k, n, err)
 	}
@@ -129,12 +131,12 @@ func (c *compiled) run() error {
 // forward builds F(x) of shape [n]: one convOp per layer (convolution or
 // linear map, bias and, but for the last layer, LeakyReLU(slope)). nodes
 // holds weight and bias nodes in parameter order.
-func forward(a arch, x *G.Node, nodes []*G.Node, slope float64) (*G.Node, error) {
+func forward(a arch, x *G.Node, nodes []*G.Node, slope float64, work *opBuffers) (*G.Node, error) {
 	h := x
 	n := x.Shape()[0]
 	last := len(a.Layers) - 1
 	for i, l := range a.Layers {
-		op := newConvOp(l, i != last, slope, x.Dtype(), n)
+		op := newConvOp(l, i != last, slope, x.Dtype(), n, work)
 		var err error
 		if h, err = G.ApplyOp(op, h, nodes[2*i], nodes[2*i+1]); err != nil {
 			return nil, fmt.Errorf("layer %s: %w", l.Name, err)

@@ -10,17 +10,21 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// biasGradOp sums a [N, C, ...] tensor over every axis but axis 1: the
-// derivative of a per-channel bias. A vector [N] counts as [N, 1].
+// biasGradOp is the derivative of a per-channel bias: from dL/dy and y of
+// shape [N, C, ...] it sums gz = dL/dz (see gradAt; gz = dL/dy without
+// activation) over every axis but axis 1. A vector [N] counts as [N, 1].
 type biasGradOp struct {
-	dims int
-	dt   tensor.Dtype
+	dims  int
+	dt    tensor.Dtype
+	act   bool
+	slope float64
 }
 
-func (op biasGradOp) Arity() int { return 1 }
+func (op biasGradOp) Arity() int { return 2 }
 
 func (op biasGradOp) Type() hm.Type {
-	return hm.NewFnType(G.TensorType{Dims: op.dims, Of: op.dt}, G.TensorType{Dims: 1, Of: op.dt})
+	t := G.TensorType{Dims: op.dims, Of: op.dt}
+	return hm.NewFnType(t, t, G.TensorType{Dims: 1, Of: op.dt})
 }
 
 func (op biasGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -35,9 +39,9 @@ func (op biasGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op biasGradOp) Do(in ...G.Value) (G.Value, error) {
-	g, ok := in[0].(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("bias derivative: input is %T, want *tensor.Dense", in[0])
+	g, y, err := dense2(op, in)
+	if err != nil {
+		return nil, err
 	}
 	s := g.Shape()
 	c := 1
@@ -48,23 +52,25 @@ func (op biasGradOp) Do(in ...G.Value) (G.Value, error) {
 	out := tensor.New(tensor.Of(g.Dtype()), tensor.WithShape(c))
 	switch gs := g.Data().(type) {
 	case []float32:
-		sumBias(out.Data().([]float32), gs, c, inner)
+		sumBias(out.Data().([]float32), gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act}, c, inner)
 	case []float64:
-		sumBias(out.Data().([]float64), gs, c, inner)
+		sumBias(out.Data().([]float64), gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act}, c, inner)
 	default:
 		return nil, fmt.Errorf("bias derivative: dtype %v not supported", g.Dtype())
 	}
 	return out, nil
 }
 
-// sumBias writes db[c] = sum of g[n][c][k] over n and k, accumulating in
+// sumBias writes db[c] = sum of gz[n][c][k] over n and k, accumulating in
 // float64 in four interleaved partial sums (k mod 4), added in a fixed order,
 // so the loop is not bound by the latency of one chain of additions.
-func sumBias[T float32 | float64](db, g []T, c, inner int) {
+func sumBias[T float](db []T, gz gradAt[T], c, inner int) {
 	acc := make([]float64, c)
-	for i := 0; i < len(g); i += c * inner {
+	buf := make([]T, inner)
+	for i := 0; i < len(gz.g); i += c * inner {
 		for j := 0; j < c; j++ {
-			v := g[i+j*inner:][:inner]
+			v := buf
+			gz.copyTo(v, i+j*inner)
 			var s0, s1, s2, s3 float64
 			k := 0
 			for ; k+4 <= len(v); k += 4 {
@@ -89,8 +95,10 @@ func (op biasGradOp) CallsExtern() bool     { return false }
 func (op biasGradOp) OverwritesInput() int  { return -1 }
 func (op biasGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op biasGradOp) Hashcode() uint32      { return hashOp(op) }
-func (op biasGradOp) String() string        { return fmt.Sprintf("BiasGrad(%dD,%v)", op.dims, op.dt) }
-func (op biasGradOp) DiffWRT(int) []bool    { return []bool{false} }
+func (op biasGradOp) String() string {
+	return fmt.Sprintf("BiasGrad(%dD,%v,act=%v,%g)", op.dims, op.dt, op.act, op.slope)
+}
+func (op biasGradOp) DiffWRT(int) []bool { return []bool{false, false} }
 
 func (op biasGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("bias derivative: second derivatives are not implemented")

@@ -26,9 +26,13 @@ type convOp struct {
 	dt    tensor.Dtype
 	n     int // batch size
 	buf   *opBuffers
+	// work holds the kernels' packing buffers. It is shared by every op of
+	// the plugin: ops run one at a time (graphs run under the plugin's
+	// mutex, ops in tape order), so one set of the largest size suffices.
+	work *opBuffers
 }
 
-// opBuffers is the memory an op keeps across runs: its output tensor and the
+// opBuffers is memory kept across runs: an op's output tensor, or the
 // kernels' workspace (a *convWork[float32] or *convWork[float64]).
 type opBuffers struct {
 	out  *tensor.Dense
@@ -57,8 +61,8 @@ func workFor[T float](b *opBuffers) *convWork[T] {
 	return w
 }
 
-func newConvOp(l layer, act bool, slope float64, dt tensor.Dtype, n int) convOp {
-	return convOp{l: l, act: act, slope: slope, dt: dt, n: n, buf: &opBuffers{}}
+func newConvOp(l layer, act bool, slope float64, dt tensor.Dtype, n int, work *opBuffers) convOp {
+	return convOp{l: l, act: act, slope: slope, dt: dt, n: n, buf: &opBuffers{}, work: work}
 }
 
 // geom returns the layer's convolution geometry for the op's batch.
@@ -116,9 +120,9 @@ func (op convOp) Do(in ...G.Value) (G.Value, error) {
 	g := op.geom()
 	switch xs := x.Data().(type) {
 	case []float32:
-		convForward(g, workFor[float32](op.buf), xs, w.Data().([]float32), b.Data().([]float32), float32(op.slope), op.act, out.Data().([]float32))
+		convForward(g, workFor[float32](op.work), xs, w.Data().([]float32), b.Data().([]float32), float32(op.slope), op.act, out.Data().([]float32))
 	case []float64:
-		convForward(g, workFor[float64](op.buf), xs, w.Data().([]float64), b.Data().([]float64), op.slope, op.act, out.Data().([]float64))
+		convForward(g, workFor[float64](op.work), xs, w.Data().([]float64), b.Data().([]float64), op.slope, op.act, out.Data().([]float64))
 	default:
 		return nil, fmt.Errorf("%v: dtype %v not supported", op, x.Dtype())
 	}
@@ -142,25 +146,20 @@ func (op convOp) String() string {
 //	gz = dL/dy * act'(y)      act'(y) = y > 0 ? 1 : slope (as PyTorch)
 //	dL/dx = conv^T(gz, w),  dL/dw = gz (*) x,  dL/db[o] = sum over n, y, x of gz
 //
-// Only the nodes a compiled program needs are run: Grad's program runs the
-// input gradients, Update's the filter and bias gradients.
+// gz is never stored: each derivative op reads dL/dy and y and applies the
+// activation's derivative as it packs its operand. Only the nodes a
+// compiled program needs are run: Grad's program runs the input gradients,
+// Update's the filter and bias gradients.
 func (op convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	gz := grad
-	var err error
-	if op.act {
-		if gz, err = G.ApplyOp(actGradOp{slope: op.slope, dt: op.dt, buf: &opBuffers{}}, out, grad); err != nil {
-			return nil, fmt.Errorf("%v: activation derivative: %w", op, err)
-		}
-	}
-	gx, err := G.ApplyOp(convGradOp{convOp: op, wrt: 0, buf: &opBuffers{}}, gz, in[0], in[1])
+	gx, err := G.ApplyOp(convGradOp{convOp: op, wrt: 0, buf: &opBuffers{}}, grad, out, in[0], in[1])
 	if err != nil {
 		return nil, fmt.Errorf("%v: input derivative: %w", op, err)
 	}
-	gw, err := G.ApplyOp(convGradOp{convOp: op, wrt: 1, buf: &opBuffers{}}, gz, in[0], in[1])
+	gw, err := G.ApplyOp(convGradOp{convOp: op, wrt: 1, buf: &opBuffers{}}, grad, out, in[0], in[1])
 	if err != nil {
 		return nil, fmt.Errorf("%v: filter derivative: %w", op, err)
 	}
-	gb, err := G.ApplyOp(biasGradOp{dims: gz.Dims(), dt: op.dt}, gz)
+	gb, err := G.ApplyOp(biasGradOp{dims: grad.Dims(), dt: op.dt, act: op.act, slope: op.slope}, grad, out)
 	if err != nil {
 		return nil, fmt.Errorf("%v: bias derivative: %w", op, err)
 	}

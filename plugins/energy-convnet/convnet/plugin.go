@@ -34,6 +34,7 @@ type Plugin struct {
 
 	graphs map[graphKey]*compiled
 	lru    []graphKey // least recently used first
+	work   *opBuffers // the kernels' packing buffers, shared by all graphs
 }
 
 // New returns an unconfigured plugin.
@@ -77,6 +78,7 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	}
 	p.graphs = map[graphKey]*compiled{}
 	p.lru = nil
+	p.work = &opBuffers{}
 	return sdk.Shapes{"input": append([]int(nil), a.Input...)}, diags
 }
 
@@ -97,7 +99,7 @@ func (p *Plugin) graph(k graphKey) (*compiled, error) {
 		p.touch(k)
 		return c, nil
 	}
-	c, err := compile(k.kind, k.n, p.arch, p.params, p.set.Slope, gorgoniaDType(p.dt))
+	c, err := compile(k.kind, k.n, p.arch, p.params, p.set.Slope, gorgoniaDType(p.dt), p.work)
 	if err != nil {
 		return nil, err
 	}
