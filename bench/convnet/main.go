@@ -108,6 +108,8 @@ func main() {
 	fmt.Printf("# energy-convnet vs PyTorch: %s, GOMAXPROCS %d, peak %.0f GFLOP/s, %.0f s per measurement\n",
 		cpuName(), runtime.GOMAXPROCS(0), *peak, *seconds)
 	fmt.Printf("# %s\n", torchNote)
+	fmt.Printf("# load average before: %s\n", loadAvg())
+	defer func() { fmt.Printf("# load average after: %s\n", loadAvg()) }()
 	if *md {
 		fmt.Println("| config | MFLOP/img dF/dx | dF/dx img/s ebmflow | torch | ratio | % peak ebmflow | % peak torch | update/s ebmflow | torch | ratio | peak RSS MB ebmflow | torch |")
 		fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -317,6 +319,16 @@ func cpuName() string {
 		}
 	}
 	return runtime.GOARCH + ", kernel " + convnet.KernelName()
+}
+
+// loadAvg returns the first three fields of /proc/loadavg: other work on
+// the machine lowers both sides' numbers, PyTorch's OpenMP threads more.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 func fatal(err error) {
