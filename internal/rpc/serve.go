@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/ebmflow/ebmflow/sdk"
@@ -54,6 +56,12 @@ func Serve(impl sdk.Base) {
 		os.Exit(1)
 	}
 	go watchParent(os.Getppid())
+	// SIGINT and SIGTERM are for the host: a terminal's ^C or a scheduler's
+	// scancel reaches the whole process group, and the host answers by
+	// finishing its iteration and checkpointing, which needs its plugins.
+	// The host ends its plugins itself, and a plugin whose host is gone
+	// exits on its own (watchParent).
+	signal.Ignore(syscall.SIGINT, syscall.SIGTERM)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: PluginSets(impl),
