@@ -51,9 +51,7 @@ func (p *Plugin) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateR
 	res.DST = scale * (res.MeanPos - res.MeanNeg)
 	var ss float64
 	for _, g := range grads {
-		for _, v := range values(g) {
-			ss += v * v
-		}
+		ss += sumSquares(g)
 	}
 	if math.IsNaN(ss) || math.IsInf(ss, 0) {
 		return res, fmt.Errorf("update: weight gradient: %w: squared norm %v", sdk.ErrNonFinite, ss)
@@ -96,6 +94,23 @@ func (p *Plugin) lossGrad(pos, neg *sdk.Tensor) ([]float64, []*tensor.Dense, err
 		grads[i] = g.(*tensor.Dense)
 	}
 	return f, grads, nil
+}
+
+// sumSquares returns the sum of the squares of t's values, in float64,
+// without copying them.
+func sumSquares(t *tensor.Dense) float64 {
+	var ss float64
+	switch d := t.Data().(type) {
+	case []float32:
+		for _, v := range d {
+			ss += float64(v) * float64(v)
+		}
+	case []float64:
+		for _, v := range d {
+			ss += v * v
+		}
+	}
+	return ss
 }
 
 // setCoefficients writes 1/n for the first n samples and -1/m for the next m.
