@@ -33,6 +33,7 @@ type convWork[T float] struct {
 	apack []T
 	bbuf  [][]T
 	cbuf  [][]T
+	cacc  []T // the filter gradient's C blocks, one per task
 }
 
 // worker returns worker w's scratch buffers, grown to hold nb and nc values.
@@ -390,38 +391,45 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 // each element is reduced by one task, so the partition does not change it.
 func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], gw []T) {
 	q, kd := g.q(), g.kd()
-	gm := &gemm[T]{m: g.o, n: kd, k: g.n * q}
-	const cols = 2 * gemmNR
+	total := g.n * q
+	gm := &gemm[T]{m: g.o, n: kd, k: min(total, weightGradSuper)}
+	cols := min(2*gemmNR, gm.nc()) // one column block per task
 	tasks := (kd + cols - 1) / cols
 	nw := numWorkers(tasks)
 	cw.prepare(gm, nw)
-	// A(o, r) = gz[n, o, y, x] for r = n*q + y*ow + x.
 	mPad := gm.mPad()
-	parallel((gm.k+gemmKC-1)/gemmKC, func(_, b int) {
-		pc := b * gemmKC
-		kc := min(gemmKC, gm.k-pc)
-		blk := cw.apack[pc*mPad:]
-		for it := 0; it < mPad/gemmMR; it++ {
-			t := blk[it*gemmMR*kc:][:gemmMR*kc]
-			for ii := 0; ii < gemmMR; ii++ {
-				o := it*gemmMR + ii
-				if o >= g.o {
-					for kk := 0; kk < kc; kk++ {
-						t[kk*gemmMR+ii] = 0
+	if n := tasks * mPad * cols; len(cw.cacc) < n {
+		cw.cacc = make([]T, n)
+	}
+	// packGZ packs A(o, r) = gz[n, o, y, x] for r = n*q + y*ow + x in
+	// [k0, k0+gm.k), one reduction block per task.
+	packGZ := func(k0 int) {
+		parallel((gm.k+gemmKC-1)/gemmKC, func(_, b int) {
+			pc := b * gemmKC
+			kc := min(gemmKC, gm.k-pc)
+			blk := cw.apack[pc*mPad:]
+			for it := 0; it < mPad/gemmMR; it++ {
+				t := blk[it*gemmMR*kc:][:gemmMR*kc]
+				for ii := 0; ii < gemmMR; ii++ {
+					o := it*gemmMR + ii
+					if o >= g.o {
+						for kk := 0; kk < kc; kk++ {
+							t[kk*gemmMR+ii] = 0
+						}
+						continue
 					}
-					continue
-				}
-				n, r := pc/q, pc%q
-				for kk := 0; kk < kc; kk++ {
-					t[kk*gemmMR+ii] = gz.at((n*g.o+o)*q + r)
-					if r++; r == q {
-						r = 0
-						n++
+					n, r := (k0+pc)/q, (k0+pc)%q
+					for kk := 0; kk < kc; kk++ {
+						t[kk*gemmMR+ii] = gz.at((n*g.o+o)*q + r)
+						if r++; r == q {
+							r = 0
+							n++
+						}
 					}
 				}
 			}
-		}
-	})
+		})
+	}
 	hw, kk2 := g.h*g.w, g.k*g.k
 	gm.packB = func(dst []T, k0, kc, j0, nc int) {
 		var cOff, ky, kx, tap [gemmNR]int
@@ -475,8 +483,21 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 		}
 	}
 	kern := kernelFor[T]()
-	parallel(tasks, func(w, i int) {
-		bb, cb := cw.worker(w, 0, 0)
-		gm.run(i*cols, min(kd, (i+1)*cols), bb, cb, kern)
-	})
+	// The reduction runs over super-blocks of weightGradSuper positions, so
+	// that only that much of gz is packed at a time; each task's C block
+	// lives in cw.cacc across them. The blocks are multiples of gemmKC, so
+	// every element is reduced in the same order as in one long GEMM.
+	for k0 := 0; k0 < total; k0 += weightGradSuper {
+		gm.k, gm.kOff = min(weightGradSuper, total-k0), k0
+		gm.accum, gm.noStore = k0 > 0, k0+weightGradSuper < total
+		packGZ(k0)
+		parallel(tasks, func(w, i int) {
+			bb, _ := cw.worker(w, 0, 0)
+			gm.run(i*cols, min(kd, (i+1)*cols), bb, cw.cacc[i*mPad*cols:][:mPad*cols], kern)
+		})
+	}
 }
+
+// weightGradSuper is the number of output positions whose gz the filter
+// gradient packs at a time (a multiple of gemmKC).
+const weightGradSuper = 16 * gemmKC

@@ -41,6 +41,12 @@ type gemm[T float] struct {
 	// store receives a finished block of columns [j0, j0+nc) of C, laid out
 	// as gemmTiles describes.
 	store func(c []T, j0, nc int)
+	// kOff is added to the reduction index handed to packB: the GEMM is
+	// then rows [kOff, kOff+k) of a longer reduction. With accum set the
+	// micro-kernels add to the C block passed to run instead of starting from
+	// zero; with noStore set store is not called (the block is unfinished).
+	kOff           int
+	accum, noStore bool
 }
 
 // mPad returns m rounded up to whole row tiles.
@@ -78,20 +84,22 @@ func (g *gemm[T]) run(j0, j1 int, bbuf, cbuf []T, kern func(kc int, a, b, c []T,
 		for pc := 0; pc < g.k; pc += gemmKC {
 			kc := min(gemmKC, g.k-pc)
 			b := bbuf[:nt*kc*gemmNR]
-			g.packB(b, pc, kc, jc, nc)
+			g.packB(b, g.kOff+pc, kc, jc, nc)
 			ablk := g.apack[pc*mPad:]
 			for jt := 0; jt < nt; jt++ {
 				bp := b[jt*kc*gemmNR : (jt+1)*kc*gemmNR]
 				for it := 0; it < mt; it++ {
 					ct := c[(jt*mt+it)*gemmMR*gemmNR:][:gemmMR*gemmNR]
-					kern(kc, ablk[it*gemmMR*kc:][:gemmMR*kc], bp, ct, pc > 0)
+					kern(kc, ablk[it*gemmMR*kc:][:gemmMR*kc], bp, ct, pc > 0 || g.accum)
 				}
 			}
 		}
-		if g.k == 0 {
+		if g.k == 0 && !g.accum {
 			clear(c)
 		}
-		g.store(c, jc, nc)
+		if !g.noStore {
+			g.store(c, jc, nc)
+		}
 	}
 }
 
