@@ -152,12 +152,12 @@ func printRow(c config, eb, pt *result, peak float64, md bool) {
 	ebp := fmt.Sprintf("%.1f", pct(eb.GradImagesPerS, gf))
 	ups := fmt.Sprintf("%.2f", eb.UpdatesPerS)
 	if md {
-		fmt.Printf("| %s | %.1f | %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n", c, gf/1e6,
+		fmt.Printf("| %s | %.3g | %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n", c, gf/1e6,
 			eb.GradImagesPerS, tg, rg, ebp, tp, ups, tu, ru, float64(eb.PeakRSS)/1e6, tr)
 		return
 	}
 	_ = uf
-	fmt.Printf("%-22s %8.1f | %10.0f %10s %6s %6s %6s | %9s %9s %6s | %8.0f %8s\n", c, gf/1e6,
+	fmt.Printf("%-22s %8.3g | %10.0f %10s %6s %6s %6s | %9s %9s %6s | %8.0f %8s\n", c, gf/1e6,
 		eb.GradImagesPerS, tg, rg, ebp, tp, ups, tu, ru, float64(eb.PeakRSS)/1e6, tr)
 }
 
