@@ -97,6 +97,10 @@ type posTable struct {
 	base     [gemmNR]int
 	iy0, ix0 [gemmNR]int
 	outOff   [gemmNR]int // offset of (n, 0, oy, ox) in the output
+	// runs[i] .. runs[i+1]-1 are positions with consecutive outOff (one
+	// image), for i < nrun
+	nrun int
+	runs [gemmNR + 1]int
 }
 
 // tapTable fills, for every tap (ky, kx) of the filter and every position
@@ -135,6 +139,7 @@ func tapBuffers[T float](g convGeom, offArr *[16 * gemmNR]int32, maskArr *[16 * 
 // fill describes positions j0 .. j0+cnt-1 of the batch (j = n*q + oy*ow + ox).
 func (t *posTable) fill(g convGeom, j0, cnt int) {
 	t.cnt = cnt
+	t.nrun = 0
 	q := g.q()
 	n, r := j0/q, j0%q
 	oy, ox := r/g.ow, r%g.ow
@@ -142,6 +147,10 @@ func (t *posTable) fill(g convGeom, j0, cnt int) {
 		t.base[jj] = n * g.c * g.h * g.w
 		t.iy0[jj], t.ix0[jj] = oy*g.s-g.p, ox*g.s-g.p
 		t.outOff[jj] = n*g.o*q + oy*g.ow + ox
+		if jj == 0 || t.outOff[jj] != t.outOff[jj-1]+1 {
+			t.runs[t.nrun] = jj
+			t.nrun++
+		}
 		if ox++; ox == g.ow {
 			ox = 0
 			if oy++; oy == g.oh {
@@ -150,6 +159,7 @@ func (t *posTable) fill(g convGeom, j0, cnt int) {
 			}
 		}
 	}
+	t.runs[t.nrun] = cnt
 }
 
 // packCol packs rows [k0, k0+kc) (filter taps (c, ky, kx)) and columns
@@ -208,20 +218,12 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 		for jt := 0; jt*gemmNR < nc; jt++ {
 			cnt := min(gemmNR, nc-jt*gemmNR)
 			t.fill(g, j0+jt*gemmNR, cnt)
-			contiguous := t.outOff[cnt-1]-t.outOff[0] == cnt-1 // one image
 			for o := 0; o < g.o; o++ {
 				row := c[gemmTiles(o, jt*gemmNR, mt):][:cnt]
 				bo, oq := b[o], o*q
-				if contiguous {
-					biasAct(y[t.outOff[0]+oq:][:cnt], row, bo, slope, act)
-					continue
-				}
-				for jj, v := range row {
-					v += bo
-					if act {
-						v = max(v, 0) + slope*min(v, 0)
-					}
-					y[t.outOff[jj]+oq] = v
+				for r := 0; r < t.nrun; r++ {
+					j0, j1 := t.runs[r], t.runs[r+1]
+					biasAct(y[t.outOff[j0]+oq:][:j1-j0], row[j0:j1], bo, slope, act)
 				}
 			}
 		}
@@ -334,16 +336,12 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 			cnt := min(gemmNR, nc-jt*gemmNR)
 			t.fill(g, j0+jt*gemmNR, cnt)
 			panel := dst[jt*kc*gemmNR:][:kc*gemmNR]
-			contiguous := t.outOff[cnt-1]-t.outOff[0] == cnt-1 // one image
 			for kk := 0; kk < kc; kk++ {
 				row := panel[kk*gemmNR:][:gemmNR]
 				oq := (k0 + kk) * q
-				if contiguous {
-					gz.copyTo(row[:cnt], t.outOff[0]+oq)
-				} else {
-					for jj := 0; jj < cnt; jj++ {
-						row[jj] = gz.at(t.outOff[jj] + oq)
-					}
+				for r := 0; r < t.nrun; r++ {
+					j0, j1 := t.runs[r], t.runs[r+1]
+					gz.copyTo(row[j0:j1], t.outOff[j0]+oq)
 				}
 				clear(row[cnt:])
 			}
@@ -408,6 +406,7 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 			pc := b * gemmKC
 			kc := min(gemmKC, gm.k-pc)
 			blk := cw.apack[pc*mPad:]
+			var tmp [gemmKC]T
 			for it := 0; it < mPad/gemmMR; it++ {
 				t := blk[it*gemmMR*kc:][:gemmMR*kc]
 				for ii := 0; ii < gemmMR; ii++ {
@@ -419,12 +418,16 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 						continue
 					}
 					n, r := (k0+pc)/q, (k0+pc)%q
-					for kk := 0; kk < kc; kk++ {
-						t[kk*gemmMR+ii] = gz.at((n*g.o+o)*q + r)
-						if r++; r == q {
+					for kk := 0; kk < kc; { // runs of positions in one image
+						run := min(kc-kk, q-r)
+						gz.copyTo(tmp[kk:kk+run], (n*g.o+o)*q+r)
+						if kk, r = kk+run, r+run; r == q {
 							r = 0
 							n++
 						}
+					}
+					for kk, v := range tmp[:kc] {
+						t[kk*gemmMR+ii] = v
 					}
 				}
 			}
