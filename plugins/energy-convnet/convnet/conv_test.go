@@ -79,7 +79,7 @@ func convCases() []convGeom {
 		newConvGeom(5, 16, 7, 7, 32, 4, 2, 1),
 		newConvGeom(4, 64, 3, 3, 1, 3, 1, 0),
 		newConvGeom(7, 5, 1, 1, 13, 1, 1, 0),  // a linear layer
-		newConvGeom(2, 3, 9, 9, 300, 3, 1, 1), // more than gemmKC taps, odd filters
+		newConvGeom(2, 3, 9, 9, 300, 3, 1, 1), // more than gemmKC filters: input-gradient reduction in blocks
 		newConvGeom(9, 2, 27, 25, 5, 3, 1, 1), // filter gradient over two super-blocks
 	}
 	for len(cs) < 20 {
