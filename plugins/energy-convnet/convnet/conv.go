@@ -34,6 +34,26 @@ type convWork[T float] struct {
 	bbuf  [][]T
 	cbuf  [][]T
 	cacc  []T // the filter gradient's C blocks, one per task
+	gz    []T // gz = dL/dz of the current derivative op
+}
+
+// materialize writes gz into cw.gz, one image group per task, and returns it
+// as a plain gradient. One sequential pass over dL/dy and y is cheaper than
+// applying the activation's derivative to the short strided runs the GEMM
+// packs (two streams instead of one, a call per run).
+func (cw *convWork[T]) materialize(gz gradAt[T], n, chunk int) gradAt[T] {
+	if !gz.act {
+		return gz
+	}
+	if len(cw.gz) < len(gz.g) {
+		cw.gz = make([]T, len(gz.g))
+	}
+	per := len(gz.g) / n
+	parallel((n+chunk-1)/chunk, func(_, i int) {
+		a, b := i*chunk*per, min(n, (i+1)*chunk)*per
+		gz.copyTo(cw.gz[a:b], a)
+	})
+	return gradAt[T]{g: cw.gz[:len(gz.g)]}
 }
 
 // worker returns worker w's scratch buffers, grown to hold nb and nc values.
@@ -324,6 +344,7 @@ func (d gradAt[T]) copyTo(dst []T, off int) {
 // each task owns whole images of gx and adds into them in a fixed order.
 func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T) {
 	q, kd := g.q(), g.kd()
+	gz = cw.materialize(gz, g.n, g.chunk())
 	gm := &gemm[T]{m: kd, n: g.n * q, k: g.o}
 	chunk := g.chunk()
 	tasks := (g.n + chunk - 1) / chunk
@@ -389,6 +410,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 // each element is reduced by one task, so the partition does not change it.
 func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], gw []T) {
 	q, kd := g.q(), g.kd()
+	gz = cw.materialize(gz, g.n, g.chunk())
 	total := g.n * q
 	gm := &gemm[T]{m: g.o, n: kd, k: min(total, weightGradSuper)}
 	cols := min(2*gemmNR, gm.nc()) // one column block per task
