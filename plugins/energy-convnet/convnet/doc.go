@@ -61,16 +61,19 @@
 // size) and cached (at most 8, least recently used dropped); gorgonia stays
 // the autodiff engine. Each layer is one custom op (convOp): convolution or
 // linear map, bias and LeakyReLU fused, written directly in NCHW, whose
-// symbolic derivative is a LeakyReLU-mask op and two convolution-derivative
-// ops (input and filters; Grad's program runs only the first, Update's only
-// the second). The convolutions are a packed GEMM (Goto/BLIS blocking:
-// 8x32 register tiles, 256-long reduction blocks) with im2col fused into the
-// packing and col2im into the store; the micro-kernel is Go assembly with
+// symbolic derivative is three ops reading dL/dy and the layer's output:
+// input, filter and bias gradients, each applying the LeakyReLU derivative
+// itself (Grad's program runs only the first, Update's the other two). The
+// convolutions are a packed GEMM (Goto/BLIS blocking: 8x32 register tiles,
+// 256-long reduction blocks) with im2col fused into the packing and col2im
+// into the store; the micro-kernel is Go assembly with
 // AVX-512 or AVX2+FMA chosen at start-up through golang.org/x/sys/cpu, with a
 // portable Go kernel as fallback (and always with the purego build tag, and
 // for float64). Work is split into tasks fixed by the shapes (groups of
 // images, or blocks of filter taps for the weight gradient) that run on up to
 // GOMAXPROCS goroutines; no sum is split across goroutines, so results are
-// bit-identical whatever the scheduling. Every op keeps its output and
-// packing buffers across runs, so a Grad call allocates almost nothing.
+// bit-identical whatever the scheduling. Every op keeps its output tensor
+// across runs and all ops share one packing workspace, so a Grad call
+// allocates almost nothing. docs/performance.md has measurements against
+// PyTorch and bench/convnet the benchmark that produced them.
 package convnet

@@ -146,10 +146,10 @@ func (op convOp) String() string {
 //	gz = dL/dy * act'(y)      act'(y) = y > 0 ? 1 : slope (as PyTorch)
 //	dL/dx = conv^T(gz, w),  dL/dw = gz (*) x,  dL/db[o] = sum over n, y, x of gz
 //
-// gz is never stored: each derivative op reads dL/dy and y and applies the
-// activation's derivative as it packs its operand. Only the nodes a
-// compiled program needs are run: Grad's program runs the input gradients,
-// Update's the filter and bias gradients.
+// gz is not a node of the graph: each derivative op reads dL/dy and y and
+// writes gz into the plugin's shared workspace before its GEMM. Only the
+// nodes a compiled program needs are run: Grad's program runs the input
+// gradients, Update's the filter and bias gradients.
 func (op convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	gx, err := G.ApplyOp(convGradOp{convOp: op, wrt: 0, buf: &opBuffers{}}, grad, out, in[0], in[1])
 	if err != nil {
