@@ -60,6 +60,12 @@ variable "sample_every" {
   description = "iterations between sample grids and diagnostics reports"
 }
 
+variable "lr_initial" {
+  type        = number
+  default     = 0.05
+  description = "learning rate of the first update, annealed to 0.0005 over 100,000 updates (appendix B)"
+}
+
 variable "seed" {
   type    = number
   default = 123
@@ -71,9 +77,9 @@ locals {
 
 schedule "lr" {
   type    = "exp"
-  initial = 0.05
-  # (0.0005 / 0.05)^(1 / 100000): 0.05 at the first update, 0.0005 after 100,000.
-  decay = pow(0.0005 / 0.05, 1 / 100000)
+  initial = var.lr_initial
+  # (0.0005 / initial)^(1 / 100000): initial at the first update, 0.0005 after 100,000.
+  decay = pow(0.0005 / var.lr_initial, 1 / 100000)
   min   = 0.0005
 }
 

@@ -42,6 +42,9 @@ Options:
   -mala             Metropolis-adjusted steps, with the acceptance rate reported
   -checkpoint T     the checkpoint after iteration T (default: the last)
   -out DIR          output folder
+  -allow-changed-plugins
+                    use plugin binaries that differ from the run's (the
+                    checkpoint must still load; the run itself is untouched)
 `) + "\n"
 }
 
@@ -62,6 +65,7 @@ func (c *sampleCommand) Run(args []string) int {
 	mala := fs.Bool("mala", false, "")
 	ckpt := fs.Int("checkpoint", 0, "")
 	out := fs.String("out", "", "")
+	allowChanged := fs.Bool("allow-changed-plugins", false, "")
 	if err := fs.Parse(args); err != nil {
 		return exitInvalid
 	}
@@ -71,7 +75,7 @@ func (c *sampleCommand) Run(args []string) int {
 	}
 	log, _ := newLogger(c.err, "auto", "warn")
 	ctx := context.Background()
-	r, err := runner.Open(ctx, fs.Arg(0), *ckpt, runner.Options{Logger: log})
+	r, err := runner.Open(ctx, fs.Arg(0), *ckpt, runner.Options{Logger: log, AllowChangedPlugins: *allowChanged})
 	if err != nil {
 		fmt.Fprintf(c.err, "Error: %v\n", err)
 		return exitFailed

@@ -35,6 +35,11 @@ type Options struct {
 	// Stop, when closed, makes the run finish its current iteration, write
 	// a checkpoint and return ErrInterrupted.
 	Stop <-chan struct{}
+	// AllowChangedPlugins lets Open use plugin binaries whose SHA-256
+	// differs from the run's manifest (for sample and score, which need the
+	// checkpoint to load, not bit-identical continuation). Resume and Verify
+	// never set it.
+	AllowChangedPlugins bool
 	// StartTimeout and CallTimeout are passed to the plugin host.
 	StartTimeout, CallTimeout time.Duration
 }
