@@ -30,7 +30,8 @@ func shapeName(s []int) string {
 // (one process boundary), and sampler plugin -> host broker -> energy plugin
 // (the brokered connection the Langevin sampler uses; one sampler step each,
 // with eps = 0 so the sampler adds no noise draws). MB/s counts the tensor
-// bytes sent and received per call (x in; F and dF/dx out).
+// bytes sent and received per call (x in; F and dF/dx out). info is the
+// floor: one unary call with no tensor to the same energy plugin.
 func BenchmarkGradRoundTrip(b *testing.B) {
 	ctx := context.Background()
 	for _, shape := range benchShapes {
@@ -65,6 +66,17 @@ func BenchmarkGradRoundTrip(b *testing.B) {
 		}
 		if _, d, err := e.Configure(ctx, rpc.ConfigureArgs{Stage: "energy", Values: values}); err != nil || d.HasErrors() {
 			b.Fatal(err, d.Err())
+		}
+		if len(shape) == 2 {
+			// The floor of one call through the boundary: a unary call
+			// carrying no tensor.
+			b.Run("info", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := e.Client.Info(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 		b.Run("direct/"+shapeName(shape), func(b *testing.B) {
 			b.SetBytes(bytes)

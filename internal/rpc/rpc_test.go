@@ -14,7 +14,7 @@ import (
 )
 
 // dial serves impl in-process over the real gRPC codec.
-func dial(t *testing.T, impl sdk.Base) *Client {
+func dial(t testing.TB, impl sdk.Base) *Client {
 	t.Helper()
 	c, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{PluginKey: &GRPCPlugin{Impl: impl}})
 	t.Cleanup(func() { c.Close() })
@@ -25,7 +25,7 @@ func dial(t *testing.T, impl sdk.Base) *Client {
 	return raw.(*Client)
 }
 
-func configure(t *testing.T, c *Client, values map[string]any, links ...Link) sdk.Shapes {
+func configure(t testing.TB, c *Client, values map[string]any, links ...Link) sdk.Shapes {
 	t.Helper()
 	vals := map[string]json.RawMessage{}
 	for k, v := range values {
