@@ -46,7 +46,7 @@ stage "diagnostics" {
   epsilon       = 0.125
   every         = 10
   density_every = 30
-  min_records   = 60
+  min_records   = 1000 # 60 iterations are too few to classify oscillation
 }
 
 train {
