@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,7 +70,7 @@ func (c *sampleCommand) Run(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return exitInvalid
 	}
-	if fs.NArg() != 1 || *steps <= 0 || *n <= 0 || *every <= 0 || !contains([]string{"data", "uniform", "gaussian", "persistent"}, *init) {
+	if fs.NArg() != 1 || *steps <= 0 || *n <= 0 || *every <= 0 || !slices.Contains([]string{"data", "uniform", "gaussian", "persistent"}, *init) {
 		fs.Usage()
 		return exitInvalid
 	}
@@ -168,13 +169,4 @@ func (c *sampleCommand) figure(dir string, step int, x *sdk.Tensor, box [2]float
 		return grid.Points(path, x, box, 400)
 	}
 	return nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if x == y {
-			return true
-		}
-	}
-	return false
 }

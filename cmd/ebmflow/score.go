@@ -102,7 +102,8 @@ func (c *scoreCommand) Run(args []string) int {
 		fmt.Fprintf(c.err, "Error: checkpoint: %v\n", err)
 		return exitInvalid
 	}
-	h := host.New(host.Options{Logger: mustLogger(c)})
+	log, _ := newLogger(c.err, "auto", "warn")
+	h := host.New(host.Options{Logger: log})
 	defer h.Close()
 	proc, err := h.Start(ctx, name, res.Binary(s.Plugin))
 	if err != nil {
@@ -136,11 +137,6 @@ func (c *scoreCommand) Run(args []string) int {
 	}
 	fmt.Fprintf(c.out, "scored %d inputs into %s\n", f.Len(), *out)
 	return exitOK
-}
-
-func mustLogger(c *scoreCommand) zerologLogger {
-	l, _ := newLogger(c.err, "auto", "warn")
-	return l
 }
 
 // loadWeights reads the stage's state from a run folder, a checkpoint

@@ -13,10 +13,7 @@ import (
 	"github.com/ebmflow/ebmflow/plugins/data-mnist/mnist"
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/ebmflow/ebmflow/sdk/safetensors"
-	"github.com/rs/zerolog"
 )
-
-type zerologLogger = zerolog.Logger
 
 // readInput reads inputs for an energy whose per-sample input shape is want
 // ([c, s, s] for images, [d] for vectors).

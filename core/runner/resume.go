@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"github.com/ebmflow/ebmflow/core/pipeline"
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/ebmflow/ebmflow/sdk/safetensors"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // Resume reopens a run folder and restores its last complete checkpoint:
@@ -150,12 +148,8 @@ func reopen(ctx context.Context, dir string, m *Manifest, opts Options) (*Run, e
 	st, diags := Launch(ctx, p, res, h, dir)
 	if diags.HasErrors() {
 		h.Close()
-		return nil, fmt.Errorf("%s", diagText(diags))
+		return nil, fmt.Errorf("%s", diags.Error())
 	}
 	r.st = st
 	return r, nil
 }
-
-func diagText(diags hcl.Diagnostics) string { return diags.Error() }
-
-var _ = json.Marshal
