@@ -1,14 +1,21 @@
 package convnet
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
-// convGeom is one convolution in NCHW layout: n images of c x h x w, o filters
-// of c x k x k (OIHW), stride s, zero padding p on every side, output
-// n x o x oh x ow. A linear layer is the 1x1 convolution of a 1x1 map.
+// convGeom is one convolution: n images of c x h x w, o filters of
+// c x k x k (OIHW), stride s, zero padding p on every side, output
+// n x o x oh x ow. Activations are stored NHWC (channels innermost): the
+// output always, the input too unless nchw is set (the net's input, which
+// arrives NCHW; its gradient is written NCHW as well). A linear layer is the
+// 1x1 convolution of a 1x1 map, for which both layouts coincide.
 type convGeom struct {
 	n, c, h, w int
 	o, k, s, p int
 	oh, ow     int
+	nchw       bool
 }
 
 // newConvGeom fills in the output size (in+2p-k)/s + 1.
@@ -21,156 +28,126 @@ func newConvGeom(n, c, h, w, o, k, s, p int) convGeom {
 func (g convGeom) kd() int { return g.c * g.k * g.k }
 func (g convGeom) q() int  { return g.oh * g.ow }
 
+// hp and wp are the height and width of the zero-padded input.
+func (g convGeom) hp() int { return g.h + 2*g.p }
+func (g convGeom) wp() int { return g.w + 2*g.p }
+
+// padded says whether the kernels read a padded NHWC copy of the input
+// rather than the input itself.
+func (g convGeom) padded() bool { return g.p > 0 || (g.nchw && g.c > 1) }
+
 // chunk returns the images per task of the forward and input-gradient
 // passes: enough for about 128 output positions. It depends on the shape
 // only, so the work partition, and with it every rounding, is the same
 // whatever the number of goroutines and their scheduling.
 func (g convGeom) chunk() int { return max(1, 128/g.q()) }
 
-// convWork holds the buffers of one convolution op across calls: the packed
-// A operand and each worker's packed-B panel and C block.
+// tasks returns the number of image groups of chunk images.
+func (g convGeom) tasks() int { return (g.n + g.chunk() - 1) / g.chunk() }
+
+// images returns the images of task i.
+func (g convGeom) images(i int) (n0, n1 int) {
+	return i * g.chunk(), min(g.n, (i+1)*g.chunk())
+}
+
+// convWork holds the buffers of the convolution ops across calls. It is
+// shared by the ops of a plugin, which run one at a time.
 type convWork[T float] struct {
-	apack []T
-	bbuf  [][]T
-	cbuf  [][]T
-	cacc  []T // the filter gradient's C blocks, one per task
-	gz    []T // gz = dL/dz of the current derivative op
+	apack  []T // the filter gradient's packed A (gz)
+	cacc   []T // the filter gradient's C blocks, one per task
+	gz     []T // gz = dL/dz of the current derivative op
+	xp     []T // padded NHWC input
+	gxp    []T // padded input gradient
+	wpack  []T // filters packed for the indirect kernel
+	toff   []int64
+	colOff []int
+	ws     []*convWorker[T]
+}
+
+// convWorker is one goroutine's scratch.
+type convWorker[T float] struct {
+	rows  []int // offset of each output position's top-left input pixel
+	acc   []T   // positions x 32 results when the output is not written in place
+	bbuf  []T   // the filter gradient's packed B panel
+	cbuf  []T
+	dummy [indNR]T // the output row of tile rows past the last position
+}
+
+// grow returns (*s)[:n], reallocated when too short.
+func grow[T any](s *[]T, n int) []T {
+	if cap(*s) < n {
+		*s = make([]T, n)
+	}
+	return (*s)[:n]
+}
+
+// workers sizes the scratch of nw workers before they start, so that they
+// never allocate concurrently: rows for np positions, acc for np x 32
+// values, and nb, nc values of GEMM panels.
+func (cw *convWork[T]) workers(nw, np, nacc, nb, nc int) {
+	for len(cw.ws) < nw {
+		cw.ws = append(cw.ws, &convWorker[T]{})
+	}
+	for _, w := range cw.ws[:nw] {
+		grow(&w.rows, np)
+		grow(&w.acc, nacc)
+		grow(&w.bbuf, nb)
+		grow(&w.cbuf, nc)
+	}
 }
 
 // materialize writes gz into cw.gz, one image group per task, and returns it
-// as a plain gradient. One sequential pass over dL/dy and y is cheaper than
-// applying the activation's derivative to the short strided runs the GEMM
-// packs (two streams instead of one, a call per run).
+// as a plain gradient.
 func (cw *convWork[T]) materialize(gz gradAt[T], n, chunk int) gradAt[T] {
 	if !gz.act {
 		return gz
 	}
-	if len(cw.gz) < len(gz.g) {
-		cw.gz = make([]T, len(gz.g))
-	}
+	cw.gz = grow(&cw.gz, len(gz.g))
 	per := len(gz.g) / n
 	parallel((n+chunk-1)/chunk, func(_, i int) {
 		a, b := i*chunk*per, min(n, (i+1)*chunk)*per
 		gz.copyTo(cw.gz[a:b], a)
 	})
-	return gradAt[T]{g: cw.gz[:len(gz.g)]}
+	return gradAt[T]{g: cw.gz}
 }
 
-// worker returns worker w's scratch buffers, grown to hold nb and nc values.
-func (cw *convWork[T]) worker(w, nb, nc int) ([]T, []T) {
-	for len(cw.bbuf) <= w {
-		cw.bbuf = append(cw.bbuf, nil)
-		cw.cbuf = append(cw.cbuf, nil)
-	}
-	if len(cw.bbuf[w]) < nb {
-		cw.bbuf[w] = make([]T, nb)
-	}
-	if len(cw.cbuf[w]) < nc {
-		cw.cbuf[w] = make([]T, nc)
-	}
-	return cw.bbuf[w], cw.cbuf[w]
-}
-
-// prepare sizes apack and every worker's scratch for gm before the workers
-// start, so that they never allocate concurrently.
-func (cw *convWork[T]) prepare(gm *gemm[T], workers int) {
-	if n := gm.mPad() * gm.k; len(cw.apack) < n {
-		cw.apack = make([]T, n)
-	}
-	gm.apack = cw.apack
-	nb, nc := gm.scratch()
-	for w := 0; w < workers; w++ {
-		cw.worker(w, nb, nc)
-	}
-}
-
-// packA packs the m x k matrix a(i, r) = src[i*rs + r*cs] into dst in the
-// layout of gemm.apack.
-func packA[T float](dst, src []T, m, k, rs, cs int) {
-	mPad := roundUp(m, gemmMR)
-	for pc := 0; pc < k; pc += gemmKC {
-		kc := min(gemmKC, k-pc)
-		blk := dst[pc*mPad:]
-		for it := 0; it < mPad/gemmMR; it++ {
-			t := blk[it*gemmMR*kc:][:gemmMR*kc]
-			for ii := 0; ii < gemmMR; ii++ {
-				i := it*gemmMR + ii
-				if i >= m {
-					for kk := 0; kk < kc; kk++ {
-						t[kk*gemmMR+ii] = 0
-					}
-					continue
-				}
-				off := i*rs + pc*cs
-				for kk := 0; kk < kc; kk++ {
-					t[kk*gemmMR+ii] = src[off+kk*cs]
-				}
-			}
-		}
-	}
-}
-
-// posTable holds, for up to gemmNR output positions, the offset of the image
-// in the input, and the input row and column of the filter's top-left tap.
-type posTable struct {
-	cnt      int
-	base     [gemmNR]int
-	iy0, ix0 [gemmNR]int
-	outOff   [gemmNR]int // offset of (n, 0, oy, ox) in the output
-	// runs[i] .. runs[i+1]-1 are positions with consecutive outOff (one
-	// image), for i < nrun
-	nrun int
-	runs [gemmNR + 1]int
-}
-
-// tapTable fills, for every tap (ky, kx) of the filter and every position
-// jj of t, off[(ky*k+kx)*gemmNR+jj], the offset the tap reads relative to
-// its channel's plane, clamped inside the image, and mask[...] = 1 if the
-// tap falls inside the image, 0 if it falls on the zero padding. A tap on
-// the padding thus reads or writes a real element multiplied by 0, and the
-// inner loops need no branches. off and mask hold k*k*gemmNR values.
-func tapTable[T float](g convGeom, t *posTable, off []int32, mask []T) {
+// tapOffsets returns, for every filter tap t = ky*k + kx, the byte offset
+// of the input pixel it reads from the top-left pixel of the padded NHWC
+// input, in cw.toff.
+func (cw *convWork[T]) tapOffsets(g convGeom) []int64 {
+	var z T
+	size := int64(unsafe.Sizeof(z))
+	t := grow(&cw.toff, g.k*g.k)
 	for ky := 0; ky < g.k; ky++ {
 		for kx := 0; kx < g.k; kx++ {
-			o := off[(ky*g.k+kx)*gemmNR:][:gemmNR]
-			m := mask[(ky*g.k+kx)*gemmNR:][:gemmNR]
-			for jj := 0; jj < t.cnt; jj++ {
-				iy, ix := t.iy0[jj]+ky, t.ix0[jj]+kx
-				m[jj] = 1
-				if uint(iy) >= uint(g.h) || uint(ix) >= uint(g.w) {
-					m[jj] = 0
-					iy, ix = min(max(iy, 0), g.h-1), min(max(ix, 0), g.w-1)
-				}
-				o[jj] = int32(t.base[jj] + iy*g.w + ix)
-			}
+			t[ky*g.k+kx] = int64((ky*g.wp()+kx)*g.c) * size
 		}
 	}
+	return t
 }
 
-// tapBuffers returns off and mask slices for tapTable, from the arrays
-// when the filter has at most 16 taps.
-func tapBuffers[T float](g convGeom, offArr *[16 * gemmNR]int32, maskArr *[16 * gemmNR]T) ([]int32, []T) {
-	if n := g.k * g.k * gemmNR; n > len(offArr) {
-		return make([]int32, n), make([]T, n)
+// colOffsets returns, for every column (t, c) of the im2col matrix (filter
+// tap t, input channel c), the offset of the element it reads from the
+// top-left pixel of an output position in the padded input, in elements.
+func (cw *convWork[T]) colOffsets(g convGeom) []int {
+	co := grow(&cw.colOff, g.kd())
+	for t := 0; t < g.k*g.k; t++ {
+		ky, kx := t/g.k, t%g.k
+		for c := 0; c < g.c; c++ {
+			co[t*g.c+c] = (ky*g.wp()+kx)*g.c + c
+		}
 	}
-	return offArr[:], maskArr[:]
+	return co
 }
 
-// fill describes positions j0 .. j0+cnt-1 of the batch (j = n*q + oy*ow + ox).
-func (t *posTable) fill(g convGeom, j0, cnt int) {
-	t.cnt = cnt
-	t.nrun = 0
+// fillRows writes into rows the offset in the padded input of the top-left
+// input pixel of each output position j0, j0+1, ... (j = n*q + oy*ow + ox).
+func fillRows(g convGeom, rows []int, j0 int) {
 	q := g.q()
 	n, r := j0/q, j0%q
 	oy, ox := r/g.ow, r%g.ow
-	for jj := 0; jj < cnt; jj++ {
-		t.base[jj] = n * g.c * g.h * g.w
-		t.iy0[jj], t.ix0[jj] = oy*g.s-g.p, ox*g.s-g.p
-		t.outOff[jj] = n*g.o*q + oy*g.ow + ox
-		if jj == 0 || t.outOff[jj] != t.outOff[jj-1]+1 {
-			t.runs[t.nrun] = jj
-			t.nrun++
-		}
+	for i := range rows {
+		rows[i] = ((n*g.hp()+oy*g.s)*g.wp() + ox*g.s) * g.c
 		if ox++; ox == g.ow {
 			ox = 0
 			if oy++; oy == g.oh {
@@ -179,111 +156,181 @@ func (t *posTable) fill(g convGeom, j0, cnt int) {
 			}
 		}
 	}
-	t.runs[t.nrun] = cnt
 }
 
-// packCol packs rows [k0, k0+kc) (filter taps (c, ky, kx)) and columns
-// [j0, j0+nc) (output positions) of the im2col matrix of x into micro-panels.
-func packCol[T float](g convGeom, dst, x []T, k0, kc, j0, nc int) {
-	var t posTable
-	var offArr [16 * gemmNR]int32
-	var maskArr [16 * gemmNR]T
-	offs, masks := tapBuffers(g, &offArr, &maskArr)
-	hw := g.h * g.w
-	kk2 := g.k * g.k
-	for jt := 0; jt*gemmNR < nc; jt++ {
-		cnt := min(gemmNR, nc-jt*gemmNR)
-		t.fill(g, j0+jt*gemmNR, cnt)
-		tapTable(g, &t, offs, masks)
-		panel := dst[jt*kc*gemmNR:][:kc*gemmNR]
-		c, tap := k0/kk2, k0%kk2
-		for kk := 0; kk < kc; kk++ {
-			row := panel[kk*gemmNR:][:gemmNR]
-			xc := x[c*hw:]
-			off := offs[tap*gemmNR:][:cnt]
-			mask := masks[tap*gemmNR:][:cnt]
-			for jj, o := range off {
-				row[jj] = xc[o] * mask[jj]
+// padImages writes images [n0, n1) of x into xp, NHWC with p rows and
+// columns of zeros around each image.
+func padImages[T float](g convGeom, xp, x []T, n0, n1 int) {
+	wp, c := g.wp(), g.c
+	img := g.hp() * wp * c
+	for n := n0; n < n1; n++ {
+		d := xp[n*img:][:img]
+		clear(d[:g.p*wp*c])
+		clear(d[(g.p+g.h)*wp*c:])
+		for iy := 0; iy < g.h; iy++ {
+			row := d[(g.p+iy)*wp*c:][:wp*c]
+			clear(row[:g.p*c])
+			clear(row[(g.p+g.w)*c:])
+			in := row[g.p*c:][:g.w*c]
+			if !g.nchw || c == 1 {
+				copy(in, x[(n*g.h+iy)*g.w*c:][:g.w*c])
+				continue
 			}
-			clear(row[cnt:])
-			if tap++; tap == kk2 {
-				tap = 0
-				c++
-			}
-		}
-	}
-}
-
-// convForward writes the activation of the convolution of x with filters wt
-// and bias b:
-//
-//	z[n,o,y,x] = b[o] + sum_{c,i,j} wt[o,c,i,j] * x[n, c, s*y-p+i, s*x-p+j]
-//	y = z, or LeakyReLU(z) = (z < 0 ? slope*z : z) when act
-//
-// as the GEMM Z^T = W Col (W the o x kd filter matrix, Col the kd x (n*q)
-// im2col matrix packed on the fly), NCHW output written by the GEMM's store
-// with the bias and activation fused. Tasks are fixed groups of images.
-func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, act bool, y []T) {
-	q, kd := g.q(), g.kd()
-	gm := &gemm[T]{m: g.o, n: g.n * q, k: kd}
-	chunk := g.chunk()
-	tasks := (g.n + chunk - 1) / chunk
-	nw := numWorkers(tasks)
-	cw.prepare(gm, nw)
-	packA(cw.apack, wt, g.o, kd, kd, 1)
-	gm.packB = func(dst []T, k0, kc, j0, nc int) { packCol(g, dst, x, k0, kc, j0, nc) }
-	mt := gm.mPad() / gemmMR
-	gm.store = func(c []T, j0, nc int) {
-		var t posTable
-		for jt := 0; jt*gemmNR < nc; jt++ {
-			cnt := min(gemmNR, nc-jt*gemmNR)
-			t.fill(g, j0+jt*gemmNR, cnt)
-			for o := 0; o < g.o; o++ {
-				row := c[gemmTiles(o, jt*gemmNR, mt):][:cnt]
-				bo, oq := b[o], o*q
-				for r := 0; r < t.nrun; r++ {
-					j0, j1 := t.runs[r], t.runs[r+1]
-					biasAct(y[t.outOff[j0]+oq:][:j1-j0], row[j0:j1], bo, slope, act)
+			for ch := 0; ch < c; ch++ {
+				src := x[((n*c+ch)*g.h+iy)*g.w:][:g.w]
+				for ix, v := range src {
+					in[ix*c+ch] = v
 				}
 			}
 		}
 	}
-	kern := kernelFor[T]()
+}
+
+// unpadImages writes the interior of images [n0, n1) of the padded xp into
+// x (NHWC, or NCHW for the net's input).
+func unpadImages[T float](g convGeom, x, xp []T, n0, n1 int) {
+	wp, c := g.wp(), g.c
+	img := g.hp() * wp * c
+	for n := n0; n < n1; n++ {
+		d := xp[n*img:][:img]
+		for iy := 0; iy < g.h; iy++ {
+			in := d[((g.p+iy)*wp+g.p)*c:][:g.w*c]
+			if !g.nchw || c == 1 {
+				copy(x[(n*g.h+iy)*g.w*c:][:g.w*c], in)
+				continue
+			}
+			for ch := 0; ch < c; ch++ {
+				dst := x[((n*c+ch)*g.h+iy)*g.w:][:g.w]
+				for ix := range dst {
+					dst[ix] = in[ix*c+ch]
+				}
+			}
+		}
+	}
+}
+
+// indKC is the reduction length of one indirect kernel call in the
+// forward pass: its B panel, indKC x 32 values, stays in the L1 cache.
+const indKC = 256
+
+// convForward writes the activation of the convolution of x with filters wt
+// and bias b into y (NHWC):
+//
+//	z[n,y,x,o] = b[o] + sum_{c,i,j} wt[o,c,i,j] * x[n, s*y-p+i, s*x-p+j, c]
+//	y = z, or LeakyReLU(z) = (z < 0 ? slope*z : z) when act
+//
+// by the indirect kernel: tiles of 8 output positions x 32 filters, reading
+// the padded input in place through one pointer per position. The bias
+// initialises the accumulators and the activation is applied in registers
+// when the output has a multiple of 32 channels; otherwise each task
+// accumulates into its own buffer and writes y from there. Tasks are fixed
+// groups of images.
+func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, act bool, y []T) {
+	q, kd, kk := g.q(), g.kd(), g.k*g.k
+	ob := (g.o + indNR - 1) / indNR
+	inPlace := g.o%indNR == 0
+	// wpack: for filter block o0 = 32*blk, row (t, c) of 32 filters.
+	wp := grow(&cw.wpack, ob*kd*indNR)
+	for blk := 0; blk < ob; blk++ {
+		for t := 0; t < kk; t++ {
+			for c := 0; c < g.c; c++ {
+				row := wp[(blk*kd+t*g.c+c)*indNR:][:indNR]
+				for j := range row {
+					o := blk*indNR + j
+					row[j] = 0
+					if o < g.o {
+						row[j] = wt[(o*g.c+c)*kk+t]
+					}
+				}
+			}
+		}
+	}
+	xp := x
+	if g.padded() {
+		xp = grow(&cw.xp, g.n*g.hp()*g.wp()*g.c)
+	}
+	toff := cw.tapOffsets(g)
+	tb := max(1, min(kk, indKC/g.c)) // taps per kernel call
+	np := g.chunk() * q
+	nacc := 0
+	if !inPlace {
+		nacc = np * indNR
+	}
+	tasks := g.tasks()
+	cw.workers(numWorkers(tasks), np, nacc, 0, 0)
+	kern := indKernelFor[T]()
+	var sl32 float32
+	if _, ok := any(slope).(float32); ok {
+		sl32 = float32(slope)
+	}
 	parallel(tasks, func(w, i int) {
-		bb, cb := cw.worker(w, 0, 0)
-		n0, n1 := i*chunk, min(g.n, (i+1)*chunk)
-		gm.run(n0*q, n1*q, bb, cb, kern)
+		wk := cw.ws[w]
+		n0, n1 := g.images(i)
+		if g.padded() {
+			padImages(g, xp, x, n0, n1)
+		}
+		j0 := n0 * q
+		rows := wk.rows[:(n1-n0)*q]
+		fillRows(g, rows, j0)
+		var call indCall
+		call.nc, call.slope, call.slope64 = g.c, sl32, float64(slope)
+		for blk := 0; blk < ob; blk++ {
+			bp := wp[blk*kd*indNR:]
+			for t0 := 0; t0 < kk; t0 += tb {
+				t1 := min(kk, t0+tb)
+				call.toff, call.nt, call.b = unsafe.Pointer(&toff[t0]), t1-t0, ptr(bp, t0*g.c*indNR)
+				call.act = 0
+				switch {
+				case t0 > 0:
+					call.init = indLoad
+				case inPlace:
+					call.init, call.bias = indBias, ptr(b, blk*indNR)
+				default:
+					call.init = indZero
+				}
+				if inPlace && act && t1 == kk {
+					call.act = 1
+				}
+				for p0 := 0; p0 < len(rows); p0 += indMR {
+					for r := 0; r < indMR; r++ {
+						l := p0 + r
+						if l >= len(rows) {
+							call.arow[r], call.crow[r] = ptr(xp, rows[p0]), ptr(wk.dummy[:], 0)
+							continue
+						}
+						call.arow[r] = ptr(xp, rows[l])
+						if inPlace {
+							call.crow[r] = ptr(y, (j0+l)*g.o+blk*indNR)
+						} else {
+							call.crow[r] = ptr(wk.acc, l*indNR)
+						}
+					}
+					kern(&call)
+				}
+			}
+			if inPlace {
+				continue
+			}
+			o0, o1 := blk*indNR, min(g.o, (blk+1)*indNR)
+			for l := range rows {
+				src := wk.acc[l*indNR:][:o1-o0]
+				dst := y[(j0+l)*g.o+o0:][:o1-o0]
+				for j, v := range src {
+					dst[j] = v + b[o0+j]
+				}
+				if act {
+					leaky(dst, slope)
+				}
+			}
+		}
 	})
 }
 
-// biasAct writes dst = act(src + b), act the LeakyReLU if act is set, else
-// the identity. The float32 LeakyReLU selects its factor with an integer
-// conditional move on the bits (int32(bits) > 0 exactly when v > 0), since
-// signs are random and a branch would be mispredicted half the time.
-func biasAct[T float](dst, src []T, b, slope T, act bool) {
-	dst = dst[:len(src)]
-	if !act {
-		for i, v := range src {
-			dst[i] = v + b
-		}
-		return
-	}
-	if d32, ok := any(dst).([]float32); ok {
-		s32 := any(src).([]float32)
-		b32, sb, one := float32(b), math.Float32bits(float32(slope)), math.Float32bits(1)
-		for i, v := range s32 {
-			v += b32
-			m := sb
-			if int32(math.Float32bits(v)) > 0 {
-				m = one
-			}
-			d32[i] = v * math.Float32frombits(m)
-		}
-		return
-	}
-	for i, v := range src {
-		v += b
-		dst[i] = max(v, 0) + slope*min(v, 0)
+// leaky applies the LeakyReLU in place, as the kernels do:
+// max(v, 0) + slope*min(v, 0).
+func leaky[T float](v []T, slope T) {
+	for i, z := range v {
+		v[i] = max(z, 0) + slope*min(z, 0)
 	}
 }
 
@@ -337,188 +384,209 @@ func (d gradAt[T]) copyTo(dst []T, off int) {
 
 // convInputGrad writes the gradient with respect to the input x,
 //
-//	gx[n,c,iy,ix] = sum over (o, i, j, y, x) with s*y-p+i = iy, s*x-p+j = ix
-//	                of wt[o,c,i,j] * gz[n,o,y,x]
+//	gx[n,iy,ix,c] = sum over (o, i, j, y, x) with s*y-p+i = iy, s*x-p+j = ix
+//	                of wt[o,c,i,j] * gz[n,y,x,o]
 //
-// as the GEMM GCol = W^T GZ followed by col2im, fused into the GEMM's store:
-// each task owns whole images of gx and adds into them in a fixed order.
+// as GCol = GZ W (rows: output positions; columns: (tap, channel)) with the
+// indirect kernel, whose rows are gz's NHWC rows read in place, and col2im
+// fused into its store: when the input has a multiple of 32 channels, each
+// 32 columns are 32 channels of one tap, and the kernel adds its tile into
+// the padded gradient at each position's pixel for that tap; otherwise the
+// tile is added element by element. Each task owns whole images and adds
+// in a fixed order.
 func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T) {
-	q, kd := g.q(), g.kd()
+	q, kd, kk := g.q(), g.kd(), g.k*g.k
 	gz = cw.materialize(gz, g.n, g.chunk())
-	gm := &gemm[T]{m: kd, n: g.n * q, k: g.o}
-	chunk := g.chunk()
-	tasks := (g.n + chunk - 1) / chunk
-	nw := numWorkers(tasks)
-	cw.prepare(gm, nw)
-	packA(cw.apack, wt, kd, g.o, 1, kd)
-	gm.packB = func(dst []T, k0, kc, j0, nc int) {
-		var t posTable
-		for jt := 0; jt*gemmNR < nc; jt++ {
-			cnt := min(gemmNR, nc-jt*gemmNR)
-			t.fill(g, j0+jt*gemmNR, cnt)
-			panel := dst[jt*kc*gemmNR:][:kc*gemmNR]
-			for kk := 0; kk < kc; kk++ {
-				row := panel[kk*gemmNR:][:gemmNR]
-				oq := (k0 + kk) * q
-				for r := 0; r < t.nrun; r++ {
-					j0, j1 := t.runs[r], t.runs[r+1]
-					gz.copyTo(row[j0:j1], t.outOff[j0]+oq)
-				}
-				clear(row[cnt:])
-			}
-		}
-	}
-	mt := gm.mPad() / gemmMR
-	hw, kk2 := g.h*g.w, g.k*g.k
-	gm.store = func(c []T, j0, nc int) {
-		var t posTable
-		var offArr [16 * gemmNR]int32
-		var maskArr [16 * gemmNR]T
-		offs, masks := tapBuffers(g, &offArr, &maskArr)
-		for jt := 0; jt*gemmNR < nc; jt++ {
-			cnt := min(gemmNR, nc-jt*gemmNR)
-			t.fill(g, j0+jt*gemmNR, cnt)
-			tapTable(g, &t, offs, masks)
-			for i := 0; i < kd; i++ {
-				ci, tap := i/kk2, i%kk2
-				row := c[gemmTiles(i, jt*gemmNR, mt):][:cnt]
-				gc := gx[ci*hw:]
-				off := offs[tap*gemmNR:][:cnt]
-				mask := masks[tap*gemmNR:][:cnt]
-				for jj, v := range row {
-					gc[off[jj]] += v * mask[jj]
+	nb := (kd + indNR - 1) / indNR
+	inPlace := g.c%indNR == 0
+	// wpack: for column block blk (columns (t, c) = 32*blk ...), row o.
+	wp := grow(&cw.wpack, nb*g.o*indNR)
+	for blk := 0; blk < nb; blk++ {
+		for o := 0; o < g.o; o++ {
+			row := wp[(blk*g.o+o)*indNR:][:indNR]
+			for j := range row {
+				col := blk*indNR + j
+				row[j] = 0
+				if col < kd {
+					t, c := col/g.c, col%g.c
+					row[j] = wt[(o*g.c+c)*kk+t]
 				}
 			}
 		}
 	}
-	kern := kernelFor[T]()
-	per := g.c * hw
+	gxp := gx
+	if g.padded() {
+		gxp = grow(&cw.gxp, g.n*g.hp()*g.wp()*g.c)
+	}
+	colOff := cw.colOffsets(g)
+	np := g.chunk() * q
+	tasks := g.tasks()
+	cw.workers(numWorkers(tasks), np, indMR*indNR, 0, 0)
+	kern := indKernelFor[T]()
+	zero := [1]int64{0}
+	img := g.hp() * g.wp() * g.c
 	parallel(tasks, func(w, i int) {
-		bb, cb := cw.worker(w, 0, 0)
-		n0, n1 := i*chunk, min(g.n, (i+1)*chunk)
-		clear(gx[n0*per : n1*per])
-		gm.run(n0*q, n1*q, bb, cb, kern)
+		wk := cw.ws[w]
+		n0, n1 := g.images(i)
+		clear(gxp[n0*img : n1*img])
+		j0 := n0 * q
+		rows := wk.rows[:(n1-n0)*q]
+		fillRows(g, rows, j0)
+		var call indCall
+		call.toff, call.nt, call.nc = unsafe.Pointer(&zero[0]), 1, g.o
+		tile := wk.acc[:indMR*indNR]
+		for blk := 0; blk < nb; blk++ {
+			col0 := blk * indNR
+			call.b = ptr(wp, blk*g.o*indNR)
+			call.init = indZero
+			var off int // the block's tap and first channel, from a position's pixel
+			if inPlace {
+				call.init = indLoad
+				off = colOff[col0]
+			}
+			for p0 := 0; p0 < len(rows); p0 += indMR {
+				for r := 0; r < indMR; r++ {
+					l := p0 + r
+					switch {
+					case l >= len(rows):
+						call.arow[r], call.crow[r] = ptr(gz.g, (j0+p0)*g.o), ptr(wk.dummy[:], 0)
+					case inPlace:
+						call.arow[r], call.crow[r] = ptr(gz.g, (j0+l)*g.o), ptr(gxp, rows[l]+off)
+					default:
+						call.arow[r], call.crow[r] = ptr(gz.g, (j0+l)*g.o), ptr(tile, r*indNR)
+					}
+				}
+				kern(&call)
+				if inPlace {
+					continue
+				}
+				for r := 0; r < indMR && p0+r < len(rows); r++ {
+					base := rows[p0+r]
+					for j, v := range tile[r*indNR:][:min(indNR, kd-col0)] {
+						gxp[base+colOff[col0+j]] += v
+					}
+				}
+			}
+		}
+		if g.padded() {
+			unpadImages(g, gx, gxp, n0, n1)
+		}
 	})
 }
 
-// convWeightGrad writes the gradient with respect to the filters,
+// convWeightGrad writes the gradient with respect to the filters (OIHW),
 //
-//	gw[o,c,i,j] = sum over (n, y, x) of gz[n,o,y,x] * x[n, c, s*y-p+i, s*x-p+j]
+//	gw[o,c,i,j] = sum over (n, y, x) of gz[n,y,x,o] * x[n, s*y-p+i, s*x-p+j, c]
 //
-// as the GEMM GW = GZ Col^T, the reduction running over every output
-// position of the batch in order. Tasks are fixed blocks of filter taps and
-// each element is reduced by one task, so the partition does not change it.
+// as the packed GEMM GW = GZ^T Col, columns (tap, channel), the reduction
+// running over every output position of the batch in order. With NHWC
+// activations both operands are packed by plain copies: 8 filters of one
+// position for A, 32 channels of one tap for B (when the input has a
+// multiple of 32 channels). Tasks are fixed blocks of columns, and of rows
+// when there are few columns (the first layer); each element is reduced by
+// one task, so the partition does not change it.
 func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], gw []T) {
-	q, kd := g.q(), g.kd()
+	q, kd, kk := g.q(), g.kd(), g.k*g.k
 	gz = cw.materialize(gz, g.n, g.chunk())
+	xp := x
+	if g.padded() {
+		xp = grow(&cw.xp, g.n*g.hp()*g.wp()*g.c)
+		parallel(g.tasks(), func(_, i int) {
+			n0, n1 := g.images(i)
+			padImages(g, xp, x, n0, n1)
+		})
+	}
+	colOff := cw.colOffsets(g)
 	total := g.n * q
 	gm := &gemm[T]{m: g.o, n: kd, k: min(total, weightGradSuper)}
-	cols := min(2*gemmNR, gm.nc()) // one column block per task
-	tasks := (kd + cols - 1) / cols
-	nw := numWorkers(tasks)
-	cw.prepare(gm, nw)
+	cols := min(2*gemmNR, gm.nc())
+	ctasks := (kd + cols - 1) / cols
 	mPad := gm.mPad()
-	if n := tasks * mPad * cols; len(cw.cacc) < n {
-		cw.cacc = make([]T, n)
+	mt := mPad / gemmMR
+	rgroups := 1 // row groups per column block, for layers with few columns
+	if ctasks == 1 {
+		rgroups = min(mt, 2)
 	}
-	// packGZ packs A(o, r) = gz[n, o, y, x] for r = n*q + y*ow + x in
-	// [k0, k0+gm.k), one reduction block per task.
+	tasks := ctasks * rgroups
+	nb, nc := gm.scratch()
+	cw.workers(numWorkers(tasks), 0, 0, nb, nc)
+	gm.apack = grow(&cw.apack, mPad*gm.k)
+	cw.cacc = grow(&cw.cacc, ctasks*mPad*cols)
+	// packGZ packs A(o, r) = gz[r, o] for positions r in [k0, k0+gm.k).
 	packGZ := func(k0 int) {
-		parallel((gm.k+gemmKC-1)/gemmKC, func(_, b int) {
-			pc := b * gemmKC
+		parallel((gm.k+gemmKC-1)/gemmKC, func(_, blk int) {
+			pc := blk * gemmKC
 			kc := min(gemmKC, gm.k-pc)
-			blk := cw.apack[pc*mPad:]
-			var tmp [gemmKC]T
-			for it := 0; it < mPad/gemmMR; it++ {
-				t := blk[it*gemmMR*kc:][:gemmMR*kc]
-				for ii := 0; ii < gemmMR; ii++ {
-					o := it*gemmMR + ii
-					if o >= g.o {
-						for kk := 0; kk < kc; kk++ {
-							t[kk*gemmMR+ii] = 0
-						}
-						continue
-					}
-					n, r := (k0+pc)/q, (k0+pc)%q
-					for kk := 0; kk < kc; { // runs of positions in one image
-						run := min(kc-kk, q-r)
-						gz.copyTo(tmp[kk:kk+run], (n*g.o+o)*q+r)
-						if kk, r = kk+run, r+run; r == q {
-							r = 0
-							n++
-						}
-					}
-					for kk, v := range tmp[:kc] {
-						t[kk*gemmMR+ii] = v
-					}
+			a := cw.apack[pc*mPad:]
+			for it := 0; it < mt; it++ {
+				t := a[it*gemmMR*kc:][:gemmMR*kc]
+				o0 := it * gemmMR
+				cnt := min(gemmMR, g.o-o0)
+				for kk := 0; kk < kc; kk++ {
+					dst := t[kk*gemmMR:][:gemmMR]
+					copy(dst, gz.g[(k0+pc+kk)*g.o+o0:][:cnt])
+					clear(dst[cnt:])
 				}
 			}
 		})
 	}
-	hw, kk2 := g.h*g.w, g.k*g.k
+	// packB packs B(r, col) = xp[pixel of position r + colOff[col]];
+	// columns past nc are left as they are (their results are not stored).
+	hp, wp, sc := g.hp(), g.wp(), g.s*g.c
 	gm.packB = func(dst []T, k0, kc, j0, nc int) {
-		var cOff, ky, kx, tap [gemmNR]int
-		for jt := 0; jt*gemmNR < nc; jt++ {
-			cnt := min(gemmNR, nc-jt*gemmNR)
-			for jj := 0; jj < cnt; jj++ {
-				i := j0 + jt*gemmNR + jj
-				cOff[jj], ky[jj], kx[jj] = i/kk2*hw, i%kk2/g.k, i%g.k
-				tap[jj] = cOff[jj] + ky[jj]*g.w + kx[jj]
-			}
-			panel := dst[jt*kc*gemmNR:][:kc*gemmNR]
-			n, r := k0/q, k0%q
-			for kk := 0; kk < kc; kk++ {
-				row := panel[kk*gemmNR:][:gemmNR]
-				base := n * g.c * hw
-				iy0, ix0 := r/g.ow*g.s-g.p, r%g.ow*g.s-g.p
-				if iy0 >= 0 && ix0 >= 0 && iy0+g.k <= g.h && ix0+g.k <= g.w {
-					off := base + iy0*g.w + ix0
-					for jj, d := range tap[:cnt] {
-						row[jj] = x[off+d]
-					}
-					clear(row[cnt:])
-					if r++; r == q {
-						r = 0
-						n++
-					}
+		n, r := k0/q, k0%q
+		oy, ox := r/g.ow, r%g.ow
+		rowBase := (n*hp + oy*g.s) * wp * g.c
+		for kk := 0; kk < kc; kk++ {
+			base := rowBase + ox*sc
+			for jt := 0; jt*gemmNR < nc; jt++ {
+				c0 := j0 + jt*gemmNR
+				cnt := min(gemmNR, nc-jt*gemmNR)
+				row := dst[(jt*kc+kk)*gemmNR:][:cnt]
+				if g.c%gemmNR == 0 {
+					copy(row, xp[base+colOff[c0]:])
 					continue
 				}
-				for jj := 0; jj < cnt; jj++ {
-					iy, ix := iy0+ky[jj], ix0+kx[jj]
-					if uint(iy) < uint(g.h) && uint(ix) < uint(g.w) {
-						row[jj] = x[base+cOff[jj]+iy*g.w+ix]
-					} else {
-						row[jj] = 0
-					}
+				src := xp[base:]
+				for jj, co := range colOff[c0:][:cnt] {
+					row[jj] = src[co]
 				}
-				clear(row[cnt:])
-				if r++; r == q {
-					r = 0
+			}
+			if ox++; ox == g.ow {
+				ox = 0
+				if oy++; oy == g.oh {
+					oy = 0
 					n++
 				}
+				rowBase = (n*hp + oy*g.s) * wp * g.c
 			}
 		}
 	}
-	mt := mPad / gemmMR
-	gm.store = func(c []T, j0, nc int) {
-		for o := 0; o < g.o; o++ {
+	gm.store = func(c []T, j0, nc, it0, it1 int) {
+		for o := it0 * gemmMR; o < min(g.o, it1*gemmMR); o++ {
 			for j := 0; j < nc; j++ {
-				gw[o*kd+j0+j] = c[gemmTiles(o, j, mt)]
+				col := j0 + j
+				gw[(o*g.c+col%g.c)*kk+col/g.c] = c[gemmTiles(o, j, mt)]
 			}
 		}
 	}
 	kern := kernelFor[T]()
 	// The reduction runs over super-blocks of weightGradSuper positions, so
-	// that only that much of gz is packed at a time; each task's C block
+	// that only that much of gz is packed at a time; each column block's C
 	// lives in cw.cacc across them. The blocks are multiples of gemmKC, so
 	// every element is reduced in the same order as in one long GEMM.
+	per := (mt + rgroups - 1) / rgroups
 	for k0 := 0; k0 < total; k0 += weightGradSuper {
 		gm.k, gm.kOff = min(weightGradSuper, total-k0), k0
 		gm.accum, gm.noStore = k0 > 0, k0+weightGradSuper < total
 		packGZ(k0)
 		parallel(tasks, func(w, i int) {
-			bb, _ := cw.worker(w, 0, 0)
-			gm.run(i*cols, min(kd, (i+1)*cols), bb, cw.cacc[i*mPad*cols:][:mPad*cols], kern)
+			ct, rg := i/rgroups, i%rgroups
+			it0, it1 := rg*per, min(mt, (rg+1)*per)
+			if it0 >= it1 {
+				return
+			}
+			gm.run(ct*cols, min(kd, (ct+1)*cols), it0, it1, cw.ws[w].bbuf, cw.cacc[ct*mPad*cols:][:mPad*cols], kern)
 		})
 	}
 }

@@ -128,58 +128,109 @@ func withKernel(k namedKernel, f func()) {
 	f()
 }
 
-func TestConvKernelsAgainstReference(t *testing.T) {
-	for ci, g := range convCases() {
-		rng := rand.New(rand.NewPCG(uint64(ci), 1))
-		x := randSlice(rng, g.n*g.c*g.h*g.w)
-		w := randSlice(rng, g.o*g.kd())
-		b := randSlice(rng, g.o)
-		gz := randSlice(rng, g.n*g.o*g.q())
-		act := ci%2 == 0
-		wantY := refConv(g, x, w, b, 0.05, act)
-		wantGX, wantGW := refConvGrads(g, x, w, gz)
-		name := fmt.Sprintf("%d:n%d,c%d,%dx%d,o%d,k%d,s%d,p%d", ci, g.n, g.c, g.h, g.w, g.o, g.k, g.s, g.p)
-
-		// float64 with the portable kernel: rounding only.
-		y := make([]float64, len(wantY))
-		gx := make([]float64, len(x))
-		gw := make([]float64, len(w))
-		var cw convWork[float64]
-		convForward(g, &cw, x, w, b, 0.05, act, y)
-		convInputGrad(g, &cw, gradAt[float64]{g: gz}, w, gx)
-		convWeightGrad(g, &cw, x, gradAt[float64]{g: gz}, gw)
-		for _, c := range []struct {
-			what string
-			e    float64
-		}{{"forward", maxRelErr(y, wantY)}, {"input grad", maxRelErr(gx, wantGX)}, {"weight grad", maxRelErr(gw, wantGW)}} {
-			if c.e > 1e-13 {
-				t.Errorf("%s: float64 %s: error %g", name, c.what, c.e)
+// toNHWC returns the NCHW batch v (n x c x h x w) laid out NHWC.
+func toNHWC(v []float64, n, c, h, w int) []float64 {
+	out := make([]float64, len(v))
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			for p := 0; p < h*w; p++ {
+				out[(i*h*w+p)*c+ch] = v[(i*c+ch)*h*w+p]
 			}
 		}
-		// float32 with every kernel this CPU runs; float32 sums of up to
-		// a few thousand terms of size 1: tolerance 1e-5 relative to the
-		// largest value (plus 1).
-		for _, k := range float32Kernels() {
-			withKernel(k, func() {
-				x32, w32, b32, gz32 := to32(x), to32(w), to32(b), to32(gz)
-				y := make([]float32, len(wantY))
-				gx := make([]float32, len(x))
-				gw := make([]float32, len(w))
-				var cw convWork[float32]
-				convForward(g, &cw, x32, w32, b32, 0.05, act, y)
-				convInputGrad(g, &cw, gradAt[float32]{g: gz32}, w32, gx)
-				convWeightGrad(g, &cw, x32, gradAt[float32]{g: gz32}, gw)
+	}
+	return out
+}
+
+// fromNHWC is the inverse of toNHWC.
+func fromNHWC[T float](v []T, n, c, h, w int) []T {
+	out := make([]T, len(v))
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			for p := 0; p < h*w; p++ {
+				out[(i*c+ch)*h*w+p] = v[(i*h*w+p)*c+ch]
+			}
+		}
+	}
+	return out
+}
+
+// TestConvKernelsAgainstReference runs the three convolution passes on
+// random shapes with every kernel this CPU has (and in float64), with the
+// input NHWC (a layer inside the net) and NCHW (the net's first layer), and
+// compares them with the direct loops of refConv and refConvGrads.
+func TestConvKernelsAgainstReference(t *testing.T) {
+	for ci, g0 := range convCases() {
+		rng := rand.New(rand.NewPCG(uint64(ci), 1))
+		x := randSlice(rng, g0.n*g0.c*g0.h*g0.w)
+		w := randSlice(rng, g0.o*g0.kd())
+		b := randSlice(rng, g0.o)
+		gz := randSlice(rng, g0.n*g0.o*g0.q())
+		act := ci%2 == 0
+		wantY := refConv(g0, x, w, b, 0.05, act)
+		wantGX, wantGW := refConvGrads(g0, x, w, gz)
+		gzIn := toNHWC(gz, g0.n, g0.o, g0.oh, g0.ow)
+		for _, nchw := range []bool{false, true} {
+			g := g0
+			g.nchw = nchw
+			name := fmt.Sprintf("%d:n%d,c%d,%dx%d,o%d,k%d,s%d,p%d,nchw=%v", ci, g.n, g.c, g.h, g.w, g.o, g.k, g.s, g.p, nchw)
+			xIn := x
+			if !nchw {
+				xIn = toNHWC(x, g.n, g.c, g.h, g.w)
+			}
+			// outputs back to NCHW for the comparison
+			layout := func(y, gx []float64) ([]float64, []float64) {
+				y = fromNHWC(y, g.n, g.o, g.oh, g.ow)
+				if !nchw {
+					gx = fromNHWC(gx, g.n, g.c, g.h, g.w)
+				}
+				return y, gx
+			}
+			check := func(kname string, y, gx, gw []float64, tol float64) {
+				y, gx = layout(y, gx)
 				for _, c := range []struct {
 					what string
 					e    float64
 				}{{"forward", maxRelErr(y, wantY)}, {"input grad", maxRelErr(gx, wantGX)}, {"weight grad", maxRelErr(gw, wantGW)}} {
-					if c.e > 1e-5 {
-						t.Errorf("%s: float32 %s kernel %s: error %g", name, k.name, c.what, c.e)
+					if c.e > tol {
+						t.Errorf("%s: %s %s: error %g", name, kname, c.what, c.e)
 					}
 				}
-			})
+			}
+			// float64 with the portable kernels: rounding only.
+			y := make([]float64, len(wantY))
+			gx := make([]float64, len(x))
+			gw := make([]float64, len(w))
+			var cw convWork[float64]
+			convForward(g, &cw, xIn, w, b, 0.05, act, y)
+			convInputGrad(g, &cw, gradAt[float64]{g: gzIn}, w, gx)
+			convWeightGrad(g, &cw, xIn, gradAt[float64]{g: gzIn}, gw)
+			check("float64", y, gx, gw, 1e-13)
+			// float32 with every kernel this CPU runs; float32 sums of up to
+			// a few thousand terms of size 1: tolerance 1e-5 relative to the
+			// largest value (plus 1).
+			for _, k := range float32Kernels() {
+				withKernel(k, func() {
+					x32, w32, b32, gz32 := to32(xIn), to32(w), to32(b), to32(gzIn)
+					y := make([]float32, len(wantY))
+					gx := make([]float32, len(x))
+					gw := make([]float32, len(w))
+					var cw convWork[float32]
+					convForward(g, &cw, x32, w32, b32, 0.05, act, y)
+					convInputGrad(g, &cw, gradAt[float32]{g: gz32}, w32, gx)
+					convWeightGrad(g, &cw, x32, gradAt[float32]{g: gz32}, gw)
+					check("float32 kernel "+k.name, to64(y), to64(gx), to64(gw), 1e-5)
+				})
+			}
 		}
 	}
+}
+
+func to64(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
 }
 
 func TestMicroKernels(t *testing.T) {

@@ -39,8 +39,8 @@ type gemm[T float] struct {
 	// (or anything: their results are never stored).
 	packB func(dst []T, k0, kc, j0, nc int)
 	// store receives a finished block of columns [j0, j0+nc) of C, laid out
-	// as gemmTiles describes.
-	store func(c []T, j0, nc int)
+	// as gemmTiles describes, of which row tiles [it0, it1) were computed.
+	store func(c []T, j0, nc, it0, it1 int)
 	// kOff is added to the reduction index handed to packB: the GEMM is
 	// then rows [kOff, kOff+k) of a longer reduction. With accum set the
 	// micro-kernels add to the C block passed to run instead of starting from
@@ -71,9 +71,9 @@ func gemmTiles(i, j, mTiles int) int {
 	return ((j/gemmNR)*mTiles+i/gemmMR)*gemmMR*gemmNR + (i%gemmMR)*gemmNR + j%gemmNR
 }
 
-// run computes the columns [j0, j1) of C with the worker's scratch buffers
-// bbuf and cbuf (sizes from scratch).
-func (g *gemm[T]) run(j0, j1 int, bbuf, cbuf []T, kern func(kc int, a, b, c []T, load bool)) {
+// run computes row tiles [it0, it1) of the columns [j0, j1) of C with the
+// worker's scratch buffers bbuf and cbuf (sizes from scratch).
+func (g *gemm[T]) run(j0, j1, it0, it1 int, bbuf, cbuf []T, kern func(kc int, a, b, c []T, load bool)) {
 	mPad := g.mPad()
 	mt := mPad / gemmMR
 	w := g.nc()
@@ -88,7 +88,7 @@ func (g *gemm[T]) run(j0, j1 int, bbuf, cbuf []T, kern func(kc int, a, b, c []T,
 			ablk := g.apack[pc*mPad:]
 			for jt := 0; jt < nt; jt++ {
 				bp := b[jt*kc*gemmNR : (jt+1)*kc*gemmNR]
-				for it := 0; it < mt; it++ {
+				for it := it0; it < it1; it++ {
 					ct := c[(jt*mt+it)*gemmMR*gemmNR:][:gemmMR*gemmNR]
 					kern(kc, ablk[it*gemmMR*kc:][:gemmMR*kc], bp, ct, pc > 0 || g.accum)
 				}
@@ -98,7 +98,7 @@ func (g *gemm[T]) run(j0, j1 int, bbuf, cbuf []T, kern func(kc int, a, b, c []T,
 			clear(c)
 		}
 		if !g.noStore {
-			g.store(c, jc, nc)
+			g.store(c, jc, nc, it0, it1)
 		}
 	}
 }

@@ -136,7 +136,7 @@ func forward(a arch, x *G.Node, nodes []*G.Node, slope float64, work *opBuffers)
 	n := x.Shape()[0]
 	last := len(a.Layers) - 1
 	for i, l := range a.Layers {
-		op := newConvOp(l, i != last, slope, x.Dtype(), n, work)
+		op := newConvOp(l, i == 0, i != last, slope, x.Dtype(), n, work)
 		var err error
 		if h, err = G.ApplyOp(op, h, nodes[2*i], nodes[2*i+1]); err != nil {
 			return nil, fmt.Errorf("layer %s: %w", l.Name, err)

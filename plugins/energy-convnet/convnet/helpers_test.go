@@ -43,6 +43,12 @@ func smallVanilla(size int, dtype string) attrs {
 	return attrs{"net": "vanilla", "n_f": 2, "image_size": size, "channels": 1, "epsilon": 0.015, "dtype": dtype}
 }
 
+// rgbVanilla is a small three-channel vanilla net: its input is NCHW with
+// more than one channel, which the first layer reorders.
+func rgbVanilla(dtype string) attrs {
+	return attrs{"net": "vanilla", "n_f": 2, "image_size": 32, "channels": 3, "epsilon": 0.015, "dtype": dtype}
+}
+
 // toy is the toy MLP.
 func toy(dtype string) attrs {
 	return attrs{"net": "toy", "epsilon": 0.125, "dtype": dtype}

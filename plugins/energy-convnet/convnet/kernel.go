@@ -1,10 +1,12 @@
 package convnet
 
-// namedKernel is a float32 micro-kernel with the name reported in logs and
+// namedKernel is a set of float32 micro-kernels, the packed GEMM's (fn)
+// and the indirect convolution's (ind), with the name reported in logs and
 // benchmarks ("avx512", "avx2" or "go").
 type namedKernel struct {
 	name string
 	fn   func(kc int, a, b, c []float32, load bool)
+	ind  func(*indCall)
 }
 
 // kernelF32 is the float32 micro-kernel in use: the fastest the CPU runs,

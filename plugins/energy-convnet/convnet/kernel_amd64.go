@@ -10,6 +10,19 @@ func kernAVX512(kc int, a, b, c *float32, load bool)
 //go:noescape
 func kernAVX2(kc int, a, b, c *float32, load bool)
 
+//go:noescape
+func indAVX512(p *indCall)
+
+//go:noescape
+func indAVX2(p *indCall, part int)
+
+// indAVX2Tile runs the AVX2 indirect kernel on the four quarters of the tile.
+func indAVX2Tile(p *indCall) {
+	for part := 0; part < 4; part++ {
+		indAVX2(p, part)
+	}
+}
+
 // kernelAVX512 and kernelAVX2 are the assembly micro-kernels with the
 // contract of kernelGo; the slices must hold kc*gemmMR, kc*gemmNR and
 // gemmMR*gemmNR values and kc must be at least 1.
@@ -28,10 +41,10 @@ func kernelAVX2(kc int, a, b, c []float32, load bool) {
 func float32Kernels() []namedKernel {
 	var ks []namedKernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, namedKernel{"avx512", kernelAVX512})
+		ks = append(ks, namedKernel{"avx512", kernelAVX512, indAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, namedKernel{"avx2", kernelAVX2})
+		ks = append(ks, namedKernel{"avx2", kernelAVX2, indAVX2Tile})
 	}
-	return append(ks, namedKernel{"go", kernelGo[float32]})
+	return append(ks, namedKernel{"go", kernelGo[float32], indGo[float32]})
 }

@@ -12,7 +12,9 @@ import (
 
 // biasGradOp is the derivative of a per-channel bias: from dL/dy and y of
 // shape [N, C, ...] it sums gz = dL/dz (see gradAt; gz = dL/dy without
-// activation) over every axis but axis 1. A vector [N] counts as [N, 1].
+// activation) over every axis but axis 1, the channels. The data is laid
+// out with the channels innermost (NHWC, see convOp). A vector [N] counts
+// as [N, 1].
 type biasGradOp struct {
 	dims  int
 	dt    tensor.Dtype
@@ -48,41 +50,32 @@ func (op biasGradOp) Do(in ...G.Value) (G.Value, error) {
 	if len(s) > 1 {
 		c = s[1]
 	}
-	inner := s.TotalSize() / (s[0] * c)
 	out := tensor.New(tensor.Of(g.Dtype()), tensor.WithShape(c))
 	switch gs := g.Data().(type) {
 	case []float32:
-		sumBias(out.Data().([]float32), gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act}, c, inner)
+		sumBias(out.Data().([]float32), gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act}, c)
 	case []float64:
-		sumBias(out.Data().([]float64), gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act}, c, inner)
+		sumBias(out.Data().([]float64), gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act}, c)
 	default:
 		return nil, fmt.Errorf("bias derivative: dtype %v not supported", g.Dtype())
 	}
 	return out, nil
 }
 
-// sumBias writes db[c] = sum of gz[n][c][k] over n and k, accumulating in
-// float64 in four interleaved partial sums (k mod 4), added in a fixed order,
-// so the loop is not bound by the latency of one chain of additions.
-func sumBias[T float](db []T, gz gradAt[T], c, inner int) {
+// sumBias writes db[c] = sum of gz[r][c] over the rows r (every position
+// of every sample), accumulating in float64, rows in order.
+func sumBias[T float](db []T, gz gradAt[T], c int) {
 	acc := make([]float64, c)
-	buf := make([]T, inner)
-	for i := 0; i < len(gz.g); i += c * inner {
-		for j := 0; j < c; j++ {
-			v := buf
-			gz.copyTo(v, i+j*inner)
-			var s0, s1, s2, s3 float64
-			k := 0
-			for ; k+4 <= len(v); k += 4 {
-				s0 += float64(v[k])
-				s1 += float64(v[k+1])
-				s2 += float64(v[k+2])
-				s3 += float64(v[k+3])
+	rows := max(1, 4096/c)
+	buf := make([]T, rows*c)
+	for i := 0; i < len(gz.g); i += len(buf) {
+		v := buf[:min(len(buf), len(gz.g)-i)]
+		gz.copyTo(v, i)
+		for len(v) > 0 {
+			for j, x := range v[:c] {
+				acc[j] += float64(x)
 			}
-			for ; k < len(v); k++ {
-				s0 += float64(v[k])
-			}
-			acc[j] += (s0 + s1) + (s2 + s3)
+			v = v[c:]
 		}
 	}
 	for j, v := range acc {

@@ -10,13 +10,17 @@ import (
 )
 
 // convOp is one layer as a single gorgonia op: convolution (or linear map),
-// bias and, unless it is the last layer, LeakyReLU, written directly in NCHW:
+// bias and, unless it is the last layer, LeakyReLU:
 //
 //	y = act(conv(x, w) + b),   act(z) = z < 0 ? slope*z : z
 //
 // Inputs are x [N, C, H, W] (or [N, C] for a linear layer), w (OIHW or
 // [O, C]) and b [O]; the output is [N, O, OH, OW], [N, O], or [N] for the
-// layer that maps each sample to one value. The output tensor and the
+// layer that maps each sample to one value. Those are the shapes gorgonia
+// sees; the data of a 4-D activation between two layers is laid out NHWC
+// (channels innermost), which lets the kernels read it in place (see
+// convForward). Only the net's input (nchw set) is NCHW, as the caller
+// gives it. The output tensor and the
 // kernels' packing buffers belong to the op and are reused by every run of
 // the graph (a tape machine's Reset drops its registers, not these).
 type convOp struct {
@@ -24,7 +28,8 @@ type convOp struct {
 	act   bool
 	slope float64
 	dt    tensor.Dtype
-	n     int // batch size
+	n     int  // batch size
+	nchw  bool // x is the net's input, in NCHW
 	buf   *opBuffers
 	// work holds the kernels' packing buffers. It is shared by every op of
 	// the plugin: ops run one at a time (graphs run under the plugin's
@@ -61,12 +66,18 @@ func workFor[T float](b *opBuffers) *convWork[T] {
 	return w
 }
 
-func newConvOp(l layer, act bool, slope float64, dt tensor.Dtype, n int, work *opBuffers) convOp {
-	return convOp{l: l, act: act, slope: slope, dt: dt, n: n, buf: &opBuffers{}, work: work}
+// newConvOp returns the op of layer l; first says that its input is the
+// net's input (NCHW).
+func newConvOp(l layer, first, act bool, slope float64, dt tensor.Dtype, n int, work *opBuffers) convOp {
+	return convOp{l: l, act: act, slope: slope, dt: dt, n: n, nchw: first, buf: &opBuffers{}, work: work}
 }
 
 // geom returns the layer's convolution geometry for the op's batch.
-func (op convOp) geom() convGeom { return layerGeom(op.l, op.n) }
+func (op convOp) geom() convGeom {
+	g := layerGeom(op.l, op.n)
+	g.nchw = op.nchw
+	return g
+}
 
 // layerGeom returns the geometry of a layer for a batch of n.
 func layerGeom(l layer, n int) convGeom {
@@ -137,7 +148,7 @@ func (op convOp) Hashcode() uint32      { return hashOp(op) }
 func (op convOp) DiffWRT(int) []bool    { return []bool{true, true, true} }
 
 func (op convOp) String() string {
-	return fmt.Sprintf("Layer(%s,%v->%v,act=%v,%g,%v)", op.l.Name, op.inShape(), op.outShape(), op.act, op.slope, op.dt)
+	return fmt.Sprintf("Layer(%s,%v->%v,act=%v,%g,%v,nchw=%v)", op.l.Name, op.inShape(), op.outShape(), op.act, op.slope, op.dt, op.nchw)
 }
 
 // SymDiff returns the derivatives of a loss L with respect to x, w and b
