@@ -56,12 +56,21 @@ type convWork[T float] struct {
 	apack  []T // the filter gradient's packed A (gz)
 	cacc   []T // the filter gradient's C blocks, one per task
 	gz     []T // gz = dL/dz of the current derivative op
+	gzOf   gzKey
 	xp     []T // padded NHWC input
 	gxp    []T // padded input gradient
 	wpack  []T // filters packed for the indirect kernel
 	toff   []int64
 	colOff []int
 	ws     []*convWorker[T]
+}
+
+// gzKey identifies the gz in convWork: the run of the graph and the dL/dy
+// and y it was computed from.
+type gzKey struct {
+	epoch uint64
+	g, y  unsafe.Pointer
+	n     int
 }
 
 // convWorker is one goroutine's scratch.
@@ -96,11 +105,21 @@ func (cw *convWork[T]) workers(nw, np, nacc, nb, nc int) {
 	}
 }
 
-// materialize writes gz into cw.gz, one image group per task, and returns it
-// as a plain gradient.
-func (cw *convWork[T]) materialize(gz gradAt[T], n, chunk int) gradAt[T] {
+// materialize writes gz into cw.gz, one group of chunk samples per task,
+// and returns it as a plain gradient. The three derivative ops of a layer
+// need the same gz: within one run of a graph (epoch), it is computed once.
+// Epoch 0 stands for no graph run: gz is computed and not remembered.
+func (cw *convWork[T]) materialize(gz gradAt[T], n, chunk int, epoch uint64) gradAt[T] {
 	if !gz.act {
 		return gz
+	}
+	key := gzKey{epoch, unsafe.Pointer(&gz.g[0]), unsafe.Pointer(&gz.y[0]), len(gz.g)}
+	if epoch != 0 && cw.gzOf == key {
+		return gradAt[T]{g: cw.gz}
+	}
+	cw.gzOf = gzKey{}
+	if epoch != 0 {
+		cw.gzOf = key
 	}
 	cw.gz = grow(&cw.gz, len(gz.g))
 	per := len(gz.g) / n
@@ -396,7 +415,7 @@ func (d gradAt[T]) copyTo(dst []T, off int) {
 // in a fixed order.
 func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T) {
 	q, kd, kk := g.q(), g.kd(), g.k*g.k
-	gz = cw.materialize(gz, g.n, g.chunk())
+	gz = cw.materialize(gz, g.n, g.chunk(), 0)
 	nb := (kd + indNR - 1) / indNR
 	inPlace := g.c%indNR == 0
 	// wpack: for column block blk (columns (t, c) = 32*blk ...), row o.
@@ -487,7 +506,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 // one task, so the partition does not change it.
 func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], gw []T) {
 	q, kd, kk := g.q(), g.kd(), g.k*g.k
-	gz = cw.materialize(gz, g.n, g.chunk())
+	gz = cw.materialize(gz, g.n, g.chunk(), 0)
 	xp := x
 	if g.padded() {
 		xp = grow(&cw.xp, g.n*g.hp()*g.wp()*g.c)
@@ -522,9 +541,14 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 				t := a[it*gemmMR*kc:][:gemmMR*kc]
 				o0 := it * gemmMR
 				cnt := min(gemmMR, g.o-o0)
+				src := gz.g[(k0+pc)*g.o+o0:]
+				if cnt == gemmMR {
+					strideRows8(t[:kc*gemmMR], src, g.o)
+					continue
+				}
 				for kk := 0; kk < kc; kk++ {
 					dst := t[kk*gemmMR:][:gemmMR]
-					copy(dst, gz.g[(k0+pc+kk)*g.o+o0:][:cnt])
+					copy(dst, src[kk*g.o:][:cnt])
 					clear(dst[cnt:])
 				}
 			}
@@ -534,24 +558,12 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 	// columns past nc are left as they are (their results are not stored).
 	hp, wp, sc := g.hp(), g.wp(), g.s*g.c
 	gm.packB = func(dst []T, k0, kc, j0, nc int) {
+		var bases [gemmKC]int // each position's top-left pixel
 		n, r := k0/q, k0%q
 		oy, ox := r/g.ow, r%g.ow
 		rowBase := (n*hp + oy*g.s) * wp * g.c
-		for kk := 0; kk < kc; kk++ {
-			base := rowBase + ox*sc
-			for jt := 0; jt*gemmNR < nc; jt++ {
-				c0 := j0 + jt*gemmNR
-				cnt := min(gemmNR, nc-jt*gemmNR)
-				row := dst[(jt*kc+kk)*gemmNR:][:cnt]
-				if g.c%gemmNR == 0 {
-					copy(row, xp[base+colOff[c0]:])
-					continue
-				}
-				src := xp[base:]
-				for jj, co := range colOff[c0:][:cnt] {
-					row[jj] = src[co]
-				}
-			}
+		for kk := range bases[:kc] {
+			bases[kk] = rowBase + ox*sc
 			if ox++; ox == g.ow {
 				ox = 0
 				if oy++; oy == g.oh {
@@ -559,6 +571,22 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 					n++
 				}
 				rowBase = (n*hp + oy*g.s) * wp * g.c
+			}
+		}
+		for jt := 0; jt*gemmNR < nc; jt++ {
+			c0 := j0 + jt*gemmNR
+			cnt := min(gemmNR, nc-jt*gemmNR)
+			panel := dst[jt*kc*gemmNR:][:kc*gemmNR]
+			if g.c%gemmNR == 0 { // 32 channels of one tap
+				gatherRows(panel, xp, bases[:kc], colOff[c0])
+				continue
+			}
+			for kk, base := range bases[:kc] {
+				row := panel[kk*gemmNR:][:cnt]
+				src := xp[base:]
+				for jj, co := range colOff[c0:][:cnt] {
+					row[jj] = src[co]
+				}
 			}
 		}
 	}
@@ -594,3 +622,34 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 // weightGradSuper is the number of output positions whose gz the filter
 // gradient packs at a time (a multiple of gemmKC).
 const weightGradSuper = 16 * gemmKC
+
+// gatherRows writes dst[i*32 : i*32+32] = src[bases[i]+off : ... +32] for
+// every i: the packing of 32 channels of one tap. For float32 each row is
+// one block move of 128 bytes (the generic version would call memmove).
+func gatherRows[T float](dst, src []T, bases []int, off int) {
+	if d, ok := any(dst).([]float32); ok {
+		s := any(src).([]float32)
+		for i, b := range bases {
+			*(*[gemmNR]float32)(d[i*gemmNR:]) = *(*[gemmNR]float32)(s[b+off:])
+		}
+		return
+	}
+	for i, b := range bases {
+		copy(dst[i*gemmNR:][:gemmNR], src[b+off:])
+	}
+}
+
+// strideRows8 writes dst[i*8 : i*8+8] = src[i*stride : i*stride+8] for
+// i < len(dst)/8: the packing of 8 filters of successive positions.
+func strideRows8[T float](dst, src []T, stride int) {
+	if d, ok := any(dst).([]float32); ok {
+		s := any(src).([]float32)
+		for i := 0; i < len(d)/gemmMR; i++ {
+			*(*[gemmMR]float32)(d[i*gemmMR:]) = *(*[gemmMR]float32)(s[i*stride:])
+		}
+		return
+	}
+	for i := 0; i < len(dst)/gemmMR; i++ {
+		copy(dst[i*gemmMR:][:gemmMR], src[i*stride:])
+	}
+}

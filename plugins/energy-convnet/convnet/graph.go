@@ -38,8 +38,9 @@ type graphKey struct {
 // the preallocated output buffers, so results survive the machine's register
 // reuse and no output is allocated per call.
 type compiled struct {
-	g  *G.ExprGraph
-	vm G.VM
+	g    *G.ExprGraph
+	vm   G.VM
+	work *opBuffers // the kernels' workspace, whose epoch each run advances
 
 	x    *tensor.Dense // input batch, bound to the x node
 	coef *tensor.Dense // per-sample coefficients c (kindUpdate)
@@ -54,7 +55,7 @@ type compiled struct {
 // work is the kernels' workspace, shared by every graph of a plugin.
 func compile(k graphKind, n int, a arch, ps []param, slope float64, dt tensor.Dtype, work *opBuffers) (*compiled, error) {
 	g := G.NewGraph()
-	c := &compiled{g: g}
+	c := &compiled{g: g, work: work}
 	shape := append([]int{n}, a.Input...)
 	c.x = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
 	x := G.NewTensor(g, dt, len(shape), G.WithShape(shape...), G.WithName("x"), G.WithValue(c.x))
@@ -121,6 +122,7 @@ func compile(k graphKind, n int, a arch, ps []param, slope float64, dt tensor.Dt
 // intermediate tensors again on every run; the input, coefficient and output
 // buffers are reused.
 func (c *compiled) run() error {
+	c.work.epoch++
 	c.vm.Reset()
 	if err := c.vm.RunAll(); err != nil {
 		return fmt.Errorf("run graph: %w", err)

@@ -20,6 +20,7 @@ type biasGradOp struct {
 	dt    tensor.Dtype
 	act   bool
 	slope float64
+	work  *opBuffers // the layer's workspace, where gz may already be
 }
 
 func (op biasGradOp) Arity() int { return 2 }
@@ -53,9 +54,11 @@ func (op biasGradOp) Do(in ...G.Value) (G.Value, error) {
 	out := tensor.New(tensor.Of(g.Dtype()), tensor.WithShape(c))
 	switch gs := g.Data().(type) {
 	case []float32:
-		sumBias(out.Data().([]float32), gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act}, c)
+		gz := gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act}
+		sumBias(out.Data().([]float32), workFor[float32](op.work).materialize(gz, s[0], 1, op.work.epoch), c)
 	case []float64:
-		sumBias(out.Data().([]float64), gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act}, c)
+		gz := gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act}
+		sumBias(out.Data().([]float64), workFor[float64](op.work).materialize(gz, s[0], 1, op.work.epoch), c)
 	default:
 		return nil, fmt.Errorf("bias derivative: dtype %v not supported", g.Dtype())
 	}

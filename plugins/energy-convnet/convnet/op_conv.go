@@ -42,6 +42,9 @@ type convOp struct {
 type opBuffers struct {
 	out  *tensor.Dense
 	work any
+	// epoch counts the runs of the plugin's graphs (in the workspace): what
+	// the workspace derived from one run's tensors is not used in another.
+	epoch uint64
 }
 
 // output returns the op's output tensor of the given shape, allocated once.
@@ -170,7 +173,7 @@ func (op convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%v: filter derivative: %w", op, err)
 	}
-	gb, err := G.ApplyOp(biasGradOp{dims: grad.Dims(), dt: op.dt, act: op.act, slope: op.slope}, grad, out)
+	gb, err := G.ApplyOp(biasGradOp{dims: grad.Dims(), dt: op.dt, act: op.act, slope: op.slope, work: op.work}, grad, out)
 	if err != nil {
 		return nil, fmt.Errorf("%v: bias derivative: %w", op, err)
 	}

@@ -55,10 +55,14 @@ func (op convGradOp) Do(in ...G.Value) (G.Value, error) {
 	g := op.geom()
 	switch gs := gy.Data().(type) {
 	case []float32:
-		convGrad(op, g, workFor[float32](op.work), gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act},
+		cw := workFor[float32](op.work)
+		gz := cw.materialize(gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act}, g.n, g.chunk(), op.work.epoch)
+		convGrad(op, g, cw, gz,
 			x.Data().([]float32), w.Data().([]float32), out.Data().([]float32))
 	case []float64:
-		convGrad(op, g, workFor[float64](op.work), gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act},
+		cw := workFor[float64](op.work)
+		gz := cw.materialize(gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act}, g.n, g.chunk(), op.work.epoch)
+		convGrad(op, g, cw, gz,
 			x.Data().([]float64), w.Data().([]float64), out.Data().([]float64))
 	default:
 		return nil, fmt.Errorf("%v: dtype %v not supported", op, gy.Dtype())
