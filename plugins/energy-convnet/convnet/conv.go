@@ -624,14 +624,10 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 const weightGradSuper = 16 * gemmKC
 
 // gatherRows writes dst[i*32 : i*32+32] = src[bases[i]+off : ... +32] for
-// every i: the packing of 32 channels of one tap. For float32 each row is
-// one block move of 128 bytes (the generic version would call memmove).
+// every i: the packing of 32 channels of one tap.
 func gatherRows[T float](dst, src []T, bases []int, off int) {
 	if d, ok := any(dst).([]float32); ok {
-		s := any(src).([]float32)
-		for i, b := range bases {
-			*(*[gemmNR]float32)(d[i*gemmNR:]) = *(*[gemmNR]float32)(s[b+off:])
-		}
+		gatherRowsF32(d, any(src).([]float32), bases, off)
 		return
 	}
 	for i, b := range bases {
@@ -643,10 +639,7 @@ func gatherRows[T float](dst, src []T, bases []int, off int) {
 // i < len(dst)/8: the packing of 8 filters of successive positions.
 func strideRows8[T float](dst, src []T, stride int) {
 	if d, ok := any(dst).([]float32); ok {
-		s := any(src).([]float32)
-		for i := 0; i < len(d)/gemmMR; i++ {
-			*(*[gemmMR]float32)(d[i*gemmMR:]) = *(*[gemmMR]float32)(s[i*stride:])
-		}
+		strideRowsF32(d, any(src).([]float32), stride)
 		return
 	}
 	for i := 0; i < len(dst)/gemmMR; i++ {

@@ -1,0 +1,65 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func gatherRows32(dst, src *float32, bases *int, n, off int)
+//
+// For i < n: dst[32i : 32i+32] = src[bases[i]+off : ... +32], with
+// SSE moves (baseline amd64).
+TEXT ·gatherRows32(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ bases+16(FP), BX
+	MOVQ n+24(FP), CX
+	MOVQ off+32(FP), DX
+	LEAQ (SI)(DX*4), SI
+	TESTQ CX, CX
+	JZ grdone
+grloop:
+	MOVQ (BX), AX
+	LEAQ (SI)(AX*4), AX
+	MOVUPS 0(AX), X0
+	MOVUPS 16(AX), X1
+	MOVUPS 32(AX), X2
+	MOVUPS 48(AX), X3
+	MOVUPS 64(AX), X4
+	MOVUPS 80(AX), X5
+	MOVUPS 96(AX), X6
+	MOVUPS 112(AX), X7
+	MOVUPS X0, 0(DI)
+	MOVUPS X1, 16(DI)
+	MOVUPS X2, 32(DI)
+	MOVUPS X3, 48(DI)
+	MOVUPS X4, 64(DI)
+	MOVUPS X5, 80(DI)
+	MOVUPS X6, 96(DI)
+	MOVUPS X7, 112(DI)
+	ADDQ $8, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ grloop
+grdone:
+	RET
+
+// func strideRows8x(dst, src *float32, n, stride int)
+//
+// For i < n: dst[8i : 8i+8] = src[i*stride : i*stride+8].
+TEXT ·strideRows8x(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX
+	TESTQ CX, CX
+	JZ srdone
+srloop:
+	MOVUPS 0(SI), X0
+	MOVUPS 16(SI), X1
+	MOVUPS X0, 0(DI)
+	MOVUPS X1, 16(DI)
+	ADDQ DX, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ srloop
+srdone:
+	RET

@@ -1,0 +1,15 @@
+//go:build !amd64 || purego
+
+package convnet
+
+func gatherRowsF32(dst, src []float32, bases []int, off int) {
+	for i, b := range bases {
+		copy(dst[i*gemmNR:][:gemmNR], src[b+off:][:gemmNR])
+	}
+}
+
+func strideRowsF32(dst, src []float32, stride int) {
+	for i := 0; i < len(dst)/gemmMR; i++ {
+		copy(dst[i*gemmMR:][:gemmMR], src[i*stride:][:gemmMR])
+	}
+}
