@@ -110,24 +110,39 @@ func (cw *convWork[T]) workers(nw, np, nacc, nb, nc int) {
 // need the same gz: within one run of a graph (epoch), it is computed once.
 // Epoch 0 stands for no graph run: gz is computed and not remembered.
 func (cw *convWork[T]) materialize(gz gradAt[T], n, chunk int, epoch uint64) gradAt[T] {
+	plain, fill, done := cw.gzPlan(gz, epoch)
+	if fill == nil {
+		return plain
+	}
+	per := len(gz.g) / n
+	parallel((n+chunk-1)/chunk, func(_, i int) {
+		fill(i*chunk*per, min(n, (i+1)*chunk)*per)
+	})
+	done()
+	return plain
+}
+
+// gzPlan is materialize in parts: it returns gz as a plain gradient and,
+// unless gz is plain already or was computed in this epoch, fill(a, b),
+// which computes its elements [a, b), and done, to be called when every
+// element has been filled.
+func (cw *convWork[T]) gzPlan(gz gradAt[T], epoch uint64) (plain gradAt[T], fill func(a, b int), done func()) {
 	if !gz.act {
-		return gz
+		return gz, nil, nil
 	}
 	key := gzKey{epoch, unsafe.Pointer(&gz.g[0]), unsafe.Pointer(&gz.y[0]), len(gz.g)}
 	if epoch != 0 && cw.gzOf == key {
-		return gradAt[T]{g: cw.gz}
+		return gradAt[T]{g: cw.gz[:len(gz.g)]}, nil, nil
 	}
 	cw.gzOf = gzKey{}
-	if epoch != 0 {
-		cw.gzOf = key
+	buf := grow(&cw.gz, len(gz.g))
+	fill = func(a, b int) { gz.copyTo(buf[a:b], a) }
+	done = func() {
+		if epoch != 0 {
+			cw.gzOf = key
+		}
 	}
-	cw.gz = grow(&cw.gz, len(gz.g))
-	per := len(gz.g) / n
-	parallel((n+chunk-1)/chunk, func(_, i int) {
-		a, b := i*chunk*per, min(n, (i+1)*chunk)*per
-		gz.copyTo(cw.gz[a:b], a)
-	})
-	return gradAt[T]{g: cw.gz}
+	return gradAt[T]{g: buf}, fill, done
 }
 
 // tapOffsets returns, for every filter tap t = ky*k + kx, the byte offset
@@ -413,9 +428,9 @@ func (d gradAt[T]) copyTo(dst []T, off int) {
 // the padded gradient at each position's pixel for that tap; otherwise the
 // tile is added element by element. Each task owns whole images and adds
 // in a fixed order.
-func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T) {
+func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T, epoch uint64) {
 	q, kd, kk := g.q(), g.kd(), g.k*g.k
-	gz = cw.materialize(gz, g.n, g.chunk(), 0)
+	gz, fillGZ, doneGZ := cw.gzPlan(gz, epoch) // filled by each task for its images, while in cache
 	nb := (kd + indNR - 1) / indNR
 	inPlace := g.c%indNR == 0
 	// wpack: for column block blk (columns (t, c) = 32*blk ...), row o.
@@ -449,6 +464,9 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 		n0, n1 := g.images(i)
 		clear(gxp[n0*img : n1*img])
 		j0 := n0 * q
+		if fillGZ != nil {
+			fillGZ(j0*g.o, n1*q*g.o)
+		}
 		rows := wk.rows[:(n1-n0)*q]
 		fillRows(g, rows, j0)
 		var call indCall
@@ -491,6 +509,9 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 			unpadImages(g, gx, gxp, n0, n1)
 		}
 	})
+	if doneGZ != nil {
+		doneGZ()
+	}
 }
 
 // convWeightGrad writes the gradient with respect to the filters (OIHW),
@@ -504,9 +525,9 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 // multiple of 32 channels). Tasks are fixed blocks of columns, and of rows
 // when there are few columns (the first layer); each element is reduced by
 // one task, so the partition does not change it.
-func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], gw []T) {
+func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], gw []T, epoch uint64) {
 	q, kd, kk := g.q(), g.kd(), g.k*g.k
-	gz = cw.materialize(gz, g.n, g.chunk(), 0)
+	gz = cw.materialize(gz, g.n, g.chunk(), epoch)
 	xp := x
 	if g.padded() {
 		xp = grow(&cw.xp, g.n*g.hp()*g.wp()*g.c)

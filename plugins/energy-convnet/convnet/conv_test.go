@@ -202,8 +202,8 @@ func TestConvKernelsAgainstReference(t *testing.T) {
 			gw := make([]float64, len(w))
 			var cw convWork[float64]
 			convForward(g, &cw, xIn, w, b, 0.05, act, y)
-			convInputGrad(g, &cw, gradAt[float64]{g: gzIn}, w, gx)
-			convWeightGrad(g, &cw, xIn, gradAt[float64]{g: gzIn}, gw)
+			convInputGrad(g, &cw, gradAt[float64]{g: gzIn}, w, gx, 0)
+			convWeightGrad(g, &cw, xIn, gradAt[float64]{g: gzIn}, gw, 0)
 			check("float64", y, gx, gw, 1e-13)
 			// float32 with every kernel this CPU runs; float32 sums of up to
 			// a few thousand terms of size 1: tolerance 1e-5 relative to the
@@ -216,8 +216,8 @@ func TestConvKernelsAgainstReference(t *testing.T) {
 					gw := make([]float32, len(w))
 					var cw convWork[float32]
 					convForward(g, &cw, x32, w32, b32, 0.05, act, y)
-					convInputGrad(g, &cw, gradAt[float32]{g: gz32}, w32, gx)
-					convWeightGrad(g, &cw, x32, gradAt[float32]{g: gz32}, gw)
+					convInputGrad(g, &cw, gradAt[float32]{g: gz32}, w32, gx, 0)
+					convWeightGrad(g, &cw, x32, gradAt[float32]{g: gz32}, gw, 0)
 					check("float32 kernel "+k.name, to64(y), to64(gx), to64(gw), 1e-5)
 				})
 			}

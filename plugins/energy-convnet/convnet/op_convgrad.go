@@ -55,14 +55,10 @@ func (op convGradOp) Do(in ...G.Value) (G.Value, error) {
 	g := op.geom()
 	switch gs := gy.Data().(type) {
 	case []float32:
-		cw := workFor[float32](op.work)
-		gz := cw.materialize(gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act}, g.n, g.chunk(), op.work.epoch)
-		convGrad(op, g, cw, gz,
+		convGrad(op, g, workFor[float32](op.work), gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act},
 			x.Data().([]float32), w.Data().([]float32), out.Data().([]float32))
 	case []float64:
-		cw := workFor[float64](op.work)
-		gz := cw.materialize(gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act}, g.n, g.chunk(), op.work.epoch)
-		convGrad(op, g, cw, gz,
+		convGrad(op, g, workFor[float64](op.work), gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act},
 			x.Data().([]float64), w.Data().([]float64), out.Data().([]float64))
 	default:
 		return nil, fmt.Errorf("%v: dtype %v not supported", op, gy.Dtype())
@@ -73,9 +69,9 @@ func (op convGradOp) Do(in ...G.Value) (G.Value, error) {
 // convGrad runs the op's derivative on slices.
 func convGrad[T float](op convGradOp, g convGeom, cw *convWork[T], gz gradAt[T], x, w, out []T) {
 	if op.wrt == 0 {
-		convInputGrad(g, cw, gz, w, out)
+		convInputGrad(g, cw, gz, w, out, op.work.epoch)
 	} else {
-		convWeightGrad(g, cw, x, gz, out)
+		convWeightGrad(g, cw, x, gz, out, op.work.epoch)
 	}
 }
 
