@@ -37,10 +37,10 @@ func (g convGeom) wp() int { return g.w + 2*g.p }
 func (g convGeom) padded() bool { return g.p > 0 || (g.nchw && g.c > 1) }
 
 // chunk returns the images per task of the forward and input-gradient
-// passes: enough for about 128 output positions. It depends on the shape
+// passes: enough for about 64 output positions. It depends on the shape
 // only, so the work partition, and with it every rounding, is the same
 // whatever the number of goroutines and their scheduling.
-func (g convGeom) chunk() int { return max(1, 128/g.q()) }
+func (g convGeom) chunk() int { return max(1, 64/g.q()) }
 
 // tasks returns the number of image groups of chunk images.
 func (g convGeom) tasks() int { return (g.n + g.chunk() - 1) / g.chunk() }
