@@ -122,6 +122,15 @@ func (cw *convWork[T]) materialize(gz gradAt[T], n, chunk int, epoch uint64) gra
 	return plain
 }
 
+// cachedGZ returns gz plain when it was computed in this epoch, else gz
+// as it is (the caller applies the derivative as it reads).
+func (cw *convWork[T]) cachedGZ(gz gradAt[T], epoch uint64) gradAt[T] {
+	if gz.act && epoch != 0 && cw.gzOf == (gzKey{epoch, unsafe.Pointer(&gz.g[0]), unsafe.Pointer(&gz.y[0]), len(gz.g)}) {
+		return gradAt[T]{g: cw.gz[:len(gz.g)]}
+	}
+	return gz
+}
+
 // gzPlan is materialize in parts: it returns gz as a plain gradient and,
 // unless gz is plain already or was computed in this epoch, fill(a, b),
 // which computes its elements [a, b), and done, to be called when every
@@ -401,6 +410,8 @@ func (d gradAt[T]) copyTo(dst []T, off int) {
 	y := d.y[off:][:len(dst)]
 	if d32, ok := any(dst).([]float32); ok {
 		g32, y32 := any(g).([]float32), any(y).([]float32)
+		k := leakyGradF32(d32, g32, y32, float32(d.slope))
+		d32, g32, y32 = d32[k:], g32[k:], y32[k:]
 		sb, one := math.Float32bits(float32(d.slope)), math.Float32bits(1)
 		for i, v := range y32 {
 			m := sb
@@ -518,16 +529,25 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 //
 //	gw[o,c,i,j] = sum over (n, y, x) of gz[n,y,x,o] * x[n, s*y-p+i, s*x-p+j, c]
 //
-// as the packed GEMM GW = GZ^T Col, columns (tap, channel), the reduction
-// running over every output position of the batch in order. With NHWC
-// activations both operands are packed by plain copies: 8 filters of one
-// position for A, 32 channels of one tap for B (when the input has a
-// multiple of 32 channels). Tasks are fixed blocks of columns, and of rows
-// when there are few columns (the first layer); each element is reduced by
-// one task, so the partition does not change it.
+// as a packed GEMM whose reduction runs over every output position of the
+// batch in order. Usually that is GW = GZ^T Col (rows: filters; columns:
+// (tap, channel)); with NHWC activations both operands are packed by plain
+// copies, 8 filters of one position for A and 32 channels of one tap for B
+// (when the input has a multiple of 32 channels). A layer with fewer
+// (tap, channel) columns than filters (the first, with one input channel
+// and 9 taps) runs the transpose, GW^T = Col^T GZ: the 9 taps pad to 16
+// rows instead of 32 columns, and gz is packed, with the activation's
+// derivative applied on the fly, as rows of 32 filters. Tasks are fixed
+// blocks of columns, and of rows when there are few columns; each element
+// is reduced by one task, so the partition does not change it.
 func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], gw []T, epoch uint64) {
 	q, kd, kk := g.q(), g.kd(), g.k*g.k
-	gz = cw.materialize(gz, g.n, g.chunk(), epoch)
+	trans := kd < g.o
+	if trans {
+		gz = cw.cachedGZ(gz, epoch)
+	} else {
+		gz = cw.materialize(gz, g.n, g.chunk(), epoch)
+	}
 	xp := x
 	if g.padded() {
 		xp = grow(&cw.xp, g.n*g.hp()*g.wp()*g.c)
@@ -538,9 +558,13 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 	}
 	colOff := cw.colOffsets(g)
 	total := g.n * q
-	gm := &gemm[T]{m: g.o, n: kd, k: min(total, weightGradSuper)}
+	m, n := g.o, kd // rows: filters; columns: (tap, channel)
+	if trans {
+		m, n = kd, g.o
+	}
+	gm := &gemm[T]{m: m, n: n, k: min(total, weightGradSuper)}
 	cols := min(2*gemmNR, gm.nc())
-	ctasks := (kd + cols - 1) / cols
+	ctasks := (n + cols - 1) / cols
 	mPad := gm.mPad()
 	mt := mPad / gemmMR
 	rgroups := 1 // row groups per column block, for layers with few columns
@@ -552,17 +576,35 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 	cw.workers(numWorkers(tasks), 0, 0, nb, nc)
 	gm.apack = grow(&cw.apack, mPad*gm.k)
 	cw.cacc = grow(&cw.cacc, ctasks*mPad*cols)
-	// packGZ packs A(o, r) = gz[r, o] for positions r in [k0, k0+gm.k).
-	packGZ := func(k0 int) {
+	// packA packs A for positions [k0, k0+gm.k), one reduction block per
+	// task: A(o, r) = gz[r, o], or in the transpose A(col, r) = xp[pixel of
+	// position r + colOff[col]].
+	packA := func(k0 int) {
 		parallel((gm.k+gemmKC-1)/gemmKC, func(_, blk int) {
 			pc := blk * gemmKC
 			kc := min(gemmKC, gm.k-pc)
 			a := cw.apack[pc*mPad:]
+			var bases [gemmKC]int
+			if trans {
+				posBases(g, k0+pc, bases[:kc])
+			}
 			for it := 0; it < mt; it++ {
 				t := a[it*gemmMR*kc:][:gemmMR*kc]
-				o0 := it * gemmMR
-				cnt := min(gemmMR, g.o-o0)
-				src := gz.g[(k0+pc)*g.o+o0:]
+				i0 := it * gemmMR
+				cnt := min(gemmMR, m-i0)
+				if trans {
+					offs := colOff[i0:][:cnt]
+					for kk, base := range bases[:kc] {
+						dst := t[kk*gemmMR:][:gemmMR]
+						src := xp[base:]
+						for ii, co := range offs {
+							dst[ii] = src[co]
+						}
+						clear(dst[cnt:])
+					}
+					continue
+				}
+				src := gz.g[(k0+pc)*g.o+i0:]
 				if cnt == gemmMR {
 					strideRows8(t[:kc*gemmMR], src, g.o)
 					continue
@@ -575,25 +617,27 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 			}
 		})
 	}
-	// packB packs B(r, col) = xp[pixel of position r + colOff[col]];
-	// columns past nc are left as they are (their results are not stored).
-	hp, wp, sc := g.hp(), g.wp(), g.s*g.c
+	// packB packs B(r, col) = xp[pixel of position r + colOff[col]], or in
+	// the transpose B(r, o) = gz[r, o]; columns past nc are left as they
+	// are (their results are not stored).
 	gm.packB = func(dst []T, k0, kc, j0, nc int) {
-		var bases [gemmKC]int // each position's top-left pixel
-		n, r := k0/q, k0%q
-		oy, ox := r/g.ow, r%g.ow
-		rowBase := (n*hp + oy*g.s) * wp * g.c
-		for kk := range bases[:kc] {
-			bases[kk] = rowBase + ox*sc
-			if ox++; ox == g.ow {
-				ox = 0
-				if oy++; oy == g.oh {
-					oy = 0
-					n++
+		if trans {
+			for jt := 0; jt*gemmNR < nc; jt++ {
+				o0 := j0 + jt*gemmNR
+				cnt := min(gemmNR, nc-jt*gemmNR)
+				panel := dst[jt*kc*gemmNR:][:kc*gemmNR]
+				if cnt == gemmNR && g.o == gemmNR { // gz rows are the panel
+					gz.copyTo(panel, k0*g.o)
+					continue
 				}
-				rowBase = (n*hp + oy*g.s) * wp * g.c
+				for kk := 0; kk < kc; kk++ {
+					gz.copyTo(panel[kk*gemmNR:][:cnt], (k0+kk)*g.o+o0)
+				}
 			}
+			return
 		}
+		var bases [gemmKC]int // each position's top-left pixel
+		posBases(g, k0, bases[:kc])
 		for jt := 0; jt*gemmNR < nc; jt++ {
 			c0 := j0 + jt*gemmNR
 			cnt := min(gemmNR, nc-jt*gemmNR)
@@ -612,31 +656,54 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 		}
 	}
 	gm.store = func(c []T, j0, nc, it0, it1 int) {
-		for o := it0 * gemmMR; o < min(g.o, it1*gemmMR); o++ {
+		for i := it0 * gemmMR; i < min(m, it1*gemmMR); i++ {
 			for j := 0; j < nc; j++ {
-				col := j0 + j
-				gw[(o*g.c+col%g.c)*kk+col/g.c] = c[gemmTiles(o, j, mt)]
+				o, col := i, j0+j
+				if trans {
+					o, col = j0+j, i
+				}
+				gw[(o*g.c+col%g.c)*kk+col/g.c] = c[gemmTiles(i, j, mt)]
 			}
 		}
 	}
 	kern := kernelFor[T]()
 	// The reduction runs over super-blocks of weightGradSuper positions, so
-	// that only that much of gz is packed at a time; each column block's C
+	// that only that much of A is packed at a time; each column block's C
 	// lives in cw.cacc across them. The blocks are multiples of gemmKC, so
 	// every element is reduced in the same order as in one long GEMM.
 	per := (mt + rgroups - 1) / rgroups
 	for k0 := 0; k0 < total; k0 += weightGradSuper {
 		gm.k, gm.kOff = min(weightGradSuper, total-k0), k0
 		gm.accum, gm.noStore = k0 > 0, k0+weightGradSuper < total
-		packGZ(k0)
+		packA(k0)
 		parallel(tasks, func(w, i int) {
 			ct, rg := i/rgroups, i%rgroups
 			it0, it1 := rg*per, min(mt, (rg+1)*per)
 			if it0 >= it1 {
 				return
 			}
-			gm.run(ct*cols, min(kd, (ct+1)*cols), it0, it1, cw.ws[w].bbuf, cw.cacc[ct*mPad*cols:][:mPad*cols], kern)
+			gm.run(ct*cols, min(n, (ct+1)*cols), it0, it1, cw.ws[w].bbuf, cw.cacc[ct*mPad*cols:][:mPad*cols], kern)
 		})
+	}
+}
+
+// posBases writes into bases the offset in the padded input of the
+// top-left input pixel of each output position k0, k0+1, ...
+func posBases(g convGeom, k0 int, bases []int) {
+	q, hp, wp, sc := g.q(), g.hp(), g.wp(), g.s*g.c
+	n, r := k0/q, k0%q
+	oy, ox := r/g.ow, r%g.ow
+	rowBase := (n*hp + oy*g.s) * wp * g.c
+	for kk := range bases {
+		bases[kk] = rowBase + ox*sc
+		if ox++; ox == g.ow {
+			ox = 0
+			if oy++; oy == g.oh {
+				oy = 0
+				n++
+			}
+			rowBase = (n*hp + oy*g.s) * wp * g.c
+		}
 	}
 }
 

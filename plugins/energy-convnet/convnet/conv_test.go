@@ -81,6 +81,8 @@ func convCases() []convGeom {
 		newConvGeom(7, 5, 1, 1, 13, 1, 1, 0),  // a linear layer
 		newConvGeom(2, 3, 9, 9, 300, 3, 1, 1), // more than gemmKC filters: input-gradient reduction in blocks
 		newConvGeom(9, 2, 27, 25, 5, 3, 1, 1), // filter gradient over two super-blocks
+		newConvGeom(3, 1, 11, 9, 32, 3, 1, 1), // fewer taps than filters: the transposed filter gradient
+		newConvGeom(2, 3, 8, 8, 64, 3, 1, 1),
 	}
 	for len(cs) < 20 {
 		k := 1 + rng.IntN(5)
@@ -167,8 +169,23 @@ func TestConvKernelsAgainstReference(t *testing.T) {
 		gz := randSlice(rng, g0.n*g0.o*g0.q())
 		act := ci%2 == 0
 		wantY := refConv(g0, x, w, b, 0.05, act)
+		// With act, the derivative ops get dL/dy and y and apply the
+		// LeakyReLU's derivative themselves: gz = dL/dy * (y > 0 ? 1 : slope).
+		gy := gz
+		ys := randSlice(rng, len(gz))
+		if act {
+			gy = make([]float64, len(gz))
+			for i, v := range gz {
+				gy[i] = v
+				if !(ys[i] > 0) {
+					gy[i] = v / 0.5
+					gz[i] = gy[i] * 0.5
+				}
+			}
+		}
 		wantGX, wantGW := refConvGrads(g0, x, w, gz)
-		gzIn := toNHWC(gz, g0.n, g0.o, g0.oh, g0.ow)
+		gzIn := toNHWC(gy, g0.n, g0.o, g0.oh, g0.ow)
+		yIn := toNHWC(ys, g0.n, g0.o, g0.oh, g0.ow)
 		for _, nchw := range []bool{false, true} {
 			g := g0
 			g.nchw = nchw
@@ -202,22 +219,22 @@ func TestConvKernelsAgainstReference(t *testing.T) {
 			gw := make([]float64, len(w))
 			var cw convWork[float64]
 			convForward(g, &cw, xIn, w, b, 0.05, act, y)
-			convInputGrad(g, &cw, gradAt[float64]{g: gzIn}, w, gx, 0)
-			convWeightGrad(g, &cw, xIn, gradAt[float64]{g: gzIn}, gw, 0)
+			convInputGrad(g, &cw, gradAt[float64]{g: gzIn, y: yIn, slope: 0.5, act: act}, w, gx, 0)
+			convWeightGrad(g, &cw, xIn, gradAt[float64]{g: gzIn, y: yIn, slope: 0.5, act: act}, gw, 0)
 			check("float64", y, gx, gw, 1e-13)
 			// float32 with every kernel this CPU runs; float32 sums of up to
 			// a few thousand terms of size 1: tolerance 1e-5 relative to the
 			// largest value (plus 1).
 			for _, k := range float32Kernels() {
 				withKernel(k, func() {
-					x32, w32, b32, gz32 := to32(xIn), to32(w), to32(b), to32(gzIn)
+					x32, w32, b32, gz32, y32 := to32(xIn), to32(w), to32(b), to32(gzIn), to32(yIn)
 					y := make([]float32, len(wantY))
 					gx := make([]float32, len(x))
 					gw := make([]float32, len(w))
 					var cw convWork[float32]
 					convForward(g, &cw, x32, w32, b32, 0.05, act, y)
-					convInputGrad(g, &cw, gradAt[float32]{g: gz32}, w32, gx, 0)
-					convWeightGrad(g, &cw, x32, gradAt[float32]{g: gz32}, gw, 0)
+					convInputGrad(g, &cw, gradAt[float32]{g: gz32, y: y32, slope: 0.5, act: act}, w32, gx, 0)
+					convWeightGrad(g, &cw, x32, gradAt[float32]{g: gz32, y: y32, slope: 0.5, act: act}, gw, 0)
 					check("float32 kernel "+k.name, to64(y), to64(gx), to64(gw), 1e-5)
 				})
 			}

@@ -2,6 +2,27 @@
 
 package convnet
 
+import "golang.org/x/sys/cpu"
+
+//go:noescape
+func leakyGradAVX2(dst, gs, y *float32, n int, slope float32)
+
+// haveAVX2 says whether leakyGradF32 may use AVX2.
+var haveAVX2 = cpu.X86.HasAVX2
+
+// leakyGradF32 writes dst[i] = y[i] > 0 ? g[i] : slope*g[i], eight at a
+// time with AVX2, and returns how many it wrote (a multiple of 8; the
+// caller does the rest).
+func leakyGradF32(dst, g, y []float32, slope float32) int {
+	n := len(dst) &^ 7
+	if !haveAVX2 || n == 0 {
+		return 0
+	}
+	_, _ = g[n-1], y[n-1]
+	leakyGradAVX2(&dst[0], &g[0], &y[0], n, slope)
+	return n
+}
+
 //go:noescape
 func gatherRows32(dst, src *float32, bases *int, n, off int)
 

@@ -63,3 +63,33 @@ srloop:
 	JNZ srloop
 srdone:
 	RET
+
+// func leakyGradAVX2(dst, gs, y *float32, n int, slope float32)
+//
+// For i < n (a multiple of 8): dst[i] = y[i] > 0 ? gs[i] : gs[i]*slope, the
+// factor chosen by a blend on the comparison (a NaN y takes the slope, as
+// in gradAt.at).
+TEXT ·leakyGradAVX2(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ gs+8(FP), DX
+	MOVQ y+16(FP), SI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS slope+32(FP), Y4
+	VXORPS Y2, Y2, Y2
+	SHRQ $3, CX
+	JZ lgdone
+lgloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (DX), Y1
+	VCMPPS $0x1e, Y2, Y0, Y3
+	VMULPS Y1, Y4, Y5
+	VBLENDVPS Y3, Y1, Y5, Y6
+	VMOVUPS Y6, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ lgloop
+lgdone:
+	VZEROUPPER
+	RET

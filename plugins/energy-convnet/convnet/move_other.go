@@ -13,3 +13,5 @@ func strideRowsF32(dst, src []float32, stride int) {
 		copy(dst[i*gemmMR:][:gemmMR], src[i*stride:][:gemmMR])
 	}
 }
+
+func leakyGradF32(dst, g, y []float32, slope float32) int { return 0 }

@@ -55,10 +55,10 @@ func (op biasGradOp) Do(in ...G.Value) (G.Value, error) {
 	switch gs := g.Data().(type) {
 	case []float32:
 		gz := gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act}
-		sumBias(out.Data().([]float32), workFor[float32](op.work).materialize(gz, s[0], 1, op.work.epoch), c)
+		sumBias(out.Data().([]float32), workFor[float32](op.work).cachedGZ(gz, op.work.epoch), c)
 	case []float64:
 		gz := gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act}
-		sumBias(out.Data().([]float64), workFor[float64](op.work).materialize(gz, s[0], 1, op.work.epoch), c)
+		sumBias(out.Data().([]float64), workFor[float64](op.work).cachedGZ(gz, op.work.epoch), c)
 	default:
 		return nil, fmt.Errorf("bias derivative: dtype %v not supported", g.Dtype())
 	}
