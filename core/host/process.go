@@ -141,6 +141,7 @@ func (h *Host) Start(ctx context.Context, stage string, bin Binary) (*Process, e
 		p.Client.Limit = h.opts.Limit
 	}
 	p.Client.Wrap = p.wrap
+	p.Client.Log = &log
 	info, err := p.Client.Info(ctx)
 	if err != nil {
 		p.client.Kill()

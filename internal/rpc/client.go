@@ -9,6 +9,7 @@ import (
 	"github.com/ebmflow/ebmflow/internal/wire"
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/hashicorp/go-plugin"
+	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -26,6 +27,11 @@ type Client struct {
 	// Wrap, when set, rewrites every failed call's error; the host uses it
 	// to report crashes and deadlines with the plugin's name and stderr.
 	Wrap func(method string, err error) error
+	// Log receives the one debug line saying that shared memory is not
+	// used with this peer; sdk.Logger() if nil.
+	Log *zerolog.Logger
+
+	shm shmState
 
 	conn    *grpc.ClientConn
 	broker  *plugin.GRPCBroker
@@ -66,26 +72,38 @@ type bidi interface {
 	CloseSend() error
 }
 
-// call sends one message on a fresh stream and returns the answer.
-func (c *Client) call(method string, s bidi, err error, meta proto.Message, tensors ...wire.Named) (*wire.Message, error) {
+// call sends one message on a fresh stream that open starts and returns the
+// answer: through shared memory when this process and the peer can (see
+// shm.go), else inline.
+func (c *Client) call(ctx context.Context, method string, open func(context.Context) (bidi, error), meta proto.Message, tensors ...wire.Named) (*wire.Message, error) {
+	if msg, err, done := c.callShm(ctx, method, open, meta, tensors); done {
+		return msg, err
+	}
+	s, err := open(ctx)
 	if err != nil {
 		return nil, c.fail(method, err)
 	}
-	if err := wire.Send(s, meta, tensors...); err != nil {
-		// The server's status, if any, arrives on Recv.
-		if _, rerr := s.Recv(); rerr != nil {
-			return nil, c.fail(method, rerr)
-		}
-		return nil, c.fail(method, err)
-	}
-	if err := s.CloseSend(); err != nil {
-		return nil, c.fail(method, err)
-	}
-	msg, err := wire.Recv(s, c.Limit)
+	msg, err := exchange(s, wire.SendOptions{}, nil, c.Limit, meta, tensors)
 	if err != nil {
 		return nil, c.fail(method, err)
 	}
 	return msg, nil
+}
+
+// exchange sends one message on s and reads the answer, resolving answer
+// handles through res (may be nil).
+func exchange(s bidi, o wire.SendOptions, res wire.Resolver, limit int64, meta proto.Message, tensors []wire.Named) (*wire.Message, error) {
+	if err := wire.SendWith(s, o, meta, tensors...); err != nil {
+		// The server's status, if any, arrives on Recv.
+		if _, rerr := s.Recv(); rerr != nil {
+			return nil, rerr
+		}
+		return nil, err
+	}
+	if err := s.CloseSend(); err != nil {
+		return nil, err
+	}
+	return wire.RecvWith(s, limit, res)
 }
 
 // Info returns the plugin's info.
@@ -161,8 +179,7 @@ func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sd
 
 // SaveState fetches the stage's state.
 func (c *Client) SaveState(ctx context.Context) (*sdk.State, error) {
-	s, err := c.plugin.SaveState(ctx)
-	msg, err := c.call("save state", s, err, nil)
+	msg, err := c.call(ctx, "save state", func(ctx context.Context) (bidi, error) { return c.plugin.SaveState(ctx) }, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +192,6 @@ func (c *Client) SaveState(ctx context.Context) (*sdk.State, error) {
 
 // LoadState restores a state.
 func (c *Client) LoadState(ctx context.Context, st *sdk.State) error {
-	s, err := c.plugin.LoadState(ctx)
-	_, err = c.call("load state", s, err, &pb.StateMeta{Meta: st.Meta}, sortedTensors(st.Tensors)...)
+	_, err := c.call(ctx, "load state", func(ctx context.Context) (bidi, error) { return c.plugin.LoadState(ctx) }, &pb.StateMeta{Meta: st.Meta}, sortedTensors(st.Tensors)...)
 	return err
 }

@@ -10,8 +10,7 @@ import (
 
 // Energy returns F(x) per sample.
 func (c *Client) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
-	s, err := c.energy.Energy(ctx)
-	msg, err := c.call("energy", s, err, nil, wire.Named{Name: "x", Tensor: x})
+	msg, err := c.call(ctx, "energy", func(ctx context.Context) (bidi, error) { return c.energy.Energy(ctx) }, nil, wire.Named{Name: "x", Tensor: x})
 	if err != nil {
 		return nil, err
 	}
@@ -24,8 +23,7 @@ func (c *Client) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error)
 
 // Grad returns F(x) and dF/dx.
 func (c *Client) Grad(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
-	s, err := c.energy.Grad(ctx)
-	msg, err := c.call("grad", s, err, nil, wire.Named{Name: "x", Tensor: x})
+	msg, err := c.call(ctx, "grad", func(ctx context.Context) (bidi, error) { return c.energy.Grad(ctx) }, nil, wire.Named{Name: "x", Tensor: x})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -42,8 +40,7 @@ func (c *Client) Grad(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, *sdk.Ten
 
 // Update takes one learning step.
 func (c *Client) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateResult, error) {
-	s, err := c.energy.Update(ctx)
-	msg, err := c.call("update", s, err, &pb.UpdateRequest{Lr: req.LR, T: int64(req.T)},
+	msg, err := c.call(ctx, "update", func(ctx context.Context) (bidi, error) { return c.energy.Update(ctx) }, &pb.UpdateRequest{Lr: req.LR, T: int64(req.T)},
 		wire.Named{Name: "pos", Tensor: req.Pos}, wire.Named{Name: "neg", Tensor: req.Neg})
 	if err != nil {
 		return sdk.UpdateResult{}, err
@@ -57,8 +54,7 @@ func (c *Client) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateR
 
 // Sample draws negatives.
 func (c *Client) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleResult, error) {
-	s, err := c.sampler.Sample(ctx)
-	msg, err := c.call("sample", s, err, &pb.SampleRequest{
+	msg, err := c.call(ctx, "sample", func(ctx context.Context) (bidi, error) { return c.sampler.Sample(ctx) }, &pb.SampleRequest{
 		N: int64(req.N), Steps: int64(req.Steps), Init: req.Init, LeaveBank: req.LeaveBank, Trace: req.Trace, T: int64(req.T), Mala: req.MALA,
 	}, wire.Named{Name: "start", Tensor: req.Start})
 	if err != nil {
@@ -90,8 +86,7 @@ func (c *Client) Describe(ctx context.Context) (sdk.DataInfo, error) {
 
 // Next returns a batch of positives.
 func (c *Client) Next(ctx context.Context, req sdk.NextRequest) (*sdk.Tensor, error) {
-	s, err := c.data.Next(ctx)
-	msg, err := c.call("next", s, err, &pb.NextRequest{N: int64(req.N), Stream: req.Stream, Noise: req.Noise, NoiseSet: req.NoiseSet})
+	msg, err := c.call(ctx, "next", func(ctx context.Context) (bidi, error) { return c.data.Next(ctx) }, &pb.NextRequest{N: int64(req.N), Stream: req.Stream, Noise: req.Noise, NoiseSet: req.NoiseSet})
 	if err != nil {
 		return nil, err
 	}
@@ -104,8 +99,7 @@ func (c *Client) Next(ctx context.Context, req sdk.NextRequest) (*sdk.Tensor, er
 
 // LogDensity returns the true log-density at x.
 func (c *Client) LogDensity(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
-	s, err := c.data.LogDensity(ctx)
-	msg, err := c.call("log density", s, err, nil, wire.Named{Name: "x", Tensor: x})
+	msg, err := c.call(ctx, "log density", func(ctx context.Context) (bidi, error) { return c.data.LogDensity(ctx) }, nil, wire.Named{Name: "x", Tensor: x})
 	if err != nil {
 		return nil, err
 	}

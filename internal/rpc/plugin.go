@@ -49,7 +49,7 @@ func (p *GRPCPlugin) GRPCClient(ctx context.Context, broker *plugin.GRPCBroker, 
 // Register registers impl's services on s. broker (may be nil in tests
 // without links) is used to dial linked stages at Configure.
 func Register(s *grpc.Server, impl sdk.Base, broker *plugin.GRPCBroker) error {
-	base := &baseServer{impl: impl, broker: broker, limit: wire.DefaultLimit}
+	base := &baseServer{impl: impl, broker: broker, limit: wire.DefaultLimit, shm: wire.ShmEnabled()}
 	pb.RegisterPluginServer(s, base)
 	switch x := impl.(type) {
 	case sdk.Energy:

@@ -12,7 +12,9 @@ import (
 )
 
 // RegisterProxy registers on s the link services of kind, forwarding each
-// call to target frame by frame. Only what a linked stage may call is
+// call to target frame by frame. Frames pass unchanged, shared-memory
+// handles and answer regions included: the two plugins share memory
+// directly and the host touches no tensor data. Only what a linked stage may call is
 // served: Energy and Grad of an energy stage (not Update), Describe, Next
 // and LogDensity of a data stage, Sample of a sampler stage.
 func RegisterProxy(s *grpc.Server, kind sdk.Kind, target *Client) {
@@ -62,6 +64,9 @@ func forward(t *Client, method string, in serverStream, open func(context.Contex
 		if err != nil {
 			if s, ok := status.FromError(err); ok && s.Code() == codes.Unknown {
 				return err // the target's own error, already naming its stage
+			}
+			if isShmRefusal(err) {
+				return err // the caller repeats the call inline
 			}
 			return status.Error(codes.Unavailable, t.fail(method, err).Error())
 		}

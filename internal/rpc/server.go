@@ -23,6 +23,9 @@ type baseServer struct {
 	impl   sdk.Base
 	broker *plugin.GRPCBroker
 	limit  int64
+	// shm: this server maps its callers' shared memory (wire.ShmEnabled).
+	shm     bool
+	refused shmRefusal
 
 	mu    sync.Mutex
 	stage string
@@ -38,8 +41,13 @@ func (s *baseServer) errorf(method string, err error) error {
 		stage = s.impl.Info().Name
 	}
 	code := codes.Unknown
-	if errors.Is(err, sdk.ErrUnsupported) {
+	switch {
+	case errors.Is(err, sdk.ErrUnsupported):
 		code = codes.Unimplemented
+	case errors.Is(err, wire.ErrShm):
+		// A handle this server cannot use, found before the call ran:
+		// the caller repeats it inline.
+		code = codes.FailedPrecondition
 	}
 	return status.Errorf(code, "stage %q: %s: %v", stage, method, err)
 }
@@ -137,8 +145,10 @@ func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, va
 }
 
 func (s *baseServer) SaveState(stream pb.Plugin_SaveStateServer) error {
-	if _, err := wire.Recv(stream, s.limit); err != nil {
-		return err
+	_, a, err := s.recv(stream)
+	defer a.close()
+	if err != nil {
+		return s.errorf("save state", err)
 	}
 	st, err := s.impl.SaveState(stream.Context())
 	if err != nil {
@@ -147,11 +157,12 @@ func (s *baseServer) SaveState(stream pb.Plugin_SaveStateServer) error {
 	if st == nil {
 		st = &sdk.State{}
 	}
-	return wire.Send(stream, &pb.StateMeta{Meta: st.Meta}, sortedTensors(st.Tensors)...)
+	return s.send(stream, a, &pb.StateMeta{Meta: st.Meta}, sortedTensors(st.Tensors)...)
 }
 
 func (s *baseServer) LoadState(stream pb.Plugin_LoadStateServer) error {
-	msg, err := wire.Recv(stream, s.limit)
+	msg, a, err := s.recv(stream)
+	defer a.close()
 	if err != nil {
 		return s.errorf("load state", err)
 	}
@@ -162,17 +173,17 @@ func (s *baseServer) LoadState(stream pb.Plugin_LoadStateServer) error {
 	if err := s.impl.LoadState(stream.Context(), &sdk.State{Meta: meta.Meta, Tensors: msg.Tensors}); err != nil {
 		return s.errorf("load state", err)
 	}
-	return wire.Send(stream, nil)
+	return s.send(stream, a, nil)
 }
 
 // recvTensor reads a request whose tensor name is given.
-func recvTensor(r wire.Receiver, limit int64, name string) (*wire.Message, *sdk.Tensor, error) {
-	msg, err := wire.Recv(r, limit)
+func (s *baseServer) recvTensor(r wire.Receiver, name string) (*answer, *sdk.Tensor, error) {
+	msg, a, err := s.recv(r)
 	if err != nil {
-		return nil, nil, err
+		return a, nil, err
 	}
 	t, err := msg.Tensor(name)
-	return msg, t, err
+	return a, t, err
 }
 
 // checkOut refuses an implementation's malformed or missing result tensor.

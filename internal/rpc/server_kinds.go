@@ -29,7 +29,8 @@ type energyServer struct {
 }
 
 func (s *energyServer) Energy(stream pb.Energy_EnergyServer) error {
-	_, x, err := recvTensor(stream, s.base.limit, "x")
+	a, x, err := s.base.recvTensor(stream, "x")
+	defer a.close()
 	if err != nil {
 		return s.base.errorf("energy", err)
 	}
@@ -40,11 +41,12 @@ func (s *energyServer) Energy(stream pb.Energy_EnergyServer) error {
 	if err != nil {
 		return s.base.errorf("energy", err)
 	}
-	return wire.Send(stream, nil, wire.Named{Name: "f", Tensor: f})
+	return s.base.send(stream, a, nil, wire.Named{Name: "f", Tensor: f})
 }
 
 func (s *energyServer) Grad(stream pb.Energy_GradServer) error {
-	_, x, err := recvTensor(stream, s.base.limit, "x")
+	a, x, err := s.base.recvTensor(stream, "x")
+	defer a.close()
 	if err != nil {
 		return s.base.errorf("grad", err)
 	}
@@ -58,11 +60,12 @@ func (s *energyServer) Grad(stream pb.Energy_GradServer) error {
 	if err != nil {
 		return s.base.errorf("grad", err)
 	}
-	return wire.Send(stream, nil, wire.Named{Name: "f", Tensor: f}, wire.Named{Name: "dfdx", Tensor: g})
+	return s.base.send(stream, a, nil, wire.Named{Name: "f", Tensor: f}, wire.Named{Name: "dfdx", Tensor: g})
 }
 
 func (s *energyServer) Update(stream pb.Energy_UpdateServer) error {
-	msg, err := wire.Recv(stream, s.base.limit)
+	msg, a, err := s.base.recv(stream)
+	defer a.close()
 	if err != nil {
 		return s.base.errorf("update", err)
 	}
@@ -82,7 +85,7 @@ func (s *energyServer) Update(stream pb.Energy_UpdateServer) error {
 	if err != nil {
 		return s.base.errorf("update", err)
 	}
-	return wire.Send(stream, &pb.UpdateResponse{DSt: res.DST, MeanPos: res.MeanPos, MeanNeg: res.MeanNeg, GradNorm: res.GradNorm})
+	return s.base.send(stream, a, &pb.UpdateResponse{DSt: res.DST, MeanPos: res.MeanPos, MeanNeg: res.MeanNeg, GradNorm: res.GradNorm})
 }
 
 type samplerServer struct {
@@ -92,7 +95,8 @@ type samplerServer struct {
 }
 
 func (s *samplerServer) Sample(stream pb.Sampler_SampleServer) error {
-	msg, err := wire.Recv(stream, s.base.limit)
+	msg, a, err := s.base.recv(stream)
+	defer a.close()
 	if err != nil {
 		return s.base.errorf("sample", err)
 	}
@@ -114,7 +118,7 @@ func (s *samplerServer) Sample(stream pb.Sampler_SampleServer) error {
 	for _, st := range res.Trace {
 		out.Trace = append(out.Trace, &pb.StepStat{MeanEnergy: st.MeanEnergy, DriftNorm: st.DriftNorm})
 	}
-	return wire.Send(stream, out, wire.Named{Name: "x", Tensor: res.X})
+	return s.base.send(stream, a, out, wire.Named{Name: "x", Tensor: res.X})
 }
 
 type dataServer struct {
@@ -132,7 +136,8 @@ func (s *dataServer) Describe(ctx context.Context, _ *pb.Empty) (*pb.DescribeRes
 }
 
 func (s *dataServer) Next(stream pb.Data_NextServer) error {
-	msg, err := wire.Recv(stream, s.base.limit)
+	msg, a, err := s.base.recv(stream)
+	defer a.close()
 	if err != nil {
 		return s.base.errorf("next", err)
 	}
@@ -147,11 +152,12 @@ func (s *dataServer) Next(stream pb.Data_NextServer) error {
 	if err != nil {
 		return s.base.errorf("next", err)
 	}
-	return wire.Send(stream, nil, wire.Named{Name: "x", Tensor: x})
+	return s.base.send(stream, a, nil, wire.Named{Name: "x", Tensor: x})
 }
 
 func (s *dataServer) LogDensity(stream pb.Data_LogDensityServer) error {
-	_, x, err := recvTensor(stream, s.base.limit, "x")
+	a, x, err := s.base.recvTensor(stream, "x")
+	defer a.close()
 	if err != nil {
 		return s.base.errorf("log density", err)
 	}
@@ -162,7 +168,7 @@ func (s *dataServer) LogDensity(stream pb.Data_LogDensityServer) error {
 	if err != nil {
 		return s.base.errorf("log density", err)
 	}
-	return wire.Send(stream, nil, wire.Named{Name: "logp", Tensor: lp})
+	return s.base.send(stream, a, nil, wire.Named{Name: "logp", Tensor: lp})
 }
 
 type diagServer struct {
