@@ -44,9 +44,13 @@ func BenchmarkGrad(b *testing.B) {
 // BenchmarkUpdate measures one learning step on 100 positives and 100
 // negatives.
 func BenchmarkUpdate(b *testing.B) {
-	for _, opt := range []string{"sgd", "adam"} {
-		b.Run(fmt.Sprintf("vanilla32/nf32/n100/%s", opt), func(b *testing.B) {
-			p := configured(b, 1, attrs{"net": "vanilla", "epsilon": 0.01, "optimizer": opt})
+	for _, c := range []struct {
+		size int
+		opt  string
+	}{{32, "sgd"}, {32, "adam"}, {28, "sgd"}} {
+		opt := c.opt
+		b.Run(fmt.Sprintf("vanilla%d/nf32/n100/%s", c.size, opt), func(b *testing.B) {
+			p := configured(b, 1, attrs{"net": "vanilla", "epsilon": 0.01, "optimizer": opt, "image_size": c.size})
 			pos, neg := randomBatch(p, 100, 2), randomBatch(p, 100, 3)
 			req := sdk.UpdateRequest{Pos: pos, Neg: neg, LR: 1e-4}
 			if _, err := p.Update(context.Background(), req); err != nil {

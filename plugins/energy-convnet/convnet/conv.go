@@ -53,16 +53,18 @@ func (g convGeom) images(i int) (n0, n1 int) {
 // convWork holds the buffers of the convolution ops across calls. It is
 // shared by the ops of a plugin, which run one at a time.
 type convWork[T float] struct {
-	apack  []T // the filter gradient's packed A (gz)
-	cacc   []T // the filter gradient's C blocks, one per task
-	gz     []T // gz = dL/dz of the current derivative op
-	gzOf   gzKey
-	xp     []T // padded NHWC input
-	gxp    []T // padded input gradient
-	wpack  []T // filters packed for the indirect kernel
-	toff   []int64
-	colOff []int
-	ws     []*convWorker[T]
+	apack   []T // the filter gradient's packed A (gz)
+	cacc    []T // the filter gradient's C blocks, one per task
+	gz      []T // gz = dL/dz of the current derivative op
+	gzOf    gzKey
+	xp      []T // padded NHWC input
+	gxp     []T // padded input gradient
+	wpack   []T // filters packed for the indirect kernel
+	toff    []int64
+	colOff  []int
+	wgRows  []int
+	wgBases []int64
+	ws      []*convWorker[T]
 }
 
 // gzKey identifies the gz in convWork: the run of the graph and the dL/dy
@@ -186,19 +188,7 @@ func (cw *convWork[T]) colOffsets(g convGeom) []int {
 // fillRows writes into rows the offset in the padded input of the top-left
 // input pixel of each output position j0, j0+1, ... (j = n*q + oy*ow + ox).
 func fillRows(g convGeom, rows []int, j0 int) {
-	q := g.q()
-	n, r := j0/q, j0%q
-	oy, ox := r/g.ow, r%g.ow
-	for i := range rows {
-		rows[i] = ((n*g.hp()+oy*g.s)*g.wp() + ox*g.s) * g.c
-		if ox++; ox == g.ow {
-			ox = 0
-			if oy++; oy == g.oh {
-				oy = 0
-				n++
-			}
-		}
-	}
+	posBases(g, j0, rows)
 }
 
 // padImages writes images [n0, n1) of x into xp, NHWC with p rows and
@@ -557,6 +547,10 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 		})
 	}
 	colOff := cw.colOffsets(g)
+	if !trans && g.c%indMR == 0 && g.o%indNR == 0 {
+		weightGradDirect(g, cw, xp, gz.g, gw, colOff)
+		return
+	}
 	total := g.n * q
 	m, n := g.o, kd // rows: filters; columns: (tap, channel)
 	if trans {
@@ -686,6 +680,65 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 		})
 	}
 }
+
+// weightGradDirect computes the filter gradient with the direct kernel
+// (wgCall): tiles of GW^T, 8 (tap, channel) rows by 32 filters, each
+// reduced over every output position in order, reading the padded input
+// xp and the plain gz in place. The positions run in super-blocks of
+// wgSuper whose data stays in cache while every tile takes its share; the
+// tiles are split into fixed groups, one task each, so no element's sum is
+// split and the partition does not change it. Needs the channels to be a
+// multiple of 8 and the filters of 32.
+func weightGradDirect[T float](g convGeom, cw *convWork[T], xp, gz, gw []T, colOff []int) {
+	var z T
+	size := int(unsafe.Sizeof(z))
+	kd, kk, total := g.kd(), g.k*g.k, g.n*g.q()
+	rt, ct := kd/indMR, g.o/indNR
+	ntile := rt * ct
+	acc := grow(&cw.cacc, ntile*indMR*indNR)
+	tasks := min(ntile, 32)
+	per := (ntile + tasks - 1) / tasks
+	tasks = (ntile + per - 1) / per
+	rows := grow(&cw.wgRows, min(total, wgSuper))
+	bases := grow(&cw.wgBases, min(total, wgSuper))
+	kern := wgKernelFor[T]()
+	for k0 := 0; k0 < total; k0 += wgSuper {
+		kc := min(wgSuper, total-k0)
+		posBases(g, k0, rows[:kc])
+		for i, r := range rows[:kc] {
+			bases[i] = int64(r * size)
+		}
+		load := 0
+		if k0 > 0 {
+			load = 1
+		}
+		parallel(tasks, func(_, i int) {
+			call := wgCall{bases: unsafe.Pointer(&bases[0]), kc: kc, bstride: g.o * size, load: load}
+			for tile := i * per; tile < min(ntile, (i+1)*per); tile++ {
+				r0, o0 := tile/ct*indMR, tile%ct*indNR
+				call.a = ptr(xp, colOff[r0])
+				call.b = ptr(gz, k0*g.o+o0)
+				call.c = ptr(acc, tile*indMR*indNR)
+				kern(&call)
+			}
+		})
+	}
+	parallel(tasks, func(_, i int) {
+		for tile := i * per; tile < min(ntile, (i+1)*per); tile++ {
+			r0, o0 := tile/ct*indMR, tile%ct*indNR
+			for r := 0; r < indMR; r++ {
+				t, c := (r0+r)/g.c, (r0+r)%g.c
+				for j, v := range acc[(tile*indMR+r)*indNR:][:indNR] {
+					gw[((o0+j)*g.c+c)*kk+t] = v
+				}
+			}
+		}
+	})
+}
+
+// wgSuper is the number of output positions the direct filter gradient
+// takes at a time.
+const wgSuper = 256
 
 // posBases writes into bases the offset in the padded input of the
 // top-left input pixel of each output position k0, k0+1, ...

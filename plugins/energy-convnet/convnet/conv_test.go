@@ -83,6 +83,11 @@ func convCases() []convGeom {
 		newConvGeom(9, 2, 27, 25, 5, 3, 1, 1), // filter gradient over two super-blocks
 		newConvGeom(3, 1, 11, 9, 32, 3, 1, 1), // fewer taps than filters: the transposed filter gradient
 		newConvGeom(2, 3, 8, 8, 64, 3, 1, 1),
+		// channels a multiple of 8, filters of 32: the direct filter
+		// gradient, once over more than wgSuper positions
+		newConvGeom(2, 64, 7, 7, 64, 4, 2, 1),
+		newConvGeom(3, 24, 5, 6, 96, 3, 1, 2),
+		newConvGeom(5, 8, 16, 16, 32, 3, 1, 1),
 	}
 	for len(cs) < 20 {
 		k := 1 + rng.IntN(5)

@@ -1,12 +1,14 @@
 package convnet
 
 // namedKernel is a set of float32 micro-kernels, the packed GEMM's (fn)
-// and the indirect convolution's (ind), with the name reported in logs and
+// the indirect convolution's (ind) and the direct filter gradient's (wg),
+// with the name reported in logs and
 // benchmarks ("avx512", "avx2" or "go").
 type namedKernel struct {
 	name string
 	fn   func(kc int, a, b, c []float32, load bool)
 	ind  func(*indCall)
+	wg   func(*wgCall)
 }
 
 // kernelF32 is the float32 micro-kernel in use: the fastest the CPU runs,

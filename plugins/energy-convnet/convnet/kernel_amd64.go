@@ -16,6 +16,20 @@ func indAVX512(p *indCall)
 //go:noescape
 func indAVX2(p *indCall, part int)
 
+//go:noescape
+func wgAVX512(p *wgCall)
+
+//go:noescape
+func wgAVX2(p *wgCall, part int)
+
+// wgAVX2Tile runs the AVX2 filter-gradient kernel on the four quarters of
+// the tile.
+func wgAVX2Tile(p *wgCall) {
+	for part := 0; part < 4; part++ {
+		wgAVX2(p, part)
+	}
+}
+
 // indAVX2Tile runs the AVX2 indirect kernel on the four quarters of the tile.
 func indAVX2Tile(p *indCall) {
 	for part := 0; part < 4; part++ {
@@ -41,10 +55,10 @@ func kernelAVX2(kc int, a, b, c []float32, load bool) {
 func float32Kernels() []namedKernel {
 	var ks []namedKernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, namedKernel{"avx512", kernelAVX512, indAVX512})
+		ks = append(ks, namedKernel{"avx512", kernelAVX512, indAVX512, wgAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, namedKernel{"avx2", kernelAVX2, indAVX2Tile})
+		ks = append(ks, namedKernel{"avx2", kernelAVX2, indAVX2Tile, wgAVX2Tile})
 	}
-	return append(ks, namedKernel{"go", kernelGo[float32], indGo[float32]})
+	return append(ks, namedKernel{"go", kernelGo[float32], indGo[float32], wgGo[float32]})
 }

@@ -1,0 +1,54 @@
+package convnet
+
+import "unsafe"
+
+// wgCall is one call of the direct filter-gradient micro-kernel, which
+// computes an 8 x 32 tile of GW^T = Col^T GZ straight from the padded NHWC
+// input and gz, without packing either:
+//
+//	c[r][j] (+)= sum_{k < kc} A(r, k) * B(k, j)
+//	A(r, k) = a[bases[k]/size + r]        (8 channels of one tap at position k)
+//	B(k, j) = b[k*bstride/size + j]       (32 filters of gz at position k)
+//
+// c is the tile, row-major; bases holds the byte offset of each position's
+// pixel from a, bstride the byte stride of gz's rows. The assembly kernels
+// read the fields at fixed offsets (noted in ind_amd64.s): do not reorder
+// them.
+type wgCall struct {
+	a       unsafe.Pointer // 0
+	bases   unsafe.Pointer // 8: *int64, kc byte offsets
+	kc      int            // 16
+	b       unsafe.Pointer // 24
+	bstride int            // 32
+	c       unsafe.Pointer // 40: 8 x 32 values
+	load    int            // 48: 1 to add to c, 0 to overwrite it
+}
+
+// wgGo is the portable direct filter-gradient kernel, for float32 and
+// float64, reducing in the order of the assembly kernels.
+func wgGo[T float](p *wgCall) {
+	c := (*[indMR * indNR]T)(p.c)
+	if p.load == 0 {
+		clear(c[:])
+	}
+	bases := unsafe.Slice((*int64)(p.bases), p.kc)
+	for k, off := range bases {
+		a := (*[indMR]T)(unsafe.Add(p.a, uintptr(off)))
+		b := (*[indNR]T)(unsafe.Add(p.b, uintptr(k*p.bstride)))
+		for r, av := range a {
+			row := c[r*indNR:][:indNR]
+			for j, bv := range b {
+				row[j] += av * bv
+			}
+		}
+	}
+}
+
+// wgKernelFor returns the direct filter-gradient kernel for T.
+func wgKernelFor[T float]() func(*wgCall) {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return kernelF32.wg
+	}
+	return wgGo[float64]
+}
