@@ -2,6 +2,7 @@ package convnet
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"testing"
 
@@ -13,7 +14,17 @@ import (
 // partition is fixed by the shapes and no reduction is split across
 // goroutines, so one, two and four workers give the same bits.
 func TestBitIdenticalAcrossWorkers(t *testing.T) {
-	a := attrs{"net": "vanilla", "epsilon": 0.015, "n_f": 8, "image_size": 28}
+	// n_f 8 runs the packed-GEMM paths; n_f 32 the in-place and direct
+	// kernels (channels and filters multiples of 32) and the transposed
+	// filter gradient of the first layer.
+	for _, nf := range []int{8, 32} {
+		t.Run(fmt.Sprintf("nf%d", nf), func(t *testing.T) {
+			bitIdentical(t, attrs{"net": "vanilla", "epsilon": 0.015, "n_f": nf, "image_size": 28})
+		})
+	}
+}
+
+func bitIdentical(t *testing.T, a attrs) {
 	run := func(procs int) ([]float32, []float32, [][]float64) {
 		old := runtime.GOMAXPROCS(procs)
 		defer runtime.GOMAXPROCS(old)
