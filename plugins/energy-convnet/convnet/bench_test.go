@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"unsafe"
 
 	"github.com/ebmflow/ebmflow/sdk"
 )
@@ -69,17 +70,50 @@ func BenchmarkUpdate(b *testing.B) {
 }
 
 // BenchmarkMicroKernel measures each float32 micro-kernel this CPU runs on
-// one 8x32 tile with a 256-long reduction, all operands in L1: the ceiling
-// of the convolutions' GEMM, in GFLOP/s of one core.
+// one 8x32 tile with a 256-long reduction, all operands in L1, in GFLOP/s
+// of one core: the packed GEMM's (gemm), the indirect convolution's (ind:
+// 8 taps of 32 channels, rows 64 floats apart, bias and LeakyReLU) and the
+// direct filter gradient's (wg). It is the ceiling of the convolutions.
 func BenchmarkMicroKernel(b *testing.B) {
+	const kc = gemmKC
+	flop := float64(2 * kc * gemmMR * gemmNR)
 	for _, k := range float32Kernels() {
-		b.Run(k.name, func(b *testing.B) {
-			const kc = gemmKC
+		b.Run("gemm/"+k.name, func(b *testing.B) {
 			a, bb, c := make([]float32, kc*gemmMR), make([]float32, kc*gemmNR), make([]float32, gemmMR*gemmNR)
 			for i := 0; i < b.N; i++ {
 				k.fn(kc, a, bb, c, true)
 			}
-			b.ReportMetric(float64(2*kc*gemmMR*gemmNR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run("ind/"+k.name, func(b *testing.B) {
+			x, w, bias := make([]float32, 8*64+8*32), make([]float32, kc*indNR), make([]float32, indNR)
+			out := make([]float32, indMR*indNR)
+			toff := make([]int64, 8)
+			for t := range toff {
+				toff[t] = int64(t * 32 * 4)
+			}
+			call := indCall{toff: unsafe.Pointer(&toff[0]), nt: 8, nc: 32, b: unsafe.Pointer(&w[0]),
+				bias: unsafe.Pointer(&bias[0]), init: indBias, act: 1, slope: 0.05}
+			for r := range call.arow {
+				call.arow[r], call.crow[r] = unsafe.Pointer(&x[r*64]), unsafe.Pointer(&out[r*indNR])
+			}
+			for i := 0; i < b.N; i++ {
+				k.ind(&call)
+			}
+			b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run("wg/"+k.name, func(b *testing.B) {
+			x, gz, c := make([]float32, kc*16), make([]float32, kc*indNR), make([]float32, indMR*indNR)
+			bases := make([]int64, kc)
+			for i := range bases {
+				bases[i] = int64(i * 16 * 4)
+			}
+			call := wgCall{a: unsafe.Pointer(&x[0]), bases: unsafe.Pointer(&bases[0]), kc: kc,
+				b: unsafe.Pointer(&gz[0]), bstride: indNR * 4, c: unsafe.Pointer(&c[0]), load: 1}
+			for i := 0; i < b.N; i++ {
+				k.wg(&call)
+			}
+			b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }
