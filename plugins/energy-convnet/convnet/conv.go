@@ -57,8 +57,7 @@ type convWork[T float] struct {
 	cacc    []T // the filter gradient's C blocks, one per task
 	gz      []T // gz = dL/dz of the current derivative op
 	gzOf    gzKey
-	xp      []T // padded NHWC input
-	gxp     []T // padded input gradient
+	xp      []T // padded NHWC input of the whole batch (filter gradient)
 	wpack   []T // filters packed for the indirect kernel
 	toff    []int64
 	colOff  []int
@@ -78,6 +77,7 @@ type gzKey struct {
 // convWorker is one goroutine's scratch.
 type convWorker[T float] struct {
 	rows  []int // offset of each output position's top-left input pixel
+	pad   []T   // the task's images, padded (forward, input gradient)
 	acc   []T   // positions x 32 results when the output is not written in place
 	bbuf  []T   // the filter gradient's packed B panel
 	cbuf  []T
@@ -104,6 +104,16 @@ func (cw *convWork[T]) workers(nw, np, nacc, nb, nc int) {
 		grow(&w.acc, nacc)
 		grow(&w.bbuf, nb)
 		grow(&w.cbuf, nc)
+	}
+}
+
+// padBuffers sizes every worker's pad to the padded images of one task.
+func (cw *convWork[T]) padBuffers(nw int, g convGeom) {
+	if !g.padded() {
+		return
+	}
+	for _, w := range cw.ws[:nw] {
+		w.pad = grow(&w.pad, g.chunk()*g.hp()*g.wp()*g.c)
 	}
 }
 
@@ -187,17 +197,13 @@ func (cw *convWork[T]) colOffsets(g convGeom) []int {
 
 // fillRows writes into rows the offset in the padded input of the top-left
 // input pixel of each output position j0, j0+1, ... (j = n*q + oy*ow + ox).
-func fillRows(g convGeom, rows []int, j0 int) {
-	posBases(g, j0, rows)
-}
-
-// padImages writes images [n0, n1) of x into xp, NHWC with p rows and
-// columns of zeros around each image.
+// padImages writes images [n0, n1) of x into xp, from its start, NHWC
+// with p rows and columns of zeros around each image.
 func padImages[T float](g convGeom, xp, x []T, n0, n1 int) {
 	wp, c := g.wp(), g.c
 	img := g.hp() * wp * c
 	for n := n0; n < n1; n++ {
-		d := xp[n*img:][:img]
+		d := xp[(n-n0)*img:][:img]
 		clear(d[:g.p*wp*c])
 		clear(d[(g.p+g.h)*wp*c:])
 		for iy := 0; iy < g.h; iy++ {
@@ -219,13 +225,13 @@ func padImages[T float](g convGeom, xp, x []T, n0, n1 int) {
 	}
 }
 
-// unpadImages writes the interior of images [n0, n1) of the padded xp into
-// x (NHWC, or NCHW for the net's input).
+// unpadImages writes the interior of the padded images in xp, from its
+// start, into images [n0, n1) of x (NHWC, or NCHW for the net's input).
 func unpadImages[T float](g convGeom, x, xp []T, n0, n1 int) {
 	wp, c := g.wp(), g.c
 	img := g.hp() * wp * c
 	for n := n0; n < n1; n++ {
-		d := xp[n*img:][:img]
+		d := xp[(n-n0)*img:][:img]
 		for iy := 0; iy < g.h; iy++ {
 			in := d[((g.p+iy)*wp+g.p)*c:][:g.w*c]
 			if !g.nchw || c == 1 {
@@ -278,10 +284,6 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 			}
 		}
 	}
-	xp := x
-	if g.padded() {
-		xp = grow(&cw.xp, g.n*g.hp()*g.wp()*g.c)
-	}
 	toff := cw.tapOffsets(g)
 	tb := max(1, min(kk, indKC/g.c)) // taps per kernel call
 	np := g.chunk() * q
@@ -291,6 +293,7 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 	}
 	tasks := g.tasks()
 	cw.workers(numWorkers(tasks), np, nacc, 0, 0)
+	cw.padBuffers(numWorkers(tasks), g)
 	kern := indKernelFor[T]()
 	var sl32 float32
 	if _, ok := any(slope).(float32); ok {
@@ -299,12 +302,16 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 	parallel(tasks, func(w, i int) {
 		wk := cw.ws[w]
 		n0, n1 := g.images(i)
-		if g.padded() {
-			padImages(g, xp, x, n0, n1)
-		}
 		j0 := n0 * q
 		rows := wk.rows[:(n1-n0)*q]
-		fillRows(g, rows, j0)
+		xp := x // the input as the kernel reads it, padded if need be
+		if g.padded() {
+			xp = wk.pad // the task's images only
+			padImages(g, xp, x, n0, n1)
+			posBases(g, 0, rows)
+		} else {
+			posBases(g, j0, rows)
+		}
 		var call indCall
 		call.nc, call.slope, call.slope64 = g.c, sl32, float64(slope)
 		for blk := 0; blk < ob; blk++ {
@@ -449,27 +456,34 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 			}
 		}
 	}
-	gxp := gx
-	if g.padded() {
-		gxp = grow(&cw.gxp, g.n*g.hp()*g.wp()*g.c)
-	}
 	colOff := cw.colOffsets(g)
 	np := g.chunk() * q
 	tasks := g.tasks()
 	cw.workers(numWorkers(tasks), np, indMR*indNR, 0, 0)
+	cw.padBuffers(numWorkers(tasks), g)
 	kern := indKernelFor[T]()
 	zero := [1]int64{0}
 	img := g.hp() * g.wp() * g.c
 	parallel(tasks, func(w, i int) {
 		wk := cw.ws[w]
 		n0, n1 := g.images(i)
-		clear(gxp[n0*img : n1*img])
 		j0 := n0 * q
 		if fillGZ != nil {
 			fillGZ(j0*g.o, n1*q*g.o)
 		}
 		rows := wk.rows[:(n1-n0)*q]
-		fillRows(g, rows, j0)
+		gxp := gx // the gradient as the kernel adds into it, padded if need be
+		if g.padded() {
+			gxp = wk.pad[:(n1-n0)*img] // the task's images only
+			posBases(g, 0, rows)
+		} else {
+			gxp = gx[n0*img : n1*img]
+			posBases(g, j0, rows)
+			for l := range rows {
+				rows[l] -= n0 * img
+			}
+		}
+		clear(gxp)
 		var call indCall
 		call.toff, call.nt, call.nc = unsafe.Pointer(&zero[0]), 1, g.o
 		tile := wk.acc[:indMR*indNR]
@@ -540,10 +554,11 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 	}
 	xp := x
 	if g.padded() {
-		xp = grow(&cw.xp, g.n*g.hp()*g.wp()*g.c)
+		img := g.hp() * g.wp() * g.c
+		xp = grow(&cw.xp, g.n*img)
 		parallel(g.tasks(), func(_, i int) {
 			n0, n1 := g.images(i)
-			padImages(g, xp, x, n0, n1)
+			padImages(g, xp[n0*img:], x, n0, n1)
 		})
 	}
 	colOff := cw.colOffsets(g)
