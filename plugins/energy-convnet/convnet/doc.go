@@ -4,8 +4,8 @@
 //
 // # Networks
 //
-// net = "vanilla" is the reference VanillaNet(n_c, n_f) for square images in
-// NCHW layout, LeakyReLU(slope) after every conv but the last:
+// net = "vanilla" is the reference VanillaNet(n_c, n_f) for square images,
+// given in NCHW layout, LeakyReLU(slope) after every conv but the last:
 //
 //	Conv(n_c->n_f, 3x3, s1, p1)      32x32 -> 32x32   (28 -> 28)
 //	Conv(n_f->2n_f, 4x4, s2, p1)     -> 16x16          (-> 14)
@@ -60,20 +60,36 @@
 // One gorgonia graph and tape machine is compiled per (operation, batch
 // size) and cached (at most 8, least recently used dropped); gorgonia stays
 // the autodiff engine. Each layer is one custom op (convOp): convolution or
-// linear map, bias and LeakyReLU fused, written directly in NCHW, whose
-// symbolic derivative is three ops reading dL/dy and the layer's output:
-// input, filter and bias gradients, each applying the LeakyReLU derivative
-// itself (Grad's program runs only the first, Update's the other two). The
-// convolutions are a packed GEMM (Goto/BLIS blocking: 8x32 register tiles,
-// 256-long reduction blocks) with im2col fused into the packing and col2im
-// into the store; the micro-kernel is Go assembly with
-// AVX-512 or AVX2+FMA chosen at start-up through golang.org/x/sys/cpu, with a
-// portable Go kernel as fallback (and always with the purego build tag, and
-// for float64). Work is split into tasks fixed by the shapes (groups of
-// images, or blocks of filter taps for the weight gradient) that run on up to
-// GOMAXPROCS goroutines; no sum is split across goroutines, so results are
-// bit-identical whatever the scheduling. Every op keeps its output tensor
-// across runs and all ops share one packing workspace, so a Grad call
-// allocates almost nothing. docs/performance.md has measurements against
-// PyTorch and bench/convnet the benchmark that produced them.
+// linear map, bias and LeakyReLU fused, whose symbolic derivative is three
+// ops reading dL/dy and the layer's output: input, filter and bias
+// gradients (Grad's program runs only the first, Update's all three). The
+// LeakyReLU derivative gz = dL/dy * act'(y) is computed once per layer and
+// run (in cache, by the input gradient's tasks, or by whichever op comes
+// first), 8 lanes at a time with AVX2.
+//
+// Between layers activations are stored NHWC (channels innermost), while
+// gorgonia sees the NCHW shapes; the net's input and its gradient stay NCHW.
+// Three kinds of micro-kernel, each in Go assembly for AVX-512 and for
+// AVX2+FMA (chosen at start-up through golang.org/x/sys/cpu) with a portable
+// Go version (always used with the purego build tag, on other
+// architectures, and for float64), compute 8x32 tiles:
+//
+//   - the indirect convolution (indCall): forward and input gradient read
+//     the padded input or gz in place through one pointer per output
+//     position, no im2col; bias and LeakyReLU are applied in registers, and
+//     the input gradient adds its tiles straight into the padded gradient;
+//   - the direct filter gradient (wgCall): 8 channels of one tap times 32
+//     filters, reduced over the positions in place, no packing;
+//   - a packed GEMM (Goto/BLIS blocking) for the shapes the first two do
+//     not fit: the first layer's filter gradient (transposed, 9 taps as
+//     rows) and layers whose channels or filters are not multiples of 8
+//     and 32.
+//
+// Work is split into tasks fixed by the shapes (groups of images; groups of
+// filter-gradient tiles) that run on up to GOMAXPROCS goroutines; no sum is
+// split across goroutines, so results are bit-identical whatever the
+// scheduling. Every op keeps its output tensor across runs and all ops share
+// one workspace, so a Grad call allocates almost nothing.
+// docs/performance.md has measurements against PyTorch and bench/convnet the
+// benchmark that produced them.
 package convnet
