@@ -65,7 +65,7 @@ func indGo[T float](p *indCall) {
 		ar := &acc[r]
 		k := 0
 		for _, off := range toff {
-			a := unsafe.Slice((*T)(unsafe.Add(p.arow[r], uintptr(off))), p.nc)
+			a := unsafe.Slice((*T)(unsafe.Add(p.arow[r], int(off))), p.nc)
 			for _, av := range a {
 				bk := (*[indNR]T)(b[k*indNR:])
 				for j, bv := range bk {

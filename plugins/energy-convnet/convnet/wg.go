@@ -33,7 +33,7 @@ func wgGo[T float](p *wgCall) {
 	}
 	bases := unsafe.Slice((*int64)(p.bases), p.kc)
 	for k, off := range bases {
-		a := (*[indMR]T)(unsafe.Add(p.a, uintptr(off)))
+		a := (*[indMR]T)(unsafe.Add(p.a, int(off)))
 		b := (*[indNR]T)(unsafe.Add(p.b, uintptr(k*p.bstride)))
 		for r, av := range a {
 			row := c[r*indNR:][:indNR]
