@@ -6,7 +6,11 @@
 //
 // Usage (from the repository root):
 //
-//	go run ./bench/convnet [-seconds 3] [-peak 430] [-only REGEXP] [-md]
+//	go run ./bench/convnet [-seconds 3] [-rounds 1] [-peak 430] [-only REGEXP] [-md]
+//
+// With -rounds N each configuration is measured N times, ebmflow and
+// PyTorch alternating, and the table gives the median of each quantity, so
+// that a change in the machine's load hits both sides alike.
 //
 // Every configuration runs in a fresh child process (this program started
 // again with -child), so that the peak RSS is that configuration's alone.
@@ -36,6 +40,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -87,6 +92,7 @@ func main() {
 	peak := flag.Float64("peak", 430, "float32 peak of the machine, GFLOP/s (2-core Zen 5 with AVX-512: about 430)")
 	only := flag.String("only", "", "run only configurations whose name matches this regular expression")
 	md := flag.Bool("md", false, "print a Markdown table")
+	rounds := flag.Int("rounds", 1, "measure each configuration this many times, the two sides alternating, and print medians")
 	flag.Parse()
 	if *child != "" {
 		var c config
@@ -121,18 +127,47 @@ func main() {
 		if !re.MatchString(c.String()) {
 			continue
 		}
-		eb, err := runChild(c, *seconds)
-		if err != nil {
-			fatal(fmt.Errorf("%v: %w", c, err))
-		}
-		var pt *result
-		if script != "" {
-			if pt, err = runTorch(script, c, *seconds); err != nil {
-				fmt.Fprintf(os.Stderr, "%v: pytorch: %v\n", c, err)
+		var ebs, pts []*result
+		for r := 0; r < max(1, *rounds); r++ {
+			eb, err := runChild(c, *seconds)
+			if err != nil {
+				fatal(fmt.Errorf("%v: %w", c, err))
+			}
+			ebs = append(ebs, eb)
+			if script != "" {
+				pt, err := runTorch(script, c, *seconds)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "%v: pytorch: %v\n", c, err)
+					continue
+				}
+				pts = append(pts, pt)
 			}
 		}
-		printRow(c, eb, pt, *peak, *md)
+		printRow(c, median(ebs), median(pts), *peak, *md)
 	}
+}
+
+// median returns the median of each quantity of rs (nil if rs is empty).
+func median(rs []*result) *result {
+	if len(rs) == 0 {
+		return nil
+	}
+	med := func(f func(*result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		sort.Float64s(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	m := *rs[0]
+	m.GradImagesPerS = med(func(r *result) float64 { return r.GradImagesPerS })
+	m.UpdatesPerS = med(func(r *result) float64 { return r.UpdatesPerS })
+	m.PeakRSS = int64(med(func(r *result) float64 { return float64(r.PeakRSS) }))
+	return &m
 }
 
 // printRow prints one configuration's line.
