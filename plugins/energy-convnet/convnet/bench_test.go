@@ -104,11 +104,11 @@ func BenchmarkMicroKernel(b *testing.B) {
 		})
 		b.Run("wg/"+k.name, func(b *testing.B) {
 			x, gz, c := make([]float32, kc*16), make([]float32, kc*indNR), make([]float32, indMR*indNR)
-			bases := make([]int64, kc)
+			bases := make([]unsafe.Pointer, kc)
 			for i := range bases {
-				bases[i] = int64(i * 16 * 4)
+				bases[i] = unsafe.Pointer(&x[i*16])
 			}
-			call := wgCall{a: unsafe.Pointer(&x[0]), bases: unsafe.Pointer(&bases[0]), kc: kc,
+			call := wgCall{bases: unsafe.Pointer(&bases[0]), kc: kc,
 				b: unsafe.Pointer(&gz[0]), bstride: indNR * 4, c: unsafe.Pointer(&c[0]), load: 1}
 			for i := 0; i < b.N; i++ {
 				k.wg(&call)

@@ -53,17 +53,17 @@ func (g convGeom) images(i int) (n0, n1 int) {
 // convWork holds the buffers of the convolution ops across calls. It is
 // shared by the ops of a plugin, which run one at a time.
 type convWork[T float] struct {
-	apack   []T // the filter gradient's packed A (gz)
-	cacc    []T // the filter gradient's C blocks, one per task
-	gz      []T // gz = dL/dz of the current derivative op
-	gzOf    gzKey
-	xp      []T // padded NHWC input of the whole batch (filter gradient)
-	wpack   []T // filters packed for the indirect kernel
-	toff    []int64
-	colOff  []int
-	wgRows  []int
-	wgBases []int64
-	ws      []*convWorker[T]
+	apack  []T // the filter gradient's packed A (gz)
+	cacc   []T // the filter gradient's C blocks, one per task
+	gz     []T // gz = dL/dz of the current derivative op
+	gzOf   gzKey
+	xp     []T // padded NHWC input of the whole batch (filter gradient)
+	wpack  []T // filters packed for the indirect kernel
+	toff   []int64
+	colOff []int
+	wgRows []int
+	zeros  []T
+	ws     []*convWorker[T]
 }
 
 // gzKey identifies the gz in convWork: the run of the graph and the dL/dy
@@ -76,10 +76,11 @@ type gzKey struct {
 
 // convWorker is one goroutine's scratch.
 type convWorker[T float] struct {
-	rows  []int // offset of each output position's top-left input pixel
-	pad   []T   // the task's images, padded (forward, input gradient)
-	acc   []T   // positions x 32 results when the output is not written in place
-	bbuf  []T   // the filter gradient's packed B panel
+	rows  []int            // offset of each output position's top-left input pixel
+	pad   []T              // the task's images, padded (forward, input gradient)
+	ptrs  []unsafe.Pointer // the pixel each position reads (filter gradient)
+	acc   []T              // positions x 32 results when the output is not written in place
+	bbuf  []T              // the filter gradient's packed B panel
 	cbuf  []T
 	dummy [indNR]T // the output row of tile rows past the last position
 }
@@ -552,6 +553,10 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 	} else {
 		gz = cw.materialize(gz, g.n, g.chunk(), epoch)
 	}
+	if !trans && !g.nchw && g.c%indMR == 0 && g.o%indNR == 0 {
+		weightGradDirect(g, cw, x, gz.g, gw)
+		return
+	}
 	xp := x
 	if g.padded() {
 		img := g.hp() * g.wp() * g.c
@@ -562,10 +567,6 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 		})
 	}
 	colOff := cw.colOffsets(g)
-	if !trans && g.c%indMR == 0 && g.o%indNR == 0 {
-		weightGradDirect(g, cw, xp, gz.g, gw, colOff)
-		return
-	}
 	total := g.n * q
 	m, n := g.o, kd // rows: filters; columns: (tap, channel)
 	if trans {
@@ -698,40 +699,75 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 
 // weightGradDirect computes the filter gradient with the direct kernel
 // (wgCall): tiles of GW^T, 8 (tap, channel) rows by 32 filters, each
-// reduced over every output position in order, reading the padded input
-// xp and the plain gz in place. The positions run in super-blocks of
+// reduced over every output position in order, reading the NHWC input x
+// and the plain gz in place: for each tap, a table points at the pixel each
+// position reads, or at zeros where the tap falls on the padding, so no
+// padded copy of the batch is made. The positions run in super-blocks of
 // wgSuper whose data stays in cache while every tile takes its share; the
 // tiles are split into fixed groups, one task each, so no element's sum is
 // split and the partition does not change it. Needs the channels to be a
 // multiple of 8 and the filters of 32.
-func weightGradDirect[T float](g convGeom, cw *convWork[T], xp, gz, gw []T, colOff []int) {
+func weightGradDirect[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
 	var z T
 	size := int(unsafe.Sizeof(z))
 	kd, kk, total := g.kd(), g.k*g.k, g.n*g.q()
 	rt, ct := kd/indMR, g.o/indNR
 	ntile := rt * ct
 	acc := grow(&cw.cacc, ntile*indMR*indNR)
+	zeros := grow(&cw.zeros, g.c)
+	clear(zeros)
 	tasks := min(ntile, 32)
 	per := (ntile + tasks - 1) / tasks
 	tasks = (ntile + per - 1) / per
-	rows := grow(&cw.wgRows, min(total, wgSuper))
-	bases := grow(&cw.wgBases, min(total, wgSuper))
+	nw := numWorkers(tasks)
+	for len(cw.ws) < nw {
+		cw.ws = append(cw.ws, &convWorker[T]{})
+	}
+	for _, w := range cw.ws[:nw] {
+		w.ptrs = grow(&w.ptrs, wgSuper)
+	}
+	// pixel (image offset, top-left row and column) of each position of the
+	// super-block
+	pn := grow(&cw.wgRows, 3*wgSuper)
 	kern := wgKernelFor[T]()
 	for k0 := 0; k0 < total; k0 += wgSuper {
 		kc := min(wgSuper, total-k0)
-		posBases(g, k0, rows[:kc])
-		for i, r := range rows[:kc] {
-			bases[i] = int64(r * size)
+		q := g.q()
+		n, r := k0/q, k0%q
+		oy, ox := r/g.ow, r%g.ow
+		for k := 0; k < kc; k++ {
+			pn[3*k], pn[3*k+1], pn[3*k+2] = n*g.h*g.w*g.c, oy*g.s-g.p, ox*g.s-g.p
+			if ox++; ox == g.ow {
+				ox = 0
+				if oy++; oy == g.oh {
+					oy = 0
+					n++
+				}
+			}
 		}
 		load := 0
 		if k0 > 0 {
 			load = 1
 		}
-		parallel(tasks, func(_, i int) {
-			call := wgCall{bases: unsafe.Pointer(&bases[0]), kc: kc, bstride: g.o * size, load: load}
+		parallel(tasks, func(w, i int) {
+			ptrs := cw.ws[w].ptrs[:kc]
+			call := wgCall{bases: unsafe.Pointer(&ptrs[0]), kc: kc, bstride: g.o * size, load: load}
+			tap := -1
 			for tile := i * per; tile < min(ntile, (i+1)*per); tile++ {
 				r0, o0 := tile/ct*indMR, tile%ct*indNR
-				call.a = ptr(xp, colOff[r0])
+				if t := r0 / g.c; t != tap { // the pixels this tap reads
+					tap = t
+					ky, kx := t/g.k, t%g.k
+					for k := range ptrs {
+						iy, ix := pn[3*k+1]+ky, pn[3*k+2]+kx
+						if uint(iy) < uint(g.h) && uint(ix) < uint(g.w) {
+							ptrs[k] = ptr(x, pn[3*k]+(iy*g.w+ix)*g.c)
+						} else {
+							ptrs[k] = unsafe.Pointer(&zeros[0])
+						}
+					}
+				}
+				call.aoff = r0 % g.c * size
 				call.b = ptr(gz, k0*g.o+o0)
 				call.c = ptr(acc, tile*indMR*indNR)
 				kern(&call)

@@ -363,13 +363,13 @@ i2store:
 	VZEROUPPER
 	RET
 
-// Field offsets of wgCall (wg.go): a 0, bases 8, kc 16, b 24, bstride 32,
+// Field offsets of wgCall (wg.go): aoff 0, bases 8, kc 16, b 24, bstride 32,
 // c 40, load 48.
 
 // func wgAVX512(p *wgCall)
 //
 // One 8x32 tile of the direct filter-gradient kernel (see wgGo): row r,
-// column j accumulates sum over k of a[bases[k]/4 + r] * b[k*bstride/4 + j];
+// column j accumulates sum over k of bases[k][aoff/4 + r] * b[k*bstride/4 + j];
 // accumulators Z0-Z15 (row r in Z(2r), Z(2r+1)), B in Z16, Z17, A
 // broadcasts in Z18-Z25.
 TEXT ·wgAVX512(SB), NOSPLIT, $0-8

@@ -3,20 +3,21 @@ package convnet
 import "unsafe"
 
 // wgCall is one call of the direct filter-gradient micro-kernel, which
-// computes an 8 x 32 tile of GW^T = Col^T GZ straight from the padded NHWC
-// input and gz, without packing either:
+// computes an 8 x 32 tile of GW^T = Col^T GZ straight from the NHWC input
+// and gz, without packing either:
 //
 //	c[r][j] (+)= sum_{k < kc} A(r, k) * B(k, j)
-//	A(r, k) = a[bases[k]/size + r]        (8 channels of one tap at position k)
+//	A(r, k) = the element at byte offset aoff + r*size from bases[k]
 //	B(k, j) = b[k*bstride/size + j]       (32 filters of gz at position k)
 //
-// c is the tile, row-major; bases holds the byte offset of each position's
-// pixel from a, bstride the byte stride of gz's rows. The assembly kernels
-// read the fields at fixed offsets (noted in ind_amd64.s): do not reorder
-// them.
+// bases[k] points at the pixel position k reads for the tile's tap (or at
+// zeros where the tap falls on the padding), aoff selects the tile's 8
+// channels; c is the tile, row-major, bstride the byte stride of gz's
+// rows. The assembly kernels read the fields at fixed offsets (noted in
+// ind_amd64.s): do not reorder them.
 type wgCall struct {
-	a       unsafe.Pointer // 0
-	bases   unsafe.Pointer // 8: *int64, kc byte offsets
+	aoff    int            // 0
+	bases   unsafe.Pointer // 8: *unsafe.Pointer, kc of them
 	kc      int            // 16
 	b       unsafe.Pointer // 24
 	bstride int            // 32
@@ -31,10 +32,10 @@ func wgGo[T float](p *wgCall) {
 	if p.load == 0 {
 		clear(c[:])
 	}
-	bases := unsafe.Slice((*int64)(p.bases), p.kc)
-	for k, off := range bases {
-		a := (*[indMR]T)(unsafe.Add(p.a, int(off)))
-		b := (*[indNR]T)(unsafe.Add(p.b, uintptr(k*p.bstride)))
+	bases := unsafe.Slice((*unsafe.Pointer)(p.bases), p.kc)
+	for k, base := range bases {
+		a := (*[indMR]T)(unsafe.Add(base, p.aoff))
+		b := (*[indNR]T)(unsafe.Add(p.b, k*p.bstride))
 		for r, av := range a {
 			row := c[r*indNR:][:indNR]
 			for j, bv := range b {
