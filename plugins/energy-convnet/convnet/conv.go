@@ -53,17 +53,19 @@ func (g convGeom) images(i int) (n0, n1 int) {
 // convWork holds the buffers of the convolution ops across calls. It is
 // shared by the ops of a plugin, which run one at a time.
 type convWork[T float] struct {
-	apack  []T // the filter gradient's packed A (gz)
-	cacc   []T // the filter gradient's C blocks, one per task
-	gz     []T // gz = dL/dz of the current derivative op
-	gzOf   gzKey
-	xp     []T // padded NHWC input of the whole batch (filter gradient)
-	wpack  []T // filters packed for the indirect kernel
-	toff   []int64
-	colOff []int
-	wgRows []int
-	zeros  []T
-	ws     []*convWorker[T]
+	apack    []T // the filter gradient's packed A (gz)
+	cacc     []T // the filter gradient's C blocks, one per task
+	gz       []T // gz = dL/dz of the current derivative op
+	gzOf     gzKey
+	xp       []T // padded NHWC input of the whole batch (filter gradient)
+	wpack    []T // filters packed for the indirect kernel
+	toff     []int64
+	colOff   []int
+	wgRows   []int
+	zeros    []T
+	biasPart []T       // sumBias: the sum of each block of rows
+	biasAcc  []float64 // sumBias: the total
+	ws       []*convWorker[T]
 }
 
 // gzKey identifies the gz in convWork: the run of the graph and the dL/dy

@@ -5,6 +5,21 @@ package convnet
 import "golang.org/x/sys/cpu"
 
 //go:noescape
+func sumRowsAVX2(dst, src *float32, rows, c int)
+
+// sumRowsF32 writes dst[j] = sum over rows of src[r*c+j] with AVX2 when c
+// is a multiple of 8 and reports whether it did.
+func sumRowsF32(dst, src []float32, c int) bool {
+	rows := len(src) / c
+	if !haveAVX2 || c%8 != 0 || rows == 0 {
+		return false
+	}
+	_, _ = dst[c-1], src[rows*c-1]
+	sumRowsAVX2(&dst[0], &src[0], rows, c)
+	return true
+}
+
+//go:noescape
 func leakyGradAVX2(dst, gs, y *float32, n int, slope float32)
 
 // haveAVX2 says whether leakyGradF32 may use AVX2.

@@ -93,3 +93,43 @@ lgloop:
 lgdone:
 	VZEROUPPER
 	RET
+
+// func sumRowsAVX2(dst, src *float32, rows, c int)
+//
+// dst[j] = sum over r < rows of src[r*c + j], for j < c (c a multiple of 8,
+// rows >= 1): eight channels at a time, even and odd rows in two
+// accumulators added at the end.
+TEXT ·sumRowsAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ c+24(FP), DX
+	MOVQ DX, R9
+	SHLQ $2, R9
+	SHRQ $3, DX
+srchan:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ SI, AX
+	MOVQ R8, CX
+srrow2:
+	CMPQ CX, $2
+	JLT srrow1
+	VADDPS (AX), Y0, Y0
+	VADDPS (AX)(R9*1), Y1, Y1
+	LEAQ (AX)(R9*2), AX
+	SUBQ $2, CX
+	JMP srrow2
+srrow1:
+	TESTQ CX, CX
+	JZ srstore
+	VADDPS (AX), Y0, Y0
+srstore:
+	VADDPS Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ DX
+	JNZ srchan
+	VZEROUPPER
+	RET

@@ -55,10 +55,12 @@ func (op biasGradOp) Do(in ...G.Value) (G.Value, error) {
 	switch gs := g.Data().(type) {
 	case []float32:
 		gz := gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act}
-		sumBias(out.Data().([]float32), workFor[float32](op.work).cachedGZ(gz, op.work.epoch), c)
+		cw := workFor[float32](op.work)
+		sumBias(out.Data().([]float32), cw.cachedGZ(gz, op.work.epoch), c, cw)
 	case []float64:
 		gz := gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act}
-		sumBias(out.Data().([]float64), workFor[float64](op.work).cachedGZ(gz, op.work.epoch), c)
+		cw := workFor[float64](op.work)
+		sumBias(out.Data().([]float64), cw.cachedGZ(gz, op.work.epoch), c, cw)
 	default:
 		return nil, fmt.Errorf("bias derivative: dtype %v not supported", g.Dtype())
 	}
@@ -66,23 +68,52 @@ func (op biasGradOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 // sumBias writes db[c] = sum of gz[r][c] over the rows r (every position
-// of every sample), accumulating in float64, rows in order.
-func sumBias[T float](db []T, gz gradAt[T], c int) {
-	acc := make([]float64, c)
-	rows := max(1, 4096/c)
-	buf := make([]T, rows*c)
-	for i := 0; i < len(gz.g); i += len(buf) {
-		v := buf[:min(len(buf), len(gz.g)-i)]
-		gz.copyTo(v, i)
-		for len(v) > 0 {
-			for j, x := range v[:c] {
-				acc[j] += float64(x)
-			}
-			v = v[c:]
+// of every sample). The rows are cut into blocks of biasBlock, a partition
+// fixed by the shape: each block is summed in T (AVX2 for float32), blocks
+// in parallel, and the block sums are added in float64 in block order, so
+// the result does not depend on the scheduling. gz's derivative, if any, is
+// applied block by block.
+func sumBias[T float](db []T, gz gradAt[T], c int, cw *convWork[T]) {
+	rows := len(gz.g) / c
+	nblk := (rows + biasBlock - 1) / biasBlock
+	part := grow(&cw.biasPart, nblk*c)
+	const perTask = 16 // blocks
+	tasks := (nblk + perTask - 1) / perTask
+	cw.workers(numWorkers(tasks), 0, biasBlock*c, 0, 0)
+	parallel(tasks, func(w, i int) {
+		buf := cw.ws[w].acc
+		for b := i * perTask; b < min(nblk, (i+1)*perTask); b++ {
+			r0, r1 := b*biasBlock, min(rows, (b+1)*biasBlock)
+			v := buf[:(r1-r0)*c]
+			gz.copyTo(v, r0*c)
+			sumRows(part[b*c:][:c], v, c)
+		}
+	})
+	acc := grow(&cw.biasAcc, c)
+	clear(acc)
+	for b := 0; b < nblk; b++ {
+		for j, v := range part[b*c:][:c] {
+			acc[j] += float64(v)
 		}
 	}
 	for j, v := range acc {
 		db[j] = T(v)
+	}
+}
+
+// biasBlock is the number of rows sumBias adds in T before float64.
+const biasBlock = 64
+
+// sumRows writes dst[j] = sum over the rows r of src[r*c+j].
+func sumRows[T float](dst, src []T, c int) {
+	if d, ok := any(dst).([]float32); ok && sumRowsF32(d, any(src).([]float32), c) {
+		return
+	}
+	clear(dst)
+	for r := 0; r < len(src)/c; r++ {
+		for j, v := range src[r*c:][:c] {
+			dst[j] += v
+		}
 	}
 }
 
