@@ -87,7 +87,13 @@ func (c *Client) callShm(ctx context.Context, method string, open func(context.C
 	if send {
 		req = wire.ShmBytes(threshold, tensors...)
 	}
-	lease, err := pool.Lease(req, c.shm.replyHint(method))
+	hint := c.shm.replyHint(method)
+	if send && req == 0 && hint == 0 {
+		// Nothing to share this time (small tensors only): a plain call,
+		// whose answer call() still measures for the next one.
+		return nil, nil, false
+	}
+	lease, err := pool.Lease(req, hint)
 	if err != nil {
 		c.shmOff(err)
 		return nil, nil, false

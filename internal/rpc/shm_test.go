@@ -73,6 +73,16 @@ func TestShmNegotiatedAndRefused(t *testing.T) {
 		t.Fatal("the server mapped the offered region but the client does not send handles")
 	}
 	checkGrad(t, c, x) // x by handle, answer by handle
+	// Small tensors only: a plain inline call; the next large answer is
+	// inline once, then offered room again.
+	small := sdk.NewTensor(sdk.Float32, 1, 1, 32, 32)
+	small.F32[5] = 2
+	checkGrad(t, c, small)
+	checkGrad(t, c, x)
+	checkGrad(t, c, x)
+	if !c.ShmActive() {
+		t.Fatal("shared memory off after a small call")
+	}
 	// A handle the server cannot use: refused before the call runs, and
 	// repeated inline; the link stays inline.
 	defer func(p func(*wire.Lease) wire.Placer) { shmPlacer = p }(shmPlacer)
