@@ -273,7 +273,7 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 	inPlace := g.o%indNR == 0
 	// wpack: for filter block o0 = 32*blk, row (t, c) of 32 filters.
 	wp := grow(&cw.wpack, ob*kd*indNR)
-	for blk := 0; blk < ob; blk++ {
+	parallel(ob, func(_, blk int) {
 		for t := 0; t < kk; t++ {
 			for c := 0; c < g.c; c++ {
 				row := wp[(blk*kd+t*g.c+c)*indNR:][:indNR]
@@ -286,7 +286,7 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 				}
 			}
 		}
-	}
+	})
 	toff := cw.tapOffsets(g)
 	tb := max(1, min(kk, indKC/g.c)) // taps per kernel call
 	np := g.chunk() * q
@@ -446,7 +446,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 	inPlace := g.c%indNR == 0
 	// wpack: for column block blk (columns (t, c) = 32*blk ...), row o.
 	wp := grow(&cw.wpack, nb*g.o*indNR)
-	for blk := 0; blk < nb; blk++ {
+	parallel(nb, func(_, blk int) {
 		for o := 0; o < g.o; o++ {
 			row := wp[(blk*g.o+o)*indNR:][:indNR]
 			for j := range row {
@@ -458,7 +458,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 				}
 			}
 		}
-	}
+	})
 	colOff := cw.colOffsets(g)
 	np := g.chunk() * q
 	tasks := g.tasks()
