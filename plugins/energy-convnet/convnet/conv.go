@@ -444,6 +444,11 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 	gz, fillGZ, doneGZ := cw.gzPlan(gz, epoch) // filled by each task for its images, while in cache
 	nb := (kd + indNR - 1) / indNR
 	inPlace := g.c%indNR == 0
+	// With inPlace and NHWC x, the kernel adds into gx itself, each block
+	// (32 channels of one tap) at the pixel each position's tap reads, or
+	// into a dummy row where the tap falls on the padding; otherwise into a
+	// padded copy (gxp), whose interior is copied out at the end.
+	unpadded := inPlace && !g.nchw
 	// wpack: for column block blk (columns (t, c) = 32*blk ...), row o.
 	wp := grow(&cw.wpack, nb*g.o*indNR)
 	parallel(nb, func(_, blk int) {
@@ -462,11 +467,14 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 	colOff := cw.colOffsets(g)
 	np := g.chunk() * q
 	tasks := g.tasks()
-	cw.workers(numWorkers(tasks), np, indMR*indNR, 0, 0)
-	cw.padBuffers(numWorkers(tasks), g)
+	cw.workers(numWorkers(tasks), 3*np, indMR*indNR, 0, 0)
+	if !unpadded {
+		cw.padBuffers(numWorkers(tasks), g)
+	}
 	kern := indKernelFor[T]()
 	zero := [1]int64{0}
 	img := g.hp() * g.wp() * g.c
+	img0 := g.h * g.w * g.c
 	parallel(tasks, func(w, i int) {
 		wk := cw.ws[w]
 		n0, n1 := g.images(i)
@@ -475,6 +483,47 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 			fillGZ(j0*g.o, n1*q*g.o)
 		}
 		rows := wk.rows[:(n1-n0)*q]
+		if unpadded {
+			clear(gx[n0*img0 : n1*img0])
+			var call indCall
+			call.toff, call.nt, call.nc, call.init = unsafe.Pointer(&zero[0]), 1, g.o, indLoad
+			// each position's image offset and top-left pixel
+			pn := wk.rows[:3*len(rows)]
+			n, oy, ox := n0, 0, 0
+			for l := 0; l < len(rows); l++ {
+				pn[3*l], pn[3*l+1], pn[3*l+2] = n*img0, oy*g.s-g.p, ox*g.s-g.p
+				if ox++; ox == g.ow {
+					ox = 0
+					if oy++; oy == g.oh {
+						oy = 0
+						n++
+					}
+				}
+			}
+			for blk := 0; blk < nb; blk++ {
+				t, c0 := blk*indNR/g.c, blk*indNR%g.c
+				ky, kx := t/g.k, t%g.k
+				call.b = ptr(wp, blk*g.o*indNR)
+				for p0 := 0; p0 < len(rows); p0 += indMR {
+					for r := 0; r < indMR; r++ {
+						l := p0 + r
+						if l >= len(rows) {
+							call.arow[r], call.crow[r] = ptr(gz.g, (j0+p0)*g.o), ptr(wk.dummy[:], 0)
+							continue
+						}
+						call.arow[r] = ptr(gz.g, (j0+l)*g.o)
+						iy, ix := pn[3*l+1]+ky, pn[3*l+2]+kx
+						if uint(iy) < uint(g.h) && uint(ix) < uint(g.w) {
+							call.crow[r] = ptr(gx, pn[3*l]+(iy*g.w+ix)*g.c+c0)
+						} else {
+							call.crow[r] = ptr(wk.dummy[:], 0)
+						}
+					}
+					kern(&call)
+				}
+			}
+			return
+		}
 		gxp := gx // the gradient as the kernel adds into it, padded if need be
 		if g.padded() {
 			gxp = wk.pad[:(n1-n0)*img] // the task's images only
