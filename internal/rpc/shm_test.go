@@ -5,6 +5,7 @@ package rpc
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,11 +74,13 @@ func TestShmNegotiatedAndRefused(t *testing.T) {
 		t.Fatal("the server mapped the offered region but the client does not send handles")
 	}
 	checkGrad(t, c, x) // x by handle, answer by handle
-	// Small tensors only: a plain inline call; the next large answer is
-	// inline once, then offered room again.
-	small := sdk.NewTensor(sdk.Float32, 1, 1, 32, 32)
-	small.F32[5] = 2
-	checkGrad(t, c, small)
+	// Small tensors only (every tensor is below the threshold now): the
+	// answer comes inline, then a plain inline call; back above it, the
+	// next large answer is inline once, then offered room again.
+	t.Setenv(wire.ShmMinEnv, "1048576")
+	checkGrad(t, c, x)
+	checkGrad(t, c, x)
+	os.Unsetenv(wire.ShmMinEnv)
 	checkGrad(t, c, x)
 	checkGrad(t, c, x)
 	if !c.ShmActive() {
