@@ -53,7 +53,6 @@ func (g convGeom) images(i int) (n0, n1 int) {
 // convWork holds the buffers of the convolution ops across calls. It is
 // shared by the ops of a plugin, which run one at a time.
 type convWork[T float] struct {
-	apack    []T // the filter gradient's packed A (gz)
 	cacc     []T // the filter gradient's C blocks, one per task
 	gz       []T // gz = dL/dz of the current derivative op
 	gzOf     gzKey
@@ -61,7 +60,6 @@ type convWork[T float] struct {
 	wpack    []T // filters packed for the indirect kernel
 	toff     []int64
 	colOff   []int
-	wgRows   []int
 	zeros    []T
 	biasPart []T       // sumBias: the sum of each block of rows
 	biasAcc  []float64 // sumBias: the total
@@ -81,6 +79,8 @@ type convWorker[T float] struct {
 	rows  []int            // offset of each output position's top-left input pixel
 	pad   []T              // the task's images, padded (forward, input gradient)
 	ptrs  []unsafe.Pointer // the pixel each position reads (filter gradient)
+	apack []T              // the packed filter gradient's A, the task's rows
+	pn    []int            // position pixels of a super-block (filter gradient)
 	acc   []T              // positions x 32 results when the output is not written in place
 	bbuf  []T              // the filter gradient's packed B panel
 	cbuf  []T
@@ -634,22 +634,24 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 	}
 	tasks := ctasks * rgroups
 	nb, nc := gm.scratch()
-	cw.workers(numWorkers(tasks), 0, 0, nb, nc)
-	gm.apack = grow(&cw.apack, mPad*gm.k)
+	nw := numWorkers(tasks)
+	cw.workers(nw, 0, 0, nb, nc)
+	for _, w := range cw.ws[:nw] {
+		w.apack = grow(&w.apack, mPad*gm.k)
+	}
 	cw.cacc = grow(&cw.cacc, ctasks*mPad*cols)
-	// packA packs A for positions [k0, k0+gm.k), one reduction block per
-	// task: A(o, r) = gz[r, o], or in the transpose A(col, r) = xp[pixel of
-	// position r + colOff[col]].
-	packA := func(k0 int) {
-		parallel((gm.k+gemmKC-1)/gemmKC, func(_, blk int) {
-			pc := blk * gemmKC
-			kc := min(gemmKC, gm.k-pc)
-			a := cw.apack[pc*mPad:]
+	// packA packs row tiles [it0, it1) of A for positions [k0, k0+k) into
+	// apack (laid out as gemm.apack): A(o, r) = gz[r, o], or in the
+	// transpose A(col, r) = xp[pixel of position r + colOff[col]].
+	packA := func(apack []T, k0, k, it0, it1 int) {
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			a := apack[pc*mPad:]
 			var bases [gemmKC]int
 			if trans {
 				posBases(g, k0+pc, bases[:kc])
 			}
-			for it := 0; it < mt; it++ {
+			for it := it0; it < it1; it++ {
 				t := a[it*gemmMR*kc:][:gemmMR*kc]
 				i0 := it * gemmMR
 				cnt := min(gemmMR, m-i0)
@@ -676,7 +678,7 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 					clear(dst[cnt:])
 				}
 			}
-		})
+		}
 	}
 	// packB packs B(r, col) = xp[pixel of position r + colOff[col]], or in
 	// the transpose B(r, o) = gz[r, o]; columns past nc are left as they
@@ -728,24 +730,27 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 		}
 	}
 	kern := kernelFor[T]()
-	// The reduction runs over super-blocks of weightGradSuper positions, so
-	// that only that much of A is packed at a time; each column block's C
-	// lives in cw.cacc across them. The blocks are multiples of gemmKC, so
-	// every element is reduced in the same order as in one long GEMM.
+	// Each task runs the reduction over super-blocks of weightGradSuper
+	// positions, packing its own rows of A for each (a GEMM of its own, so
+	// one parallel section per call); its column block's C lives in cw.cacc
+	// across them. The blocks are multiples of gemmKC, so every element is
+	// reduced in the same order as in one long GEMM.
 	per := (mt + rgroups - 1) / rgroups
-	for k0 := 0; k0 < total; k0 += weightGradSuper {
-		gm.k, gm.kOff = min(weightGradSuper, total-k0), k0
-		gm.accum, gm.noStore = k0 > 0, k0+weightGradSuper < total
-		packA(k0)
-		parallel(tasks, func(w, i int) {
-			ct, rg := i/rgroups, i%rgroups
-			it0, it1 := rg*per, min(mt, (rg+1)*per)
-			if it0 >= it1 {
-				return
-			}
-			gm.run(ct*cols, min(n, (ct+1)*cols), it0, it1, cw.ws[w].bbuf, cw.cacc[ct*mPad*cols:][:mPad*cols], kern)
-		})
-	}
+	parallel(tasks, func(w, i int) {
+		ct, rg := i/rgroups, i%rgroups
+		it0, it1 := rg*per, min(mt, (rg+1)*per)
+		if it0 >= it1 {
+			return
+		}
+		lg := *gm
+		lg.apack = cw.ws[w].apack
+		for k0 := 0; k0 < total; k0 += weightGradSuper {
+			lg.k, lg.kOff = min(weightGradSuper, total-k0), k0
+			lg.accum, lg.noStore = k0 > 0, k0+weightGradSuper < total
+			packA(lg.apack, k0, lg.k, it0, it1)
+			lg.run(ct*cols, min(n, (ct+1)*cols), it0, it1, cw.ws[w].bbuf, cw.cacc[ct*mPad*cols:][:mPad*cols], kern)
+		}
+	})
 }
 
 // weightGradDirect computes the filter gradient with the direct kernel
@@ -761,13 +766,15 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 func weightGradDirect[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
 	var z T
 	size := int(unsafe.Sizeof(z))
-	kd, kk, total := g.kd(), g.k*g.k, g.n*g.q()
+	kd, kk, total, q := g.kd(), g.k*g.k, g.n*g.q(), g.q()
 	rt, ct := kd/indMR, g.o/indNR
 	ntile := rt * ct
 	acc := grow(&cw.cacc, ntile*indMR*indNR)
 	zeros := grow(&cw.zeros, g.c)
 	clear(zeros)
-	tasks := min(ntile, 32)
+	// A few tasks per worker, each streaming every super-block: which task
+	// computes a tile does not change how it is reduced.
+	tasks := min(ntile, 2*numWorkers(ntile))
 	per := (ntile + tasks - 1) / tasks
 	tasks = (ntile + per - 1) / per
 	nw := numWorkers(tasks)
@@ -776,33 +783,32 @@ func weightGradDirect[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
 	}
 	for _, w := range cw.ws[:nw] {
 		w.ptrs = grow(&w.ptrs, wgSuper)
+		w.pn = grow(&w.pn, 3*wgSuper)
 	}
-	// pixel (image offset, top-left row and column) of each position of the
-	// super-block
-	pn := grow(&cw.wgRows, 3*wgSuper)
 	kern := wgKernelFor[T]()
-	for k0 := 0; k0 < total; k0 += wgSuper {
-		kc := min(wgSuper, total-k0)
-		q := g.q()
-		n, r := k0/q, k0%q
-		oy, ox := r/g.ow, r%g.ow
-		for k := 0; k < kc; k++ {
-			pn[3*k], pn[3*k+1], pn[3*k+2] = n*g.h*g.w*g.c, oy*g.s-g.p, ox*g.s-g.p
-			if ox++; ox == g.ow {
-				ox = 0
-				if oy++; oy == g.oh {
-					oy = 0
-					n++
+	parallel(tasks, func(w, i int) {
+		wk := cw.ws[w]
+		for k0 := 0; k0 < total; k0 += wgSuper {
+			kc := min(wgSuper, total-k0)
+			// each position's image offset and top-left pixel
+			pn := wk.pn[:3*kc]
+			n, r := k0/q, k0%q
+			oy, ox := r/g.ow, r%g.ow
+			for k := 0; k < kc; k++ {
+				pn[3*k], pn[3*k+1], pn[3*k+2] = n*g.h*g.w*g.c, oy*g.s-g.p, ox*g.s-g.p
+				if ox++; ox == g.ow {
+					ox = 0
+					if oy++; oy == g.oh {
+						oy = 0
+						n++
+					}
 				}
 			}
-		}
-		load := 0
-		if k0 > 0 {
-			load = 1
-		}
-		parallel(tasks, func(w, i int) {
-			ptrs := cw.ws[w].ptrs[:kc]
-			call := wgCall{bases: unsafe.Pointer(&ptrs[0]), kc: kc, bstride: g.o * size, load: load}
+			ptrs := wk.ptrs[:kc]
+			call := wgCall{bases: unsafe.Pointer(&ptrs[0]), kc: kc, bstride: g.o * size}
+			if k0 > 0 {
+				call.load = 1
+			}
 			tap := -1
 			for tile := i * per; tile < min(ntile, (i+1)*per); tile++ {
 				r0, o0 := tile/ct*indMR, tile%ct*indNR
@@ -823,8 +829,8 @@ func weightGradDirect[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
 				call.c = ptr(acc, tile*indMR*indNR)
 				kern(&call)
 			}
-		})
-	}
+		}
+	})
 	parallel(tasks, func(_, i int) {
 		for tile := i * per; tile < min(ntile, (i+1)*per); tile++ {
 			r0, o0 := tile/ct*indMR, tile%ct*indNR
