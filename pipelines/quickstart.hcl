@@ -8,7 +8,7 @@
 # reference's non-convergent configuration, but far fewer steps and a smaller
 # net so that it fits in minutes).
 #
-# Takes about 4 minutes on 2 cores (200 iterations of about 1.2 s). With only
+# Takes about 2 minutes on 2 cores (200 iterations of about 0.5 s). With only
 # 30 steps per chain the energy keeps steepening: r_t grows and, run several
 # hundred iterations longer, the short-run dynamics become unstable (d_st
 # and r_t blow up). For longer training use mnist-nonconvergent.hcl (150
