@@ -137,8 +137,8 @@ func BenchmarkConvLayers(b *testing.B) {
 			name string
 			run  func()
 		}{
-			{"forward", func() { convForward(g, &cw, x, w, bias, 0.05, true, y) }},
-			{"input", func() { convInputGrad(g, &cw, gradAt[float32]{g: y, y: y, slope: 0.05, act: true}, w, x, 0) }},
+			{"forward", func() { convForward(g, &cw, x, w, bias, 0.05, true, y, nil) }},
+			{"input", func() { convInputGrad(g, &cw, gradAt[float32]{g: y, y: y, slope: 0.05, act: true}, w, x, 0, nil) }},
 			{"filter", func() { convWeightGrad(g, &cw, x, gradAt[float32]{g: y, y: y, slope: 0.05, act: true}, w, 0) }},
 		} {
 			b.Run(fmt.Sprintf("%s/%s", l.Name, pass.name), func(b *testing.B) {

@@ -110,6 +110,38 @@ func (cw *convWork[T]) workers(nw, np, nacc, nb, nc int) {
 	}
 }
 
+// filterCache keeps an op's filters packed for its kernel across calls:
+// they change only when the plugin's weights do. The op sets gen to the
+// plugin's weight generation before each call; the packing is reused while
+// gen and the filter tensor are those it was made from.
+type filterCache struct {
+	gen  uint64 // the current weight generation, set by the op
+	made uint64 // the generation the packing was made at
+	p    unsafe.Pointer
+	n    int
+	buf  any // []T
+}
+
+// packedFilters returns a buffer of n values for the packed filters of wt
+// and fresh = 1 if the caller must fill it, 0 if it holds them already.
+// Without a cache (fc nil) it is the workspace's buffer, always to fill.
+func packedFilters[T float](cw *convWork[T], fc *filterCache, wt []T, n int) ([]T, int) {
+	if fc == nil {
+		return grow(&cw.wpack, n), 1
+	}
+	key := unsafe.Pointer(&wt[0])
+	buf, ok := fc.buf.([]T)
+	if ok && len(buf) == n && fc.made == fc.gen && fc.p == key && fc.n == len(wt) {
+		return buf, 0
+	}
+	if !ok || len(buf) != n {
+		buf = make([]T, n)
+		fc.buf = buf
+	}
+	fc.made, fc.p, fc.n = fc.gen, key, len(wt)
+	return buf, 1
+}
+
 // padBuffers sizes every worker's pad to the padded images of one task.
 func (cw *convWork[T]) padBuffers(nw int, g convGeom) {
 	if !g.padded() {
@@ -267,13 +299,13 @@ const indKC = 256
 // when the output has a multiple of 32 channels; otherwise each task
 // accumulates into its own buffer and writes y from there. Tasks are fixed
 // groups of images.
-func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, act bool, y []T) {
+func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, act bool, y []T, fc *filterCache) {
 	q, kd, kk := g.q(), g.kd(), g.k*g.k
 	ob := (g.o + indNR - 1) / indNR
 	inPlace := g.o%indNR == 0
-	// wpack: for filter block o0 = 32*blk, row (t, c) of 32 filters.
-	wp := grow(&cw.wpack, ob*kd*indNR)
-	parallel(ob, func(_, blk int) {
+	// wp: for filter block o0 = 32*blk, row (t, c) of 32 filters.
+	wp, fresh := packedFilters(cw, fc, wt, ob*kd*indNR)
+	parallel(ob*fresh, func(_, blk int) {
 		for t := 0; t < kk; t++ {
 			for c := 0; c < g.c; c++ {
 				row := wp[(blk*kd+t*g.c+c)*indNR:][:indNR]
@@ -439,7 +471,7 @@ func (d gradAt[T]) copyTo(dst []T, off int) {
 // the padded gradient at each position's pixel for that tap; otherwise the
 // tile is added element by element. Each task owns whole images and adds
 // in a fixed order.
-func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T, epoch uint64) {
+func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T, epoch uint64, fc *filterCache) {
 	q, kd, kk := g.q(), g.kd(), g.k*g.k
 	gz, fillGZ, doneGZ := cw.gzPlan(gz, epoch) // filled by each task for its images, while in cache
 	nb := (kd + indNR - 1) / indNR
@@ -449,9 +481,9 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 	// into a dummy row where the tap falls on the padding; otherwise into a
 	// padded copy (gxp), whose interior is copied out at the end.
 	unpadded := inPlace && !g.nchw
-	// wpack: for column block blk (columns (t, c) = 32*blk ...), row o.
-	wp := grow(&cw.wpack, nb*g.o*indNR)
-	parallel(nb, func(_, blk int) {
+	// wp: for column block blk (columns (t, c) = 32*blk ...), row o.
+	wp, fresh := packedFilters(cw, fc, wt, nb*g.o*indNR)
+	parallel(nb*fresh, func(_, blk int) {
 		for o := 0; o < g.o; o++ {
 			row := wp[(blk*g.o+o)*indNR:][:indNR]
 			for j := range row {

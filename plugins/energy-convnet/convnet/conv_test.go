@@ -226,8 +226,8 @@ func TestConvKernelsAgainstReference(t *testing.T) {
 			gx := make([]float64, len(x))
 			gw := make([]float64, len(w))
 			var cw convWork[float64]
-			convForward(g, &cw, xIn, w, b, 0.05, act, y)
-			convInputGrad(g, &cw, gradAt[float64]{g: gzIn, y: yIn, slope: 0.5, act: act}, w, gx, 0)
+			convForward(g, &cw, xIn, w, b, 0.05, act, y, nil)
+			convInputGrad(g, &cw, gradAt[float64]{g: gzIn, y: yIn, slope: 0.5, act: act}, w, gx, 0, nil)
 			convWeightGrad(g, &cw, xIn, gradAt[float64]{g: gzIn, y: yIn, slope: 0.5, act: act}, gw, 0)
 			check("float64", y, gx, gw, 1e-13)
 			// float32 with every kernel this CPU runs; float32 sums of up to
@@ -240,8 +240,8 @@ func TestConvKernelsAgainstReference(t *testing.T) {
 					gx := make([]float32, len(x))
 					gw := make([]float32, len(w))
 					var cw convWork[float32]
-					convForward(g, &cw, x32, w32, b32, 0.05, act, y)
-					convInputGrad(g, &cw, gradAt[float32]{g: gz32, y: y32, slope: 0.5, act: act}, w32, gx, 0)
+					convForward(g, &cw, x32, w32, b32, 0.05, act, y, nil)
+					convInputGrad(g, &cw, gradAt[float32]{g: gz32, y: y32, slope: 0.5, act: act}, w32, gx, 0, nil)
 					convWeightGrad(g, &cw, x32, gradAt[float32]{g: gz32, y: y32, slope: 0.5, act: act}, gw, 0)
 					check("float32 kernel "+k.name, to64(y), to64(gx), to64(gw), 1e-5)
 				})

@@ -107,10 +107,13 @@ func TestWeightGradFiniteDifference(t *testing.T) {
 				for _, j := range rng.Perm(len(w))[:k] {
 					w0 := w[j]
 					w[j] = w0 + fdStep
+					p.weightsChanged()
 					lp := loss(t, p, pos, neg)
 					w[j] = w0 - fdStep
+					p.weightsChanged()
 					lm := loss(t, p, pos, neg)
 					w[j] = w0
+					p.weightsChanged()
 					an = append(an, g[j])
 					fd = append(fd, (lp-lm)/(2*fdStep))
 				}

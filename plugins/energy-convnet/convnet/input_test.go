@@ -73,6 +73,7 @@ func TestNonFiniteOutput(t *testing.T) {
 			d[i] = 1e30
 		}
 	}
+	p.weightsChanged()
 	x := randomBatch(p, 2, 1)
 	for i := range x.F32 {
 		x.F32[i] = 1

@@ -42,6 +42,11 @@ type convOp struct {
 type opBuffers struct {
 	out  *tensor.Dense
 	work any
+	// filters: the op's filters packed for its kernel (an op's own buffers)
+	filters filterCache
+	// wgen counts changes of the plugin's weights (in the workspace):
+	// Configure starts it at 1, every Update and LoadState adds one.
+	wgen uint64
 	// epoch counts the runs of the plugin's graphs (in the workspace): what
 	// the workspace derived from one run's tensors is not used in another.
 	epoch uint64
@@ -132,11 +137,13 @@ func (op convOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	out := op.buf.output(op.dt, op.outShape())
 	g := op.geom()
+	fc := &op.buf.filters
+	fc.gen = op.work.wgen
 	switch xs := x.Data().(type) {
 	case []float32:
-		convForward(g, workFor[float32](op.work), xs, w.Data().([]float32), b.Data().([]float32), float32(op.slope), op.act, out.Data().([]float32))
+		convForward(g, workFor[float32](op.work), xs, w.Data().([]float32), b.Data().([]float32), float32(op.slope), op.act, out.Data().([]float32), fc)
 	case []float64:
-		convForward(g, workFor[float64](op.work), xs, w.Data().([]float64), b.Data().([]float64), op.slope, op.act, out.Data().([]float64))
+		convForward(g, workFor[float64](op.work), xs, w.Data().([]float64), b.Data().([]float64), op.slope, op.act, out.Data().([]float64), fc)
 	default:
 		return nil, fmt.Errorf("%v: dtype %v not supported", op, x.Dtype())
 	}

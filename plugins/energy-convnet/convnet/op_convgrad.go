@@ -69,7 +69,9 @@ func (op convGradOp) Do(in ...G.Value) (G.Value, error) {
 // convGrad runs the op's derivative on slices.
 func convGrad[T float](op convGradOp, g convGeom, cw *convWork[T], gz gradAt[T], x, w, out []T) {
 	if op.wrt == 0 {
-		convInputGrad(g, cw, gz, w, out, op.work.epoch)
+		fc := &op.buf.filters
+		fc.gen = op.work.wgen
+		convInputGrad(g, cw, gz, w, out, op.work.epoch, fc)
 	} else {
 		convWeightGrad(g, cw, x, gz, out, op.work.epoch)
 	}

@@ -78,9 +78,14 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	}
 	p.graphs = map[graphKey]*compiled{}
 	p.lru = nil
-	p.work = &opBuffers{}
+	p.work = &opBuffers{wgen: 1}
 	return sdk.Shapes{"input": append([]int(nil), a.Input...)}, diags
 }
+
+// weightsChanged tells the ops that the parameters' values changed, so
+// that filters they keep packed are packed again. Everything that writes
+// p.params outside Configure must call it (with p.mu held).
+func (p *Plugin) weightsChanged() { p.work.wgen++ }
 
 // NumParams returns the number of learnable values (0 before Configure).
 func (p *Plugin) NumParams() int {

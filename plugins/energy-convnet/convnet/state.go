@@ -115,6 +115,7 @@ func (p *Plugin) LoadState(ctx context.Context, st *sdk.State) error {
 	for _, q := range p.params {
 		copyFromSDK(q.Value, st.Tensors[q.Name])
 	}
+	p.weightsChanged()
 	if p.opt != nil && weightsOnly {
 		p.opt = newAdam(p.params, p.set.Beta1, p.set.Beta2, p.set.AdamEps)
 	} else if p.opt != nil {

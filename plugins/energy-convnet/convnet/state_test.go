@@ -131,3 +131,49 @@ func TestInitBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestPackedFiltersFollowWeights checks that the filters the ops keep
+// packed across calls are packed again whenever the weights change: after
+// an Update and after a LoadState, Grad must give the bits a plugin gives
+// that never computed anything with the old weights.
+func TestPackedFiltersFollowWeights(t *testing.T) {
+	a := attrs{"net": "vanilla", "epsilon": 0.015, "n_f": 32, "image_size": 28}
+	ctx := context.Background()
+	p := configured(t, 41, a)
+	x := randomBatch(p, 6, 1)
+	grad := func(p *Plugin) ([]float32, []float32) {
+		f, g, err := p.Grad(ctx, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.F32, g.F32
+	}
+	grad(p) // packs the filters
+	req := sdk.UpdateRequest{Pos: randomBatch(p, 6, 2), Neg: x, LR: 0.05}
+	if _, err := p.Update(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	f1, g1 := grad(p)
+	st, err := p.SaveState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := configured(t, 41, a)
+	if err := fresh.LoadState(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	f2, g2 := grad(fresh)
+	if !reflect.DeepEqual(f1, f2) || !reflect.DeepEqual(g1, g2) {
+		t.Fatal("Grad after an Update differs from a fresh plugin's with the same weights")
+	}
+	// LoadState into a plugin that has packed its filters already.
+	q := configured(t, 7, a)
+	grad(q)
+	if err := q.LoadState(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	f3, g3 := grad(q)
+	if !reflect.DeepEqual(f1, f3) || !reflect.DeepEqual(g1, g3) {
+		t.Fatal("Grad after a LoadState differs from a fresh plugin's with the same weights")
+	}
+}

@@ -63,6 +63,7 @@ func (p *Plugin) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateR
 	} else {
 		sgdStep(p.params, grads, req.LR)
 	}
+	p.weightsChanged()
 	return res, nil
 }
 
