@@ -63,6 +63,7 @@ type convWork[T float] struct {
 	zeros    []T
 	biasPart []T       // sumBias: the sum of each block of rows
 	biasAcc  []float64 // sumBias: the total
+	wfirst   []float32 // inputGradFirst's filters, tap-major
 	ws       []*convWorker[T]
 }
 
@@ -79,6 +80,7 @@ type convWorker[T float] struct {
 	rows  []int            // offset of each output position's top-left input pixel
 	pad   []T              // the task's images, padded (forward, input gradient)
 	ptrs  []unsafe.Pointer // the pixel each position reads (filter gradient)
+	bases []int64          // pixel offsets in the padded gz (inputGradFirst)
 	apack []T              // the packed filter gradient's A, the task's rows
 	pn    []int            // position pixels of a super-block (filter gradient)
 	acc   []T              // positions x 32 results when the output is not written in place
@@ -474,6 +476,16 @@ func (d gradAt[T]) copyTo(dst []T, off int) {
 func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T, epoch uint64, fc *filterCache) {
 	q, kd, kk := g.q(), g.kd(), g.k*g.k
 	gz, fillGZ, doneGZ := cw.gzPlan(gz, epoch) // filled by each task for its images, while in cache
+	if first := kernelF32.first; first != nil && g.c == 1 && g.s == 1 && g.o%16 == 0 {
+		if gx32, ok := any(gx).([]float32); ok {
+			inputGradFirst(g, any(cw).(*convWork[float32]), any(gz.g).([]float32), fillGZ,
+				any(wt).([]float32), gx32, first)
+			if doneGZ != nil {
+				doneGZ()
+			}
+			return
+		}
+	}
 	nb := (kd + indNR - 1) / indNR
 	inPlace := g.c%indNR == 0
 	// With inPlace and NHWC x, the kernel adds into gx itself, each block
@@ -611,6 +623,64 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 	if doneGZ != nil {
 		doneGZ()
 	}
+}
+
+// inputGradFirst is convInputGrad for a layer with one input channel and
+// stride 1 (the net's first layer), where the GEMM would use 1 of its 32
+// columns per tap: each input pixel's gradient is a dot product of the
+// filters with gz over the taps that reach it,
+//
+//	gx[n,iy,ix] = sum over (ky, kx, o) of wt[o,0,ky,kx] * gz[n, iy+p-ky, ix+p-kx, o],
+//
+// with gz zero-padded by k-1 on every side so that every tap reads inside.
+// Tasks are groups of images; fill, if set, computes gz for them first.
+func inputGradFirst(g convGeom, cw *convWork[float32], gz []float32, fill func(a, b int),
+	wt, gx []float32, first func(out, gzp []float32, bases, toff []int64, w []float32, o int)) {
+	q, kk, e := g.q(), g.k*g.k, g.k-1
+	pg := convGeom{n: g.n, c: g.o, h: g.oh, w: g.ow, p: e} // gz as a padded image
+	hp, wp := pg.hp(), pg.wp()
+	w := grow(&cw.wfirst, kk*g.o) // w[t*o + j] = wt[j, 0, t]
+	toff := grow(&cw.toff, kk)
+	for t := 0; t < kk; t++ {
+		ky, kx := t/g.k, t%g.k
+		toff[t] = -int64((ky*wp+kx)*g.o) * 4
+		for j := 0; j < g.o; j++ {
+			w[t*g.o+j] = wt[j*kk+t]
+		}
+	}
+	npix := g.chunk() * g.h * g.w
+	tasks := g.tasks()
+	nw := numWorkers(tasks)
+	cw.workers(nw, 0, roundUp(npix, 4), 0, 0)
+	for _, wk := range cw.ws[:nw] {
+		wk.pad = grow(&wk.pad, g.chunk()*hp*wp*g.o)
+		wk.bases = grow(&wk.bases, roundUp(npix, 4))
+	}
+	parallel(tasks, func(wi, i int) {
+		wk := cw.ws[wi]
+		n0, n1 := g.images(i)
+		if fill != nil {
+			fill(n0*q*g.o, n1*q*g.o)
+		}
+		padImages(pg, wk.pad, gz, n0, n1)
+		np := (n1 - n0) * g.h * g.w
+		bases := wk.bases[:roundUp(np, 4)]
+		l := 0
+		for n := 0; n < n1-n0; n++ {
+			for iy := 0; iy < g.h; iy++ {
+				for ix := 0; ix < g.w; ix++ {
+					bases[l] = int64(((n*hp+iy+g.p+e)*wp+ix+g.p+e)*g.o) * 4
+					l++
+				}
+			}
+		}
+		for ; l < len(bases); l++ {
+			bases[l] = bases[0]
+		}
+		out := wk.acc[:len(bases)]
+		first(out, wk.pad, bases, toff, w, g.o)
+		copy(gx[n0*g.h*g.w:n1*g.h*g.w], out[:np])
+	})
 }
 
 // convWeightGrad writes the gradient with respect to the filters (OIHW),

@@ -91,6 +91,10 @@ func convCases() []convGeom {
 		// channels a multiple of 32: the input gradient added into gx in
 		// place, taps on the padding sent to a dummy row
 		newConvGeom(2, 32, 6, 5, 8, 3, 1, 2),
+		// one input channel, stride 1, filters a multiple of 16: the first
+		// layer's input gradient as dot products (AVX-512)
+		newConvGeom(2, 1, 7, 6, 16, 5, 1, 2),
+		newConvGeom(3, 1, 5, 5, 48, 2, 1, 0),
 	}
 	for len(cs) < 20 {
 		k := 1 + rng.IntN(5)

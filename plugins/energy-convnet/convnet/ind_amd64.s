@@ -554,3 +554,94 @@ w2store:
 	VMOVUPS Y7, 416(R8)
 	VZEROUPPER
 	RET
+
+// func firstGradAVX512(out *float32, gzp *float32, bases *int64, n int, toff *int64, nt int, w *float32, o int)
+//
+// The input gradient of a one-channel layer (see firstGradGo): for each
+// pixel i < n (n a multiple of 4), out[i] = sum over taps t < nt and
+// filters j < o (o a multiple of 16) of gzp[(bases[i]+toff[t])/4 + j] *
+// w[t*o + j]. Four pixels at a time, one 16-lane accumulator each (Z0-Z3),
+// reduced to a scalar in a fixed order at the end.
+TEXT ·firstGradAVX512(SB), NOSPLIT, $0-64
+	MOVQ out+0(FP), DI
+	MOVQ bases+16(FP), BX
+	MOVQ n+24(FP), CX
+	SHRQ $2, CX
+	JZ fgdone
+fgpix:
+	MOVQ gzp+8(FP), SI
+	MOVQ 0(BX), R8
+	ADDQ SI, R8
+	MOVQ 8(BX), R9
+	ADDQ SI, R9
+	MOVQ 16(BX), R10
+	ADDQ SI, R10
+	MOVQ 24(BX), R11
+	ADDQ SI, R11
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ toff+32(FP), R12
+	MOVQ nt+40(FP), R13
+	MOVQ w+48(FP), R14
+fgtap:
+	MOVQ 0(R12), AX
+	ADDQ $8, R12
+	MOVQ o+56(FP), DX
+	SHRQ $4, DX
+fgchunk:
+	VMOVUPS 0(R14), Z16
+	VFMADD231PS (R8)(AX*1), Z16, Z0
+	VFMADD231PS (R9)(AX*1), Z16, Z1
+	VFMADD231PS (R10)(AX*1), Z16, Z2
+	VFMADD231PS (R11)(AX*1), Z16, Z3
+	ADDQ $64, R14
+	ADDQ $64, AX
+	DECQ DX
+	JNZ fgchunk
+	DECQ R13
+	JNZ fgtap
+	VEXTRACTF64X4 $1, Z0, Y8
+	VADDPS Y8, Y0, Y0
+	VEXTRACTF128 $1, Y0, X8
+	VADDPS X8, X0, X0
+	VMOVHLPS X0, X0, X8
+	VADDPS X8, X0, X0
+	VMOVSHDUP X0, X8
+	VADDSS X8, X0, X0
+	VMOVSS X0, 0(DI)
+	VEXTRACTF64X4 $1, Z1, Y8
+	VADDPS Y8, Y1, Y1
+	VEXTRACTF128 $1, Y1, X8
+	VADDPS X8, X1, X1
+	VMOVHLPS X1, X1, X8
+	VADDPS X8, X1, X1
+	VMOVSHDUP X1, X8
+	VADDSS X8, X1, X1
+	VMOVSS X1, 4(DI)
+	VEXTRACTF64X4 $1, Z2, Y8
+	VADDPS Y8, Y2, Y2
+	VEXTRACTF128 $1, Y2, X8
+	VADDPS X8, X2, X2
+	VMOVHLPS X2, X2, X8
+	VADDPS X8, X2, X2
+	VMOVSHDUP X2, X8
+	VADDSS X8, X2, X2
+	VMOVSS X2, 8(DI)
+	VEXTRACTF64X4 $1, Z3, Y8
+	VADDPS Y8, Y3, Y3
+	VEXTRACTF128 $1, Y3, X8
+	VADDPS X8, X3, X3
+	VMOVHLPS X3, X3, X8
+	VADDPS X8, X3, X3
+	VMOVSHDUP X3, X8
+	VADDSS X8, X3, X3
+	VMOVSS X3, 12(DI)
+	ADDQ $16, DI
+	ADDQ $32, BX
+	DECQ CX
+	JNZ fgpix
+fgdone:
+	VZEROUPPER
+	RET

@@ -9,6 +9,9 @@ type namedKernel struct {
 	fn   func(kc int, a, b, c []float32, load bool)
 	ind  func(*indCall)
 	wg   func(*wgCall)
+	// first, if not nil, is the input gradient of a one-channel,
+	// stride-1 layer (inputGradFirst); the other kernels do it otherwise.
+	first func(out, gzp []float32, bases, toff []int64, w []float32, o int)
 }
 
 // kernelF32 is the float32 micro-kernel in use: the fastest the CPU runs,

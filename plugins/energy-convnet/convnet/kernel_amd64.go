@@ -20,6 +20,32 @@ func indAVX2(p *indCall, part int)
 func wgAVX512(p *wgCall)
 
 //go:noescape
+func firstGradAVX512(out *float32, gzp *float32, bases *int64, n int, toff *int64, nt int, w *float32, o int)
+
+// firstGradAVX512s checks the slices' bounds for firstGradAVX512: n =
+// len(out), a multiple of 4; every bases[i]+toff[t] must leave o values
+// of gzp in range (the caller's padding sees to it; checked here).
+func firstGradAVX512s(out, gzp []float32, bases, toff []int64, w []float32, o int) {
+	n := len(out)
+	if n%4 != 0 || len(bases) < n || len(toff) == 0 || len(w) < len(toff)*o || o%16 != 0 {
+		panic("convnet: firstGradAVX512: bad arguments")
+	}
+	lo, hi := int64(0), int64(0)
+	for _, t := range toff {
+		lo, hi = min(lo, t), max(hi, t)
+	}
+	for _, b := range bases[:n] {
+		if b+lo < 0 || int(b+hi)/4+o > len(gzp) {
+			panic("convnet: firstGradAVX512: offset out of range")
+		}
+	}
+	if n == 0 {
+		return
+	}
+	firstGradAVX512(&out[0], &gzp[0], &bases[0], n, &toff[0], len(toff), &w[0], o)
+}
+
+//go:noescape
 func wgAVX2(p *wgCall, part int)
 
 // wgAVX2Tile runs the AVX2 filter-gradient kernel on the four quarters of
@@ -55,10 +81,10 @@ func kernelAVX2(kc int, a, b, c []float32, load bool) {
 func float32Kernels() []namedKernel {
 	var ks []namedKernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, namedKernel{"avx512", kernelAVX512, indAVX512, wgAVX512})
+		ks = append(ks, namedKernel{"avx512", kernelAVX512, indAVX512, wgAVX512, firstGradAVX512s})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, namedKernel{"avx2", kernelAVX2, indAVX2Tile, wgAVX2Tile})
+		ks = append(ks, namedKernel{"avx2", kernelAVX2, indAVX2Tile, wgAVX2Tile, nil})
 	}
-	return append(ks, namedKernel{"go", kernelGo[float32], indGo[float32], wgGo[float32]})
+	return append(ks, namedKernel{"go", kernelGo[float32], indGo[float32], wgGo[float32], nil})
 }
