@@ -83,7 +83,12 @@
 //   - a packed GEMM (Goto/BLIS blocking) for the shapes the first two do
 //     not fit: the first layer's filter gradient (transposed, 9 taps as
 //     rows) and layers whose channels or filters are not multiples of 8
-//     and 32.
+//     and 32;
+//   - with AVX-512, the first layer's input gradient (one channel, stride
+//     1) as per-pixel dot products of the filters with gz.
+//
+// Each op keeps its filters packed for its kernel until the weights change
+// (Plugin.weightsChanged, called by Update and LoadState).
 //
 // Work is split into tasks fixed by the shapes (groups of images; groups of
 // filter-gradient tiles) that run on up to GOMAXPROCS goroutines; no sum is
