@@ -85,8 +85,7 @@ type convWorker[T float] struct {
 	pn    []int            // position pixels of a super-block (filter gradient)
 	acc   []T              // positions x 32 results when the output is not written in place
 	bbuf  []T              // the filter gradient's packed B panel
-	cbuf  []T
-	dummy [indNR]T // the output row of tile rows past the last position
+	dummy [indNR]T         // the output row of tile rows past the last position
 }
 
 // grow returns (*s)[:n], reallocated when too short.
@@ -98,9 +97,9 @@ func grow[T any](s *[]T, n int) []T {
 }
 
 // workers sizes the scratch of nw workers before they start, so that they
-// never allocate concurrently: rows for np positions, acc for np x 32
-// values, and nb, nc values of GEMM panels.
-func (cw *convWork[T]) workers(nw, np, nacc, nb, nc int) {
+// never allocate concurrently: rows for np positions, acc for nacc values,
+// and nb values of packed GEMM panel.
+func (cw *convWork[T]) workers(nw, np, nacc, nb int) {
 	for len(cw.ws) < nw {
 		cw.ws = append(cw.ws, &convWorker[T]{})
 	}
@@ -108,7 +107,6 @@ func (cw *convWork[T]) workers(nw, np, nacc, nb, nc int) {
 		grow(&w.rows, np)
 		grow(&w.acc, nacc)
 		grow(&w.bbuf, nb)
-		grow(&w.cbuf, nc)
 	}
 }
 
@@ -174,10 +172,15 @@ func (cw *convWork[T]) materialize(gz gradAt[T], n, chunk int, epoch uint64) gra
 // cachedGZ returns gz plain when it was computed in this epoch, else gz
 // as it is (the caller applies the derivative as it reads).
 func (cw *convWork[T]) cachedGZ(gz gradAt[T], epoch uint64) gradAt[T] {
-	if gz.act && epoch != 0 && cw.gzOf == (gzKey{epoch, unsafe.Pointer(&gz.g[0]), unsafe.Pointer(&gz.y[0]), len(gz.g)}) {
+	if gz.act && epoch != 0 && cw.gzOf == keyOf(gz, epoch) {
 		return gradAt[T]{g: cw.gz[:len(gz.g)]}
 	}
 	return gz
+}
+
+// keyOf returns the key of gz (with act set) in the given epoch.
+func keyOf[T float](gz gradAt[T], epoch uint64) gzKey {
+	return gzKey{epoch, unsafe.Pointer(&gz.g[0]), unsafe.Pointer(&gz.y[0]), len(gz.g)}
 }
 
 // gzPlan is materialize in parts: it returns gz as a plain gradient and,
@@ -188,7 +191,7 @@ func (cw *convWork[T]) gzPlan(gz gradAt[T], epoch uint64) (plain gradAt[T], fill
 	if !gz.act {
 		return gz, nil, nil
 	}
-	key := gzKey{epoch, unsafe.Pointer(&gz.g[0]), unsafe.Pointer(&gz.y[0]), len(gz.g)}
+	key := keyOf(gz, epoch)
 	if epoch != 0 && cw.gzOf == key {
 		return gradAt[T]{g: cw.gz[:len(gz.g)]}, nil, nil
 	}
@@ -232,8 +235,6 @@ func (cw *convWork[T]) colOffsets(g convGeom) []int {
 	return co
 }
 
-// fillRows writes into rows the offset in the padded input of the top-left
-// input pixel of each output position j0, j0+1, ... (j = n*q + oy*ow + ox).
 // padImages writes images [n0, n1) of x into xp, from its start, NHWC
 // with p rows and columns of zeros around each image.
 func padImages[T float](g convGeom, xp, x []T, n0, n1 int) {
@@ -329,7 +330,7 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 		nacc = np * indNR
 	}
 	tasks := g.tasks()
-	cw.workers(numWorkers(tasks), np, nacc, 0, 0)
+	cw.workers(numWorkers(tasks), np, nacc, 0)
 	cw.padBuffers(numWorkers(tasks), g)
 	kern := indKernelFor[T]()
 	var sl32 float32
@@ -511,8 +512,12 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 	colOff := cw.colOffsets(g)
 	np := g.chunk() * q
 	tasks := g.tasks()
-	cw.workers(numWorkers(tasks), 3*np, indMR*indNR, 0, 0)
-	if !unpadded {
+	cw.workers(numWorkers(tasks), np, indMR*indNR, 0)
+	if unpadded {
+		for _, w := range cw.ws[:numWorkers(tasks)] {
+			w.pn = grow(&w.pn, 3*np)
+		}
+	} else {
 		cw.padBuffers(numWorkers(tasks), g)
 	}
 	kern := indKernelFor[T]()
@@ -531,19 +536,8 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 			clear(gx[n0*img0 : n1*img0])
 			var call indCall
 			call.toff, call.nt, call.nc, call.init = unsafe.Pointer(&zero[0]), 1, g.o, indLoad
-			// each position's image offset and top-left pixel
-			pn := wk.rows[:3*len(rows)]
-			n, oy, ox := n0, 0, 0
-			for l := 0; l < len(rows); l++ {
-				pn[3*l], pn[3*l+1], pn[3*l+2] = n*img0, oy*g.s-g.p, ox*g.s-g.p
-				if ox++; ox == g.ow {
-					ox = 0
-					if oy++; oy == g.oh {
-						oy = 0
-						n++
-					}
-				}
-			}
+			pn := wk.pn[:3*len(rows)]
+			posPixels(g, j0, pn)
 			for blk := 0; blk < nb; blk++ {
 				t, c0 := blk*indNR/g.c, blk*indNR%g.c
 				ky, kx := t/g.k, t%g.k
@@ -651,7 +645,7 @@ func inputGradFirst(g convGeom, cw *convWork[float32], gz []float32, fill func(a
 	npix := g.chunk() * g.h * g.w
 	tasks := g.tasks()
 	nw := numWorkers(tasks)
-	cw.workers(nw, 0, roundUp(npix, 4), 0, 0)
+	cw.workers(nw, 0, roundUp(npix, 4), 0)
 	for _, wk := range cw.ws[:nw] {
 		wk.pad = grow(&wk.pad, g.chunk()*hp*wp*g.o)
 		wk.bases = grow(&wk.bases, roundUp(npix, 4))
@@ -735,9 +729,8 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 		rgroups = min(mt, 2)
 	}
 	tasks := ctasks * rgroups
-	nb, nc := gm.scratch()
 	nw := numWorkers(tasks)
-	cw.workers(nw, 0, 0, nb, nc)
+	cw.workers(nw, 0, 0, gm.nc()*gemmKC)
 	for _, w := range cw.ws[:nw] {
 		w.apack = grow(&w.apack, mPad*gm.k)
 	}
@@ -868,7 +861,7 @@ func convWeightGrad[T float](g convGeom, cw *convWork[T], x []T, gz gradAt[T], g
 func weightGradDirect[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
 	var z T
 	size := int(unsafe.Sizeof(z))
-	kd, kk, total, q := g.kd(), g.k*g.k, g.n*g.q(), g.q()
+	kd, kk, total := g.kd(), g.k*g.k, g.n*g.q()
 	rt, ct := kd/indMR, g.o/indNR
 	ntile := rt * ct
 	acc := grow(&cw.cacc, ntile*indMR*indNR)
@@ -892,20 +885,8 @@ func weightGradDirect[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
 		wk := cw.ws[w]
 		for k0 := 0; k0 < total; k0 += wgSuper {
 			kc := min(wgSuper, total-k0)
-			// each position's image offset and top-left pixel
 			pn := wk.pn[:3*kc]
-			n, r := k0/q, k0%q
-			oy, ox := r/g.ow, r%g.ow
-			for k := 0; k < kc; k++ {
-				pn[3*k], pn[3*k+1], pn[3*k+2] = n*g.h*g.w*g.c, oy*g.s-g.p, ox*g.s-g.p
-				if ox++; ox == g.ow {
-					ox = 0
-					if oy++; oy == g.oh {
-						oy = 0
-						n++
-					}
-				}
-			}
+			posPixels(g, k0, pn)
 			ptrs := wk.ptrs[:kc]
 			call := wgCall{bases: unsafe.Pointer(&ptrs[0]), kc: kc, bstride: g.o * size}
 			if k0 > 0 {
@@ -949,6 +930,25 @@ func weightGradDirect[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
 // wgSuper is the number of output positions the direct filter gradient
 // takes at a time.
 const wgSuper = 256
+
+// posPixels writes, for each output position k0, k0+1, ..., three values
+// into pn: the offset of its image in the unpadded NHWC input and the row
+// and column of its top-left input pixel (negative on the padding).
+func posPixels(g convGeom, k0 int, pn []int) {
+	q := g.q()
+	n, r := k0/q, k0%q
+	oy, ox := r/g.ow, r%g.ow
+	for k := 0; k+2 < len(pn); k += 3 {
+		pn[k], pn[k+1], pn[k+2] = n*g.h*g.w*g.c, oy*g.s-g.p, ox*g.s-g.p
+		if ox++; ox == g.ow {
+			ox = 0
+			if oy++; oy == g.oh {
+				oy = 0
+				n++
+			}
+		}
+	}
+}
 
 // posBases writes into bases the offset in the padded input of the
 // top-left input pixel of each output position k0, k0+1, ...

@@ -226,32 +226,34 @@ func TestConvKernelsAgainstReference(t *testing.T) {
 				}
 			}
 			// float64 with the portable kernels: rounding only.
-			y := make([]float64, len(wantY))
-			gx := make([]float64, len(x))
-			gw := make([]float64, len(w))
-			var cw convWork[float64]
-			convForward(g, &cw, xIn, w, b, 0.05, act, y, nil)
-			convInputGrad(g, &cw, gradAt[float64]{g: gzIn, y: yIn, slope: 0.5, act: act}, w, gx, 0, nil)
-			convWeightGrad(g, &cw, xIn, gradAt[float64]{g: gzIn, y: yIn, slope: 0.5, act: act}, gw, 0)
+			y, gx, gw := convPasses(g, xIn, w, b, gzIn, yIn, act)
 			check("float64", y, gx, gw, 1e-13)
 			// float32 with every kernel this CPU runs; float32 sums of up to
 			// a few thousand terms of size 1: tolerance 1e-5 relative to the
 			// largest value (plus 1).
 			for _, k := range float32Kernels() {
 				withKernel(k, func() {
-					x32, w32, b32, gz32, y32 := to32(xIn), to32(w), to32(b), to32(gzIn), to32(yIn)
-					y := make([]float32, len(wantY))
-					gx := make([]float32, len(x))
-					gw := make([]float32, len(w))
-					var cw convWork[float32]
-					convForward(g, &cw, x32, w32, b32, 0.05, act, y, nil)
-					convInputGrad(g, &cw, gradAt[float32]{g: gz32, y: y32, slope: 0.5, act: act}, w32, gx, 0, nil)
-					convWeightGrad(g, &cw, x32, gradAt[float32]{g: gz32, y: y32, slope: 0.5, act: act}, gw, 0)
+					y, gx, gw := convPasses(g, to32(xIn), to32(w), to32(b), to32(gzIn), to32(yIn), act)
 					check("float32 kernel "+k.name, to64(y), to64(gx), to64(gw), 1e-5)
 				})
 			}
 		}
 	}
+}
+
+// convPasses runs the forward pass (bias b, LeakyReLU slope 0.05 if act)
+// and, from dL/dy = gy at outputs ys (LeakyReLU slope 0.5 if act), the
+// input and filter gradients of one convolution, with a fresh workspace.
+func convPasses[T float](g convGeom, x, w, b, gy, ys []T, act bool) (y, gx, gw []T) {
+	y = make([]T, g.n*g.o*g.q())
+	gx = make([]T, len(x))
+	gw = make([]T, len(w))
+	var cw convWork[T]
+	gz := gradAt[T]{g: gy, y: ys, slope: 0.5, act: act}
+	convForward(g, &cw, x, w, b, 0.05, act, y, nil)
+	convInputGrad(g, &cw, gz, w, gx, 0, nil)
+	convWeightGrad(g, &cw, x, gz, gw, 0)
+	return y, gx, gw
 }
 
 func to64(v []float32) []float64 {

@@ -57,12 +57,6 @@ func (g *gemm[T]) nc() int {
 	return max(gemmNR, min(512, gemmCBuf/g.mPad()/gemmNR*gemmNR))
 }
 
-// scratch returns the per-worker buffer sizes (packed B panel, C block).
-func (g *gemm[T]) scratch() (nb, nc int) {
-	w := g.nc()
-	return w * gemmKC, g.mPad() * w
-}
-
 // gemmTiles locates element (i, j) of a C block: tiles are gemmMR x gemmNR,
 // row-major inside, stored column tile by column tile, row tiles within:
 //
@@ -72,7 +66,8 @@ func gemmTiles(i, j, mTiles int) int {
 }
 
 // run computes row tiles [it0, it1) of the columns [j0, j1) of C with the
-// worker's scratch buffers bbuf and cbuf (sizes from scratch).
+// worker's packed-B buffer bbuf (nc()*gemmKC values) into the C block cbuf
+// (mPad()*nc() values).
 func (g *gemm[T]) run(j0, j1, it0, it1 int, bbuf, cbuf []T, kern func(kc int, a, b, c []T, load bool)) {
 	mPad := g.mPad()
 	mt := mPad / gemmMR

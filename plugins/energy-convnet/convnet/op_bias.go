@@ -79,7 +79,7 @@ func sumBias[T float](db []T, gz gradAt[T], c int, cw *convWork[T]) {
 	part := grow(&cw.biasPart, nblk*c)
 	const perTask = 16 // blocks
 	tasks := (nblk + perTask - 1) / perTask
-	cw.workers(numWorkers(tasks), 0, biasBlock*c, 0, 0)
+	cw.workers(numWorkers(tasks), 0, biasBlock*c, 0)
 	parallel(tasks, func(w, i int) {
 		buf := cw.ws[w].acc
 		for b := i * perTask; b < min(nblk, (i+1)*perTask); b++ {
