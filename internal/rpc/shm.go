@@ -137,10 +137,10 @@ func (c *Client) callShm(ctx context.Context, method string, open func(context.C
 // shmPlacer places request tensors; tests replace it to send bad handles.
 var shmPlacer = func(l *wire.Lease) wire.Placer { return l }
 
-// answer is a server call's view of the caller's offered region.
+// answer is a server call's view of the caller's offered region: area is
+// nil unless it was mapped.
 type answer struct {
 	area *wire.Area
-	ok   bool
 }
 
 func (a *answer) close() {
@@ -189,14 +189,14 @@ func (s *baseServer) recv(r wire.Receiver) (*wire.Message, *answer, error) {
 		sdk.Logger().Debug().Int32("caller_pid", pid).Err(err).Msg("cannot map the caller's shared memory; answering inline")
 		return msg, a, nil
 	}
-	a.area, a.ok = area, true
+	a.area = area
 	return msg, a, nil
 }
 
 // send answers, through the caller's region when it was mapped.
 func (s *baseServer) send(w wire.Sender, a *answer, meta proto.Message, tensors ...wire.Named) error {
 	var o wire.SendOptions
-	if a != nil && a.ok {
+	if a != nil && a.area != nil {
 		o.Placer, o.ShmOK = a.area, true
 	}
 	return wire.SendWith(w, o, meta, tensors...)

@@ -72,8 +72,18 @@ func SendWith(s Sender, o SendOptions, meta proto.Message, tensors ...Named) err
 			return fmt.Errorf("encode message: %w", err)
 		}
 	}
-	first := &pb.Frame{Meta: mb, Reply: o.Reply, ShmOk: o.ShmOK}
-	pending := first
+	pending := &pb.Frame{Meta: mb, Reply: o.Reply, ShmOk: o.ShmOK}
+	// emit sends a chunk, in the first frame (with the meta) if that is
+	// still pending.
+	emit := func(c *pb.TensorChunk) error {
+		if pending != nil {
+			f := pending
+			pending = nil
+			f.Chunk = c
+			return s.Send(f)
+		}
+		return s.Send(&pb.Frame{Chunk: c})
+	}
 	for _, nt := range tensors {
 		if nt.Tensor == nil {
 			continue
@@ -90,13 +100,7 @@ func SendWith(s Sender, o SendOptions, meta proto.Message, tensors ...Named) err
 			if dst, ref := o.Placer.Place(int64(len(data))); dst != nil {
 				copy(dst, data)
 				c := &pb.TensorChunk{Start: true, Name: nt.Name, Dtype: toPBDType(nt.Tensor.DType), Shape: shape, ByteLen: int64(len(data)), Shm: ref}
-				if pending != nil {
-					pending.Chunk = c
-					if err := s.Send(pending); err != nil {
-						return err
-					}
-					pending = nil
-				} else if err := s.Send(&pb.Frame{Chunk: c}); err != nil {
+				if err := emit(c); err != nil {
 					return err
 				}
 				continue
@@ -108,13 +112,7 @@ func SendWith(s Sender, o SendOptions, meta proto.Message, tensors ...Named) err
 			if off == 0 {
 				c.Start, c.Name, c.Dtype, c.Shape, c.ByteLen = true, nt.Name, toPBDType(nt.Tensor.DType), shape, int64(len(data))
 			}
-			if pending != nil {
-				pending.Chunk = c
-				if err := s.Send(pending); err != nil {
-					return err
-				}
-				pending = nil
-			} else if err := s.Send(&pb.Frame{Chunk: c}); err != nil {
+			if err := emit(c); err != nil {
 				return err
 			}
 			if len(data) == 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -144,7 +145,7 @@ func TestShmRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ShmTensors != 1 || got.Reply == nil || !equalF32(got.Tensors["x"].F32, x.F32) || got.Tensors["small"].F64[1] != 2 {
+	if got.ShmTensors != 1 || got.Reply == nil || !slices.Equal(got.Tensors["x"].F32, x.F32) || got.Tensors["small"].F64[1] != 2 {
 		t.Fatalf("request decoded as %+v", got)
 	}
 	// The callee's copy is its own: changing the segment does not change it.
@@ -166,7 +167,7 @@ func TestShmRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !back.ShmOK || back.ShmTensors != 1 || !equalF32(back.Tensors["dfdx"].F32, x.F32) {
+	if !back.ShmOK || back.ShmTensors != 1 || !slices.Equal(back.Tensors["dfdx"].F32, x.F32) {
 		t.Fatalf("answer decoded as %+v", back)
 	}
 	// An answer too large for the offered room goes inline.
@@ -181,21 +182,9 @@ func TestShmRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	area.Close()
-	if back, err := RecvWith(&inline, 0, z); err != nil || back.ShmTensors != 0 || !equalF32(back.Tensors["dfdx"].F32, x.F32) {
+	if back, err := RecvWith(&inline, 0, z); err != nil || back.ShmTensors != 0 || !slices.Equal(back.Tensors["dfdx"].F32, x.F32) {
 		t.Fatalf("inline answer: %v, %v", back, err)
 	}
-}
-
-func equalF32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // noResolve fails the test if the decoder resolves a handle it should
