@@ -86,6 +86,16 @@ type convWorker[T float] struct {
 	acc   []T              // positions x 32 results when the output is not written in place
 	bbuf  []T              // the filter gradient's packed B panel
 	dummy [indNR]T         // the output row of tile rows past the last position
+	// the kernels' arguments, kept here so that a task does not allocate
+	// them (a struct passed by pointer to a function value escapes)
+	ind indCall
+	wg  wgCall
+}
+
+// newCall returns the worker's indirect-kernel arguments, cleared.
+func (w *convWorker[T]) newCall() *indCall {
+	w.ind = indCall{}
+	return &w.ind
 }
 
 // grow returns (*s)[:n], reallocated when too short.

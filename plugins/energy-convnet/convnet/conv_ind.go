@@ -68,7 +68,7 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 		} else {
 			posBases(g, j0, rows)
 		}
-		var call indCall
+		call := wk.newCall()
 		call.nc, call.slope, call.slope64 = g.c, sl32, float64(slope)
 		for blk := 0; blk < ob; blk++ {
 			bp := wp[blk*kd*indNR:]
@@ -101,7 +101,7 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 							call.crow[r] = ptr(wk.acc, l*indNR)
 						}
 					}
-					kern(&call)
+					kern(call)
 				}
 			}
 			if inPlace {
@@ -202,7 +202,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 		rows := wk.rows[:(n1-n0)*q]
 		if unpadded {
 			clear(gx[n0*img0 : n1*img0])
-			var call indCall
+			call := wk.newCall()
 			call.toff, call.nt, call.nc, call.init = unsafe.Pointer(&zero[0]), 1, g.o, indLoad
 			pn := wk.pn[:3*len(rows)]
 			posPixels(g, j0, pn)
@@ -225,7 +225,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 							call.crow[r] = ptr(wk.dummy[:], 0)
 						}
 					}
-					kern(&call)
+					kern(call)
 				}
 			}
 			return
@@ -242,7 +242,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 			}
 		}
 		clear(gxp)
-		var call indCall
+		call := wk.newCall()
 		call.toff, call.nt, call.nc = unsafe.Pointer(&zero[0]), 1, g.o
 		tile := wk.acc[:indMR*indNR]
 		for blk := 0; blk < nb; blk++ {
@@ -266,7 +266,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 						call.arow[r], call.crow[r] = ptr(gz.g, (j0+l)*g.o), ptr(tile, r*indNR)
 					}
 				}
-				kern(&call)
+				kern(call)
 				if inPlace {
 					continue
 				}

@@ -216,7 +216,8 @@ func weightGradDirect[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
 			pn := wk.pn[:3*kc]
 			posPixels(g, k0, pn)
 			ptrs := wk.ptrs[:kc]
-			call := wgCall{bases: unsafe.Pointer(&ptrs[0]), kc: kc, bstride: g.o * size}
+			call := &wk.wg // kept in the worker: not allocated per task
+			*call = wgCall{bases: unsafe.Pointer(&ptrs[0]), kc: kc, bstride: g.o * size}
 			if k0 > 0 {
 				call.load = 1
 			}
@@ -238,7 +239,7 @@ func weightGradDirect[T float](g convGeom, cw *convWork[T], x, gz, gw []T) {
 				call.aoff = r0 % g.c * size
 				call.b = ptr(gz, k0*g.o+o0)
 				call.c = ptr(acc, tile*indMR*indNR)
-				kern(&call)
+				kern(call)
 			}
 		}
 	})
