@@ -267,8 +267,7 @@ const weightGradSuper = 16 * gemmKC
 // gatherRows writes dst[i*32 : i*32+32] = src[bases[i]+off : ... +32] for
 // every i: the packing of 32 channels of one tap.
 func gatherRows[T float](dst, src []T, bases []int, off int) {
-	if d, ok := any(dst).([]float32); ok {
-		gatherRowsF32(d, any(src).([]float32), bases, off)
+	if d, ok := any(dst).([]float32); ok && gatherRowsF32(d, any(src).([]float32), bases, off) {
 		return
 	}
 	for i, b := range bases {
@@ -279,8 +278,7 @@ func gatherRows[T float](dst, src []T, bases []int, off int) {
 // strideRows8 writes dst[i*8 : i*8+8] = src[i*stride : i*stride+8] for
 // i < len(dst)/8: the packing of 8 filters of successive positions.
 func strideRows8[T float](dst, src []T, stride int) {
-	if d, ok := any(dst).([]float32); ok {
-		strideRowsF32(d, any(src).([]float32), stride)
+	if d, ok := any(dst).([]float32); ok && strideRowsF32(d, any(src).([]float32), stride) {
 		return
 	}
 	for i := 0; i < len(dst)/gemmMR; i++ {

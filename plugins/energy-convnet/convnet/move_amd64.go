@@ -44,11 +44,12 @@ func gatherRows32(dst, src *float32, bases *int, n, off int)
 //go:noescape
 func strideRows8x(dst, src *float32, n, stride int)
 
-// gatherRowsF32 is gatherRows for float32, in assembly: the Go compiler
-// turns a 128-byte block move into a call to memmove.
-func gatherRowsF32(dst, src []float32, bases []int, off int) {
+// gatherRowsF32 is gatherRows for float32, in assembly (the Go compiler
+// turns a 128-byte block move into a call to memmove); it reports whether
+// it did the work.
+func gatherRowsF32(dst, src []float32, bases []int, off int) bool {
 	if len(bases) == 0 {
-		return
+		return true
 	}
 	_ = dst[len(bases)*gemmNR-1]
 	hi := 0
@@ -61,14 +62,17 @@ func gatherRowsF32(dst, src []float32, bases []int, off int) {
 	_ = src[off]
 	_ = src[hi+off+gemmNR-1]
 	gatherRows32(&dst[0], &src[off], &bases[0], len(bases), 0)
+	return true
 }
 
-// strideRowsF32 is strideRows8 for float32, in assembly.
-func strideRowsF32(dst, src []float32, stride int) {
+// strideRowsF32 is strideRows8 for float32, in assembly; it reports
+// whether it did the work.
+func strideRowsF32(dst, src []float32, stride int) bool {
 	n := len(dst) / gemmMR
 	if n == 0 {
-		return
+		return true
 	}
 	_ = src[(n-1)*stride+gemmMR-1]
 	strideRows8x(&dst[0], &src[0], n, stride)
+	return true
 }

@@ -2,17 +2,12 @@
 
 package convnet
 
-func gatherRowsF32(dst, src []float32, bases []int, off int) {
-	for i, b := range bases {
-		copy(dst[i*gemmNR:][:gemmNR], src[b+off:][:gemmNR])
-	}
-}
+// The portable code of gatherRows, strideRows8, gradAt.copyTo and
+// sumRows does the work on these platforms.
 
-func strideRowsF32(dst, src []float32, stride int) {
-	for i := 0; i < len(dst)/gemmMR; i++ {
-		copy(dst[i*gemmMR:][:gemmMR], src[i*stride:][:gemmMR])
-	}
-}
+func gatherRowsF32(dst, src []float32, bases []int, off int) bool { return false }
+
+func strideRowsF32(dst, src []float32, stride int) bool { return false }
 
 func leakyGradF32(dst, g, y []float32, slope float32) int { return 0 }
 
