@@ -557,7 +557,7 @@ w2store:
 
 // func firstGradAVX512(out *float32, gzp *float32, bases *int64, n int, toff *int64, nt int, w *float32, o int)
 //
-// The input gradient of a one-channel layer (see firstGradGo): for each
+// The input gradient of a one-channel layer (see inputGradFirst): for each
 // pixel i < n (n a multiple of 4), out[i] = sum over taps t < nt and
 // filters j < o (o a multiple of 16) of gzp[(bases[i]+toff[t])/4 + j] *
 // w[t*o + j]. Four pixels at a time, one 16-lane accumulator each (Z0-Z3),

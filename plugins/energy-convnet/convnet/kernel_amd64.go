@@ -2,6 +2,8 @@
 
 package convnet
 
+//go:generate go run ./internal/asmgen
+
 import "golang.org/x/sys/cpu"
 
 //go:noescape
