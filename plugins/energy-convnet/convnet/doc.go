@@ -87,6 +87,10 @@
 //   - with AVX-512, the first layer's input gradient (one channel, stride
 //     1) as per-pixel dot products of the filters with gz.
 //
+// The assembly of the first two and of the first layer's kernel
+// (ind_amd64.s) is written by internal/asmgen: run go generate after
+// changing it.
+//
 // Each op keeps its filters packed for its kernel until the weights change
 // (Plugin.weightsChanged, called by Update and LoadState).
 //
