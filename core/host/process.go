@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ebmflow/ebmflow/internal/channel"
 	"github.com/ebmflow/ebmflow/internal/rpc"
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/hashicorp/go-hclog"
@@ -24,10 +25,10 @@ import (
 )
 
 // ErrCrashed reports a plugin process that died during a call.
-var ErrCrashed = errors.New("plugin crashed")
+var ErrCrashed = rpc.ErrCrashed
 
 // ErrDeadline reports a call that passed its deadline; the plugin was killed.
-var ErrDeadline = errors.New("plugin did not answer in time")
+var ErrDeadline = rpc.ErrDeadline
 
 // Options configure a Host.
 type Options struct {
@@ -42,6 +43,9 @@ type Options struct {
 	StderrLines int
 	// Limit is the largest tensor accepted from a plugin, in bytes.
 	Limit int64
+	// PluginEnv is added to every plugin's environment (NAME=VALUE), after
+	// the host's own.
+	PluginEnv []string
 }
 
 // Host starts and owns plugin processes.
@@ -78,12 +82,16 @@ type Process struct {
 	stderr   *stderrRelay
 	timedOut atomic.Pointer[string]
 	timeout  atomic.Int64 // call timeout in nanoseconds; 0: none
+	ch       *channel.Caller
 }
 
 // SetCallTimeout bounds every later call to the plugin (0: no bound).
 func (p *Process) SetCallTimeout(d time.Duration) { p.timeout.Store(int64(d)) }
 
 func (p *Process) callTimeout() time.Duration { return time.Duration(p.timeout.Load()) }
+
+// CallTimeout is the deadline of every call to the plugin (0: none).
+func (p *Process) CallTimeout() time.Duration { return p.callTimeout() }
 
 // Start launches bin for stage, completes the handshake and checks that the
 // plugin speaks this host's protocol. If bin.SHA256 is set the binary is
@@ -100,13 +108,14 @@ func (h *Host) Start(ctx context.Context, stage string, bin Binary) (*Process, e
 	log := h.opts.Logger.With().Str("plugin", bin.Name).Str("stage", stage).Logger()
 	p.stderr = newStderrRelay(log, h.opts.StderrLines)
 	p.cmd = exec.Command(bin.Path)
-	p.cmd.Env = append(os.Environ(), sdk.LogLevelEnv+"="+h.opts.Logger.GetLevel().String())
+	p.cmd.Env = append(append(os.Environ(), sdk.LogLevelEnv+"="+h.opts.Logger.GetLevel().String()), h.opts.PluginEnv...)
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  rpc.Handshake,
 		VersionedPlugins: rpc.PluginSets(nil),
 		Cmd:              p.cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
+		SkipHostEnv:      true, // p.cmd.Env has it, with PluginEnv after it
 		Logger:           hclog.NewNullLogger(),
 		Stderr:           p.stderr,
 		SyncStderr:       p.stderr,
@@ -142,6 +151,8 @@ func (h *Host) Start(ctx context.Context, stage string, bin Binary) (*Process, e
 	}
 	p.Client.Wrap = p.wrap
 	p.Client.Log = &log
+	p.Client.Pid = p.Pid()
+	p.Client.Timeout = p.callTimeout
 	info, err := p.Client.Info(ctx)
 	if err != nil {
 		p.client.Kill()
@@ -153,8 +164,31 @@ func (h *Host) Start(ctx context.Context, stage string, bin Binary) (*Process, e
 			bin.Name, stage, bin.Path, info.Protocol, sdk.ProtocolVersion)
 	}
 	p.Info = info
-	log.Debug().Str("path", bin.Path).Str("version", info.Version).Str("kind", string(info.Kind)).Msg("plugin started")
+	p.openChannel(ctx, log)
+	log.Debug().Str("path", bin.Path).Str("version", info.Version).Str("kind", string(info.Kind)).Bool("channel", p.ch != nil).Msg("plugin started")
 	return p, nil
+}
+
+// openChannel gives the host's tensor calls to the plugin a shared-memory
+// channel when both sides can; otherwise they stay on gRPC frames.
+func (p *Process) openChannel(ctx context.Context, log zerolog.Logger) {
+	if !channel.Enabled() {
+		return
+	}
+	ch, err := p.Client.OpenChannel(ctx, os.Getpid(), "")
+	if err == nil && int(ch.Pid) != p.Pid() {
+		err = fmt.Errorf("the channel is served by pid %d, not the plugin's %d", ch.Pid, p.Pid())
+	}
+	var caller *channel.Caller
+	if err == nil {
+		caller, err = channel.Dial(ch.Socket, int(ch.Pid), p.Client.Limit)
+	}
+	if err != nil {
+		log.Debug().Err(err).Msg("no shared-memory channel to this plugin; calls go as gRPC frames")
+		return
+	}
+	p.ch = caller
+	p.Client.SetChannel(caller)
 }
 
 func (p *Process) startError(err error) error {
@@ -183,10 +217,19 @@ func (p *Process) tailText() string {
 // a deadline (the plugin has been killed), a crash (with its stderr tail),
 // or the plugin's own error.
 func (p *Process) wrap(method string, err error) error {
+	st, _ := status.FromError(err)
+	if st.Code() == codes.DeadlineExceeded && p.ch != nil && p.callTimeout() > 0 {
+		// A channel call has no interceptor: its deadline is found here.
+		p.deadlinePassed(method)
+	}
 	if m := p.timedOut.Load(); m != nil {
 		return fmt.Errorf("%w: plugin %q (stage %q): %s did not answer within %s; the plugin was killed", ErrDeadline, p.Binary.Name, p.Stage, *m, p.callTimeout())
 	}
-	st, _ := status.FromError(err)
+	if cf := rpc.CallFailureOf(err); cf != nil {
+		if q := p.host.process(cf.Stage); q != nil && q != p {
+			return q.linkFailed(cf, p.Stage)
+		}
+	}
 	if st.Code() == codes.Unavailable || st.Code() == codes.Canceled && p.exited(500*time.Millisecond) {
 		if p.exited(2 * time.Second) {
 			return fmt.Errorf("%w: plugin %q (stage %q) died during %s%s%s", ErrCrashed, p.Binary.Name, p.Stage, method, p.exitText(), p.tailText())
@@ -237,7 +280,12 @@ func (p *Process) Pid() int {
 func (p *Process) Stderr() []string { return p.stderr.Tail() }
 
 // Kill stops the plugin: a graceful shutdown, then SIGKILL after 2 s.
-func (p *Process) Kill() { p.client.Kill() }
+func (p *Process) Kill() {
+	p.client.Kill()
+	if p.ch != nil {
+		p.ch.Close()
+	}
+}
 
 // ebmflowMethods prefixes the gRPC methods of the plugin protocol; go-plugin's
 // own services (stdio, broker, controller) get no deadline.
@@ -289,12 +337,34 @@ func (p *Process) checkDeadline(ctx context.Context, method string, err error) {
 	if st, _ := status.FromError(err); st.Code() != codes.DeadlineExceeded && ctx.Err() != context.DeadlineExceeded {
 		return
 	}
-	name := method[strings.LastIndex(method, "/")+1:]
-	if p.timedOut.CompareAndSwap(nil, &name) {
-		p.host.opts.Logger.Error().Str("plugin", p.Binary.Name).Str("stage", p.Stage).Str("call", name).
-			Dur("timeout", p.callTimeout()).Msg("plugin call passed its deadline; killing the plugin")
+	p.deadlinePassed(rpc.MethodName(method))
+}
+
+// deadlinePassed kills the plugin once, for a call that passed its deadline.
+func (p *Process) deadlinePassed(call string) {
+	if p.timedOut.CompareAndSwap(nil, &call) {
+		p.host.opts.Logger.Error().Str("plugin", p.Binary.Name).Str("stage", p.Stage).Str("call", call).
+			Str("timeout", p.callTimeout().String()).Msg("plugin call passed its deadline; killing the plugin")
 		go p.client.Kill()
 	}
+}
+
+// linkFailed reports a call that the stage caller made to this plugin
+// through a link and that failed with it: the plugin died (it is named,
+// with its exit and stderr), or it passed its deadline (it is killed).
+func (p *Process) linkFailed(cf *rpc.CallFailure, caller string) error {
+	if !cf.Crashed {
+		call := cf.Method
+		if p.timedOut.CompareAndSwap(nil, &call) {
+			p.host.opts.Logger.Error().Str("plugin", p.Binary.Name).Str("stage", p.Stage).Str("call", call).Str("caller", caller).
+				Str("timeout", cf.Timeout.String()).Msg("linked call passed its deadline; killing the plugin")
+			go p.client.Kill()
+		}
+		return fmt.Errorf("%w: plugin %q (stage %q): %s, called by stage %q, did not answer within %s; the plugin was killed",
+			ErrDeadline, p.Binary.Name, p.Stage, cf.Method, caller, cf.Timeout)
+	}
+	p.exited(2 * time.Second)
+	return fmt.Errorf("%w: plugin %q (stage %q) died during %s, called by stage %q%s%s", ErrCrashed, p.Binary.Name, p.Stage, cf.Method, caller, p.exitText(), p.tailText())
 }
 
 type deadlineStream struct {
@@ -314,6 +384,18 @@ func (s *deadlineStream) RecvMsg(m any) error {
 	return err
 }
 
+// process returns the running plugin of stage, or nil.
+func (h *Host) process(stage string) *Process {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range h.procs {
+		if p.Stage == stage {
+			return p
+		}
+	}
+	return nil
+}
+
 // Close kills every plugin the host started and waits for them to exit.
 func (h *Host) Close() {
 	h.mu.Lock()
@@ -324,7 +406,7 @@ func (h *Host) Close() {
 	var wg sync.WaitGroup
 	for _, p := range procs {
 		wg.Add(1)
-		go func() { defer wg.Done(); p.client.Kill() }()
+		go func() { defer wg.Done(); p.Kill() }()
 	}
 	wg.Wait()
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
+	"github.com/ebmflow/ebmflow/internal/channel"
 	"github.com/ebmflow/ebmflow/internal/pb"
 	"github.com/ebmflow/ebmflow/internal/wire"
 	"github.com/ebmflow/ebmflow/sdk"
@@ -27,11 +29,22 @@ type Client struct {
 	// Wrap, when set, rewrites every failed call's error; the host uses it
 	// to report crashes and deadlines with the plugin's name and stderr.
 	Wrap func(method string, err error) error
-	// Log receives the one debug line saying that shared memory is not
-	// used with this peer; sdk.Logger() if nil.
+	// Log receives the client's debug lines; sdk.Logger() if nil.
 	Log *zerolog.Logger
 
-	shm shmState
+	// Pid is the plugin's process id when the client is the host's: the
+	// stages it links to are then asked for a channel to that process.
+	Pid int
+	// Timeout, if set, gives the deadline of each call through a channel
+	// (0: none beyond the caller's context); the host sets the stage's
+	// call timeout, a link the linked stage's.
+	Timeout func() time.Duration
+
+	// ch, when set, carries the tensor calls (SetChannel).
+	ch *channel.Caller
+	// caller is the stage holding this client when it is a link (the
+	// linked stage is Stage); empty for the host's clients.
+	caller string
 
 	conn    *grpc.ClientConn
 	broker  *plugin.GRPCBroker
@@ -52,6 +65,11 @@ func NewClient(conn *grpc.ClientConn, broker *plugin.GRPCBroker) *Client {
 }
 
 func (c *Client) fail(method string, err error) error {
+	if c.caller != "" {
+		if cf := c.linkFailure(err); cf != nil {
+			return cf
+		}
+	}
 	if st, ok := status.FromError(err); ok && st.Code() == codes.Unimplemented {
 		// The plugin's sdk.ErrUnsupported, or a service the plugin lacks.
 		return fmt.Errorf("%s: %w", st.Message(), sdk.ErrUnsupported)
@@ -65,6 +83,13 @@ func (c *Client) fail(method string, err error) error {
 	return fmt.Errorf("%s: %w", method, err)
 }
 
+func (c *Client) logger() *zerolog.Logger {
+	if c.Log != nil {
+		return c.Log
+	}
+	return sdk.Logger()
+}
+
 // bidi is a client stream of frames.
 type bidi interface {
 	Send(*pb.Frame) error
@@ -72,32 +97,26 @@ type bidi interface {
 	CloseSend() error
 }
 
-// call sends one message on a fresh stream that open starts and returns the
-// answer: through shared memory when this process and the peer can (see
-// shm.go), else inline.
-func (c *Client) call(ctx context.Context, method string, open func(context.Context) (bidi, error), meta proto.Message, tensors ...wire.Named) (*wire.Message, error) {
-	if msg, err, done := c.callShm(ctx, method, open, meta, tensors); done {
-		return msg, err
+// call makes one tensor call: through the channel when the client has
+// one, else on a fresh gRPC stream that open starts.
+func (c *Client) call(ctx context.Context, method, full string, open func(context.Context) (bidi, error), meta proto.Message, tensors ...wire.Named) (*wire.Message, error) {
+	if c.ch != nil {
+		return c.callChannel(ctx, method, full, meta, tensors)
 	}
 	s, err := open(ctx)
 	if err != nil {
 		return nil, c.fail(method, err)
 	}
-	msg, err := exchange(s, wire.SendOptions{}, nil, c.Limit, meta, tensors)
+	msg, err := exchange(s, c.Limit, meta, tensors)
 	if err != nil {
 		return nil, c.fail(method, err)
-	}
-	if c.shm.peer.Load() == 1 {
-		// A large answer next time is offered room in shared memory.
-		c.shm.learn(method, wire.ShmBytesOf(wire.ShmThreshold(), msg.Tensors))
 	}
 	return msg, nil
 }
 
-// exchange sends one message on s and reads the answer, resolving answer
-// handles through res (may be nil).
-func exchange(s bidi, o wire.SendOptions, res wire.Resolver, limit int64, meta proto.Message, tensors []wire.Named) (*wire.Message, error) {
-	if err := wire.SendWith(s, o, meta, tensors...); err != nil {
+// exchange sends one message on s and reads the answer.
+func exchange(s bidi, limit int64, meta proto.Message, tensors []wire.Named) (*wire.Message, error) {
+	if err := wire.Send(s, meta, tensors...); err != nil {
 		// The server's status, if any, arrives on Recv.
 		if _, rerr := s.Recv(); rerr != nil {
 			return nil, rerr
@@ -107,7 +126,7 @@ func exchange(s bidi, o wire.SendOptions, res wire.Resolver, limit int64, meta p
 	if err := s.CloseSend(); err != nil {
 		return nil, err
 	}
-	return wire.RecvWith(s, limit, res)
+	return wire.Recv(s, limit)
 }
 
 // Info returns the plugin's info.
@@ -150,8 +169,10 @@ type ConfigureArgs struct {
 }
 
 // Configure sends the stage's configuration. Each link is served to the
-// plugin through the broker: the plugin dials it and its calls are forwarded
-// to the target stage without decoding.
+// plugin through the broker (the plugin dials it and its calls are
+// forwarded to the target stage without decoding) and, where both plugins
+// can, through a shared-memory channel from the plugin straight to the
+// target, which the plugin then uses instead.
 func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sdk.Diagnostics, error) {
 	values, err := json.Marshal(a.Values)
 	if err != nil {
@@ -172,7 +193,19 @@ func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sd
 			RegisterProxy(s, kind, target)
 			return s
 		})
-		req.Links = append(req.Links, &pb.Link{Attribute: l.Attribute, Kind: string(l.Kind), Stage: l.Target.Stage, BrokerId: id})
+		pl := &pb.Link{Attribute: l.Attribute, Kind: string(l.Kind), Stage: l.Target.Stage, BrokerId: id}
+		if c.Pid > 0 && channel.Enabled() {
+			ch, err := l.Target.OpenChannel(ctx, c.Pid, a.Stage)
+			if err != nil {
+				c.logger().Debug().Str("stage", a.Stage).Str("link", l.Target.Stage).Err(err).Msg("no shared-memory channel for this link; its calls go through the host")
+			} else {
+				if l.Target.Timeout != nil {
+					ch.TimeoutMs = l.Target.Timeout().Milliseconds()
+				}
+				pl.Channel = ch
+			}
+		}
+		req.Links = append(req.Links, pl)
 	}
 	r, err := c.plugin.Configure(ctx, req)
 	if err != nil {
@@ -183,7 +216,7 @@ func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sd
 
 // SaveState fetches the stage's state.
 func (c *Client) SaveState(ctx context.Context) (*sdk.State, error) {
-	msg, err := c.call(ctx, "save state", func(ctx context.Context) (bidi, error) { return c.plugin.SaveState(ctx) }, nil)
+	msg, err := c.call(ctx, "save state", pb.Plugin_SaveState_FullMethodName, func(ctx context.Context) (bidi, error) { return c.plugin.SaveState(ctx) }, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +229,6 @@ func (c *Client) SaveState(ctx context.Context) (*sdk.State, error) {
 
 // LoadState restores a state.
 func (c *Client) LoadState(ctx context.Context, st *sdk.State) error {
-	_, err := c.call(ctx, "load state", func(ctx context.Context) (bidi, error) { return c.plugin.LoadState(ctx) }, &pb.StateMeta{Meta: st.Meta}, sortedTensors(st.Tensors)...)
+	_, err := c.call(ctx, "load state", pb.Plugin_LoadState_FullMethodName, func(ctx context.Context) (bidi, error) { return c.plugin.LoadState(ctx) }, &pb.StateMeta{Meta: st.Meta}, sortedTensors(st.Tensors)...)
 	return err
 }

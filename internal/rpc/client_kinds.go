@@ -10,7 +10,7 @@ import (
 
 // Energy returns F(x) per sample.
 func (c *Client) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
-	msg, err := c.call(ctx, "energy", func(ctx context.Context) (bidi, error) { return c.energy.Energy(ctx) }, nil, wire.Named{Name: "x", Tensor: x})
+	msg, err := c.call(ctx, "energy", pb.Energy_Energy_FullMethodName, func(ctx context.Context) (bidi, error) { return c.energy.Energy(ctx) }, nil, wire.Named{Name: "x", Tensor: x})
 	if err != nil {
 		return nil, err
 	}
@@ -23,7 +23,7 @@ func (c *Client) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error)
 
 // Grad returns F(x) and dF/dx.
 func (c *Client) Grad(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
-	msg, err := c.call(ctx, "grad", func(ctx context.Context) (bidi, error) { return c.energy.Grad(ctx) }, nil, wire.Named{Name: "x", Tensor: x})
+	msg, err := c.call(ctx, "grad", pb.Energy_Grad_FullMethodName, func(ctx context.Context) (bidi, error) { return c.energy.Grad(ctx) }, nil, wire.Named{Name: "x", Tensor: x})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -40,7 +40,7 @@ func (c *Client) Grad(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, *sdk.Ten
 
 // Update takes one learning step.
 func (c *Client) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateResult, error) {
-	msg, err := c.call(ctx, "update", func(ctx context.Context) (bidi, error) { return c.energy.Update(ctx) }, &pb.UpdateRequest{Lr: req.LR, T: int64(req.T)},
+	msg, err := c.call(ctx, "update", pb.Energy_Update_FullMethodName, func(ctx context.Context) (bidi, error) { return c.energy.Update(ctx) }, &pb.UpdateRequest{Lr: req.LR, T: int64(req.T)},
 		wire.Named{Name: "pos", Tensor: req.Pos}, wire.Named{Name: "neg", Tensor: req.Neg})
 	if err != nil {
 		return sdk.UpdateResult{}, err
@@ -54,7 +54,7 @@ func (c *Client) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateR
 
 // Sample draws negatives.
 func (c *Client) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleResult, error) {
-	msg, err := c.call(ctx, "sample", func(ctx context.Context) (bidi, error) { return c.sampler.Sample(ctx) }, &pb.SampleRequest{
+	msg, err := c.call(ctx, "sample", pb.Sampler_Sample_FullMethodName, func(ctx context.Context) (bidi, error) { return c.sampler.Sample(ctx) }, &pb.SampleRequest{
 		N: int64(req.N), Steps: int64(req.Steps), Init: req.Init, LeaveBank: req.LeaveBank, Trace: req.Trace, T: int64(req.T), Mala: req.MALA,
 	}, wire.Named{Name: "start", Tensor: req.Start})
 	if err != nil {
@@ -77,16 +77,27 @@ func (c *Client) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.Sample
 
 // Describe returns the data stage's description.
 func (c *Client) Describe(ctx context.Context) (sdk.DataInfo, error) {
+	if c.ch != nil {
+		msg, err := c.callChannel(ctx, "describe", pb.Data_Describe_FullMethodName, nil, nil)
+		if err != nil {
+			return sdk.DataInfo{}, err
+		}
+		var r pb.DescribeResponse
+		if err := msg.Unmarshal(&r); err != nil {
+			return sdk.DataInfo{}, c.fail("describe", err)
+		}
+		return describeFromPB(&r), nil
+	}
 	r, err := c.data.Describe(ctx, &pb.Empty{})
 	if err != nil {
 		return sdk.DataInfo{}, c.fail("describe", err)
 	}
-	return sdk.DataInfo{Shape: ints(r.Shape), Size: int(r.Size), HasDensity: r.HasDensity, Box: r.Box}, nil
+	return describeFromPB(r), nil
 }
 
 // Next returns a batch of positives.
 func (c *Client) Next(ctx context.Context, req sdk.NextRequest) (*sdk.Tensor, error) {
-	msg, err := c.call(ctx, "next", func(ctx context.Context) (bidi, error) { return c.data.Next(ctx) }, &pb.NextRequest{N: int64(req.N), Stream: req.Stream, Noise: req.Noise, NoiseSet: req.NoiseSet})
+	msg, err := c.call(ctx, "next", pb.Data_Next_FullMethodName, func(ctx context.Context) (bidi, error) { return c.data.Next(ctx) }, &pb.NextRequest{N: int64(req.N), Stream: req.Stream, Noise: req.Noise, NoiseSet: req.NoiseSet})
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +110,7 @@ func (c *Client) Next(ctx context.Context, req sdk.NextRequest) (*sdk.Tensor, er
 
 // LogDensity returns the true log-density at x.
 func (c *Client) LogDensity(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
-	msg, err := c.call(ctx, "log density", func(ctx context.Context) (bidi, error) { return c.data.LogDensity(ctx) }, nil, wire.Named{Name: "x", Tensor: x})
+	msg, err := c.call(ctx, "log density", pb.Data_LogDensity_FullMethodName, func(ctx context.Context) (bidi, error) { return c.data.LogDensity(ctx) }, nil, wire.Named{Name: "x", Tensor: x})
 	if err != nil {
 		return nil, err
 	}

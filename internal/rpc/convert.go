@@ -125,3 +125,11 @@ func recordToPB(r sdk.Record) *pb.Record {
 func recordFromPB(p *pb.Record) sdk.Record {
 	return sdk.Record{T: int(p.T), LR: p.Lr, DST: p.DSt, R: p.RT, MeanPos: p.MeanPos, MeanNeg: p.MeanNeg, Extra: p.Extra}
 }
+
+func describeToPB(d sdk.DataInfo) *pb.DescribeResponse {
+	return &pb.DescribeResponse{Shape: int64s(d.Shape), Size: int64(d.Size), HasDensity: d.HasDensity, Box: d.Box}
+}
+
+func describeFromPB(r *pb.DescribeResponse) sdk.DataInfo {
+	return sdk.DataInfo{Shape: ints(r.Shape), Size: int(r.Size), HasDensity: r.HasDensity, Box: r.Box}
+}

@@ -49,17 +49,25 @@ func (p *GRPCPlugin) GRPCClient(ctx context.Context, broker *plugin.GRPCBroker, 
 // Register registers impl's services on s. broker (may be nil in tests
 // without links) is used to dial linked stages at Configure.
 func Register(s *grpc.Server, impl sdk.Base, broker *plugin.GRPCBroker) error {
-	base := &baseServer{impl: impl, broker: broker, limit: wire.DefaultLimit, shm: wire.ShmEnabled()}
+	base := &baseServer{impl: impl, broker: broker, limit: wire.DefaultLimit, methods: baseMethods(impl)}
 	pb.RegisterPluginServer(s, base)
+	add := func(m map[string]method) {
+		for k, v := range m {
+			base.methods[k] = v
+		}
+	}
 	switch x := impl.(type) {
 	case sdk.Energy:
-		pb.RegisterEnergyServer(s, &energyServer{impl: x, base: base})
+		add(energyMethods(x))
+		pb.RegisterEnergyServer(s, &energyServer{base: base})
 	case sdk.Sampler:
-		pb.RegisterSamplerServer(s, &samplerServer{impl: x, base: base})
+		add(samplerMethods(x))
+		pb.RegisterSamplerServer(s, &samplerServer{base: base})
 	case sdk.Data:
+		add(dataMethods(x))
 		pb.RegisterDataServer(s, &dataServer{impl: x, base: base})
 	case sdk.Diagnoser:
-		pb.RegisterDiagnosticsServer(s, &diagServer{impl: x})
+		pb.RegisterDiagnosticsServer(s, &diagServer{impl: x, base: base})
 	default:
 		return fmt.Errorf("plugin %q implements none of the kinds energy, sampler, data, diagnostics", impl.Info().Name)
 	}

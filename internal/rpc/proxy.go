@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/ebmflow/ebmflow/internal/pb"
@@ -39,7 +40,7 @@ type serverStream interface {
 func forward(t *Client, method string, in serverStream, open func(context.Context) (bidi, error)) error {
 	out, err := open(in.Context())
 	if err != nil {
-		return t.fail(method, err)
+		return proxyFailure(t, method, err)
 	}
 	for {
 		f, err := in.Recv()
@@ -54,7 +55,7 @@ func forward(t *Client, method string, in serverStream, open func(context.Contex
 		}
 	}
 	if err := out.CloseSend(); err != nil {
-		return t.fail(method, err)
+		return proxyFailure(t, method, err)
 	}
 	for {
 		f, err := out.Recv()
@@ -65,10 +66,7 @@ func forward(t *Client, method string, in serverStream, open func(context.Contex
 			if s, ok := status.FromError(err); ok && s.Code() == codes.Unknown {
 				return err // the target's own error, already naming its stage
 			}
-			if isShmRefusal(err) {
-				return err // the caller repeats the call inline
-			}
-			return status.Error(codes.Unavailable, t.fail(method, err).Error())
+			return proxyFailure(t, method, err)
 		}
 		if err := in.Send(f); err != nil {
 			return err
@@ -101,7 +99,10 @@ type dataProxy struct {
 func (p *dataProxy) Describe(ctx context.Context, e *pb.Empty) (*pb.DescribeResponse, error) {
 	r, err := p.t.data.Describe(ctx, e)
 	if err != nil {
-		return nil, p.t.fail("describe", err)
+		if s, ok := status.FromError(err); ok && s.Code() == codes.Unknown {
+			return nil, err
+		}
+		return nil, proxyFailure(p.t, "describe", err)
 	}
 	return r, nil
 }
@@ -121,4 +122,25 @@ type samplerProxy struct {
 
 func (p *samplerProxy) Sample(s pb.Sampler_SampleServer) error {
 	return forward(p.t, "sample", s, func(ctx context.Context) (bidi, error) { return p.t.sampler.Sample(ctx) })
+}
+
+// proxyFailure reports a forwarded call that failed on the target's side
+// of the host (its process died, or the host killed it at its deadline) to
+// the calling plugin, with a CallFailure naming the target in the details.
+func proxyFailure(t *Client, method string, err error) error {
+	werr := t.fail(method, err)
+	st := status.New(codes.Unavailable, werr.Error())
+	var cf *CallFailure
+	switch {
+	case errors.Is(werr, ErrCrashed):
+		cf = &CallFailure{Stage: t.Stage, Method: method, Crashed: true}
+	case errors.Is(werr, ErrDeadline):
+		cf = &CallFailure{Stage: t.Stage, Method: method}
+	}
+	if cf != nil {
+		if d, derr := st.WithDetails(cf.toPB()); derr == nil {
+			st = d
+		}
+	}
+	return st.Err()
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/ebmflow/ebmflow/internal/channel"
 	"github.com/ebmflow/ebmflow/internal/pb"
 	"github.com/ebmflow/ebmflow/internal/wire"
 	"github.com/ebmflow/ebmflow/sdk"
@@ -17,22 +18,26 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// baseServer serves the Plugin service for any kind.
+// baseServer serves the Plugin service for any kind, and holds the table
+// of the plugin's tensor calls that both transports use.
 type baseServer struct {
 	pb.UnimplementedPluginServer
-	impl   sdk.Base
-	broker *plugin.GRPCBroker
-	limit  int64
-	// shm: this server maps its callers' shared memory (wire.ShmEnabled).
-	shm     bool
-	refused shmRefusal
+	impl    sdk.Base
+	broker  *plugin.GRPCBroker
+	limit   int64
+	methods map[string]method
 
-	mu    sync.Mutex
-	stage string
-	conns []*grpc.ClientConn
+	mu        sync.Mutex
+	stage     string
+	conns     []*grpc.ClientConn
+	callers   []*channel.Caller
+	listeners []*channel.Listener
 }
 
 // errorf turns an implementation error into a gRPC status naming the stage.
+// An error that is already a status keeps its code; a failed call to a
+// linked stage keeps its CallFailure in the status's details, so that the
+// host can name the stage that really failed.
 func (s *baseServer) errorf(method string, err error) error {
 	s.mu.Lock()
 	stage := s.stage
@@ -44,12 +49,37 @@ func (s *baseServer) errorf(method string, err error) error {
 	switch {
 	case errors.Is(err, sdk.ErrUnsupported):
 		code = codes.Unimplemented
-	case errors.Is(err, wire.ErrShm):
-		// A handle this server cannot use, found before the call ran:
-		// the caller repeats it inline.
-		code = codes.FailedPrecondition
+	case errors.Is(err, context.DeadlineExceeded):
+		code = codes.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		code = codes.Canceled
 	}
-	return status.Errorf(code, "stage %q: %s: %v", stage, method, err)
+	st := status.Newf(code, "stage %q: %s: %v", stage, method, err)
+	var cf *CallFailure
+	if errors.As(err, &cf) {
+		if d, derr := st.WithDetails(cf.toPB()); derr == nil {
+			st = d
+		}
+	}
+	return st.Err()
+}
+
+// serveStream runs a tensor call that arrived as a gRPC frame stream.
+func (s *baseServer) serveStream(st interface {
+	wire.Sender
+	wire.Receiver
+	Context() context.Context
+}, full string) error {
+	m := s.methods[full]
+	req, err := wire.Recv(st, s.limit)
+	if err != nil {
+		return s.errorf(m.name, err)
+	}
+	meta, ts, err := m.run(st.Context(), req)
+	if err != nil {
+		return s.errorf(m.name, err)
+	}
+	return wire.Send(st, meta, ts...)
 }
 
 func (s *baseServer) Info(context.Context, *pb.Empty) (*pb.InfoResponse, error) {
@@ -90,7 +120,12 @@ func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 		s.conns = append(s.conns, conn)
 		s.mu.Unlock()
 		c := NewClient(conn, nil)
-		c.Stage = l.Stage
+		c.Stage, c.Limit, c.caller = l.Stage, s.limit, req.Stage
+		if ch := l.GetChannel(); ch != nil && channel.Enabled() {
+			if err := s.dialChannel(c, ch); err != nil {
+				sdk.Logger().Debug().Str("stage", req.Stage).Str("link", l.Stage).Err(err).Msg("no shared-memory channel to the linked stage; its calls go through the host")
+			}
+		}
 		cfg.SetLink(l.Attribute, c)
 	}
 	s.mu.Lock()
@@ -144,46 +179,12 @@ func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, va
 	return cfg, diags
 }
 
-func (s *baseServer) SaveState(stream pb.Plugin_SaveStateServer) error {
-	_, a, err := s.recv(stream)
-	defer a.close()
-	if err != nil {
-		return s.errorf("save state", err)
-	}
-	st, err := s.impl.SaveState(stream.Context())
-	if err != nil {
-		return s.errorf("save state", err)
-	}
-	if st == nil {
-		st = &sdk.State{}
-	}
-	return s.send(stream, a, &pb.StateMeta{Meta: st.Meta}, sortedTensors(st.Tensors)...)
+func (s *baseServer) SaveState(st pb.Plugin_SaveStateServer) error {
+	return s.serveStream(st, pb.Plugin_SaveState_FullMethodName)
 }
 
-func (s *baseServer) LoadState(stream pb.Plugin_LoadStateServer) error {
-	msg, a, err := s.recv(stream)
-	defer a.close()
-	if err != nil {
-		return s.errorf("load state", err)
-	}
-	var meta pb.StateMeta
-	if err := msg.Unmarshal(&meta); err != nil {
-		return s.errorf("load state", err)
-	}
-	if err := s.impl.LoadState(stream.Context(), &sdk.State{Meta: meta.Meta, Tensors: msg.Tensors}); err != nil {
-		return s.errorf("load state", err)
-	}
-	return s.send(stream, a, nil)
-}
-
-// recvTensor reads a request whose tensor name is given.
-func (s *baseServer) recvTensor(r wire.Receiver, name string) (*answer, *sdk.Tensor, error) {
-	msg, a, err := s.recv(r)
-	if err != nil {
-		return a, nil, err
-	}
-	t, err := msg.Tensor(name)
-	return a, t, err
+func (s *baseServer) LoadState(st pb.Plugin_LoadStateServer) error {
+	return s.serveStream(st, pb.Plugin_LoadState_FullMethodName)
 }
 
 // checkOut refuses an implementation's malformed or missing result tensor.

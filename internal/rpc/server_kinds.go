@@ -3,11 +3,41 @@ package rpc
 import (
 	"context"
 	"sort"
+	"strings"
+	"unicode"
 
 	"github.com/ebmflow/ebmflow/internal/pb"
 	"github.com/ebmflow/ebmflow/internal/wire"
 	"github.com/ebmflow/ebmflow/sdk"
+	"google.golang.org/protobuf/proto"
 )
+
+// A method is one tensor-carrying call a plugin serves, the same whether it
+// arrives as a gRPC frame stream or through a channel: the decoded request
+// in, the answer's message and tensors out. link says whether a linked
+// stage may call it (the host may call every method).
+type method struct {
+	name string // for errors: "grad"
+	link bool
+	run  func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error)
+}
+
+// MethodName returns the name errors and logs use for a gRPC method of
+// the protocol ("/ebmflow.v1.Energy/Grad" is "grad").
+func MethodName(full string) string {
+	name := full[strings.LastIndex(full, "/")+1:]
+	var b strings.Builder
+	for i, r := range name {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
 
 func sortedTensors(m map[string]*sdk.Tensor) []wire.Named {
 	names := make([]string, 0, len(m))
@@ -22,103 +52,164 @@ func sortedTensors(m map[string]*sdk.Tensor) []wire.Named {
 	return out
 }
 
+// baseMethods are the Plugin service's state calls.
+func baseMethods(impl sdk.Base) map[string]method {
+	return map[string]method{
+		pb.Plugin_SaveState_FullMethodName: {name: "save state", run: func(ctx context.Context, _ *wire.Message) (proto.Message, []wire.Named, error) {
+			st, err := impl.SaveState(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			if st == nil {
+				st = &sdk.State{}
+			}
+			return &pb.StateMeta{Meta: st.Meta}, sortedTensors(st.Tensors), nil
+		}},
+		pb.Plugin_LoadState_FullMethodName: {name: "load state", run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
+			var meta pb.StateMeta
+			if err := req.Unmarshal(&meta); err != nil {
+				return nil, nil, err
+			}
+			return nil, nil, impl.LoadState(ctx, &sdk.State{Meta: meta.Meta, Tensors: req.Tensors})
+		}},
+	}
+}
+
+func energyMethods(impl sdk.Energy) map[string]method {
+	return map[string]method{
+		pb.Energy_Energy_FullMethodName: {name: "energy", link: true, run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
+			x, err := req.Tensor("x")
+			if err != nil {
+				return nil, nil, err
+			}
+			f, err := impl.Energy(ctx, x)
+			if err == nil {
+				err = checkOut("f", f)
+			}
+			return nil, []wire.Named{{Name: "f", Tensor: f}}, err
+		}},
+		pb.Energy_Grad_FullMethodName: {name: "grad", link: true, run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
+			x, err := req.Tensor("x")
+			if err != nil {
+				return nil, nil, err
+			}
+			f, g, err := impl.Grad(ctx, x)
+			if err == nil {
+				err = checkOut("f", f)
+			}
+			if err == nil {
+				err = checkOut("dfdx", g)
+			}
+			return nil, []wire.Named{{Name: "f", Tensor: f}, {Name: "dfdx", Tensor: g}}, err
+		}},
+		pb.Energy_Update_FullMethodName: {name: "update", run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
+			var r pb.UpdateRequest
+			if err := req.Unmarshal(&r); err != nil {
+				return nil, nil, err
+			}
+			pos, err := req.Tensor("pos")
+			if err != nil {
+				return nil, nil, err
+			}
+			neg, err := req.Tensor("neg")
+			if err != nil {
+				return nil, nil, err
+			}
+			res, err := impl.Update(ctx, sdk.UpdateRequest{Pos: pos, Neg: neg, LR: r.Lr, T: int(r.T)})
+			if err != nil {
+				return nil, nil, err
+			}
+			return &pb.UpdateResponse{DSt: res.DST, MeanPos: res.MeanPos, MeanNeg: res.MeanNeg, GradNorm: res.GradNorm}, nil, nil
+		}},
+	}
+}
+
+func samplerMethods(impl sdk.Sampler) map[string]method {
+	return map[string]method{
+		pb.Sampler_Sample_FullMethodName: {name: "sample", link: true, run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
+			var r pb.SampleRequest
+			if err := req.Unmarshal(&r); err != nil {
+				return nil, nil, err
+			}
+			res, err := impl.Sample(ctx, sdk.SampleRequest{
+				N: int(r.N), Steps: int(r.Steps), Init: r.Init, Start: req.Tensors["start"],
+				LeaveBank: r.LeaveBank, Trace: r.Trace, T: int(r.T), MALA: r.Mala,
+			})
+			if err == nil {
+				err = checkOut("x", res.X)
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			out := &pb.SampleResponse{R: res.R, AcceptRate: res.AcceptRate}
+			for _, st := range res.Trace {
+				out.Trace = append(out.Trace, &pb.StepStat{MeanEnergy: st.MeanEnergy, DriftNorm: st.DriftNorm})
+			}
+			return out, []wire.Named{{Name: "x", Tensor: res.X}}, nil
+		}},
+	}
+}
+
+func dataMethods(impl sdk.Data) map[string]method {
+	return map[string]method{
+		pb.Data_Describe_FullMethodName: {name: "describe", link: true, run: func(ctx context.Context, _ *wire.Message) (proto.Message, []wire.Named, error) {
+			d, err := impl.Describe(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			return describeToPB(d), nil, nil
+		}},
+		pb.Data_Next_FullMethodName: {name: "next", link: true, run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
+			var r pb.NextRequest
+			if err := req.Unmarshal(&r); err != nil {
+				return nil, nil, err
+			}
+			x, err := impl.Next(ctx, sdk.NextRequest{N: int(r.N), Stream: r.Stream, Noise: r.Noise, NoiseSet: r.NoiseSet})
+			if err == nil {
+				err = checkOut("x", x)
+			}
+			return nil, []wire.Named{{Name: "x", Tensor: x}}, err
+		}},
+		pb.Data_LogDensity_FullMethodName: {name: "log density", link: true, run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
+			x, err := req.Tensor("x")
+			if err != nil {
+				return nil, nil, err
+			}
+			lp, err := impl.LogDensity(ctx, x)
+			if err == nil {
+				err = checkOut("logp", lp)
+			}
+			return nil, []wire.Named{{Name: "logp", Tensor: lp}}, err
+		}},
+	}
+}
+
+// The gRPC services: each tensor call runs its method over the stream.
+
 type energyServer struct {
 	pb.UnimplementedEnergyServer
-	impl sdk.Energy
 	base *baseServer
 }
 
-func (s *energyServer) Energy(stream pb.Energy_EnergyServer) error {
-	a, x, err := s.base.recvTensor(stream, "x")
-	defer a.close()
-	if err != nil {
-		return s.base.errorf("energy", err)
-	}
-	f, err := s.impl.Energy(stream.Context(), x)
-	if err == nil {
-		err = checkOut("f", f)
-	}
-	if err != nil {
-		return s.base.errorf("energy", err)
-	}
-	return s.base.send(stream, a, nil, wire.Named{Name: "f", Tensor: f})
+func (s *energyServer) Energy(st pb.Energy_EnergyServer) error {
+	return s.base.serveStream(st, pb.Energy_Energy_FullMethodName)
 }
 
-func (s *energyServer) Grad(stream pb.Energy_GradServer) error {
-	a, x, err := s.base.recvTensor(stream, "x")
-	defer a.close()
-	if err != nil {
-		return s.base.errorf("grad", err)
-	}
-	f, g, err := s.impl.Grad(stream.Context(), x)
-	if err == nil {
-		err = checkOut("f", f)
-	}
-	if err == nil {
-		err = checkOut("dfdx", g)
-	}
-	if err != nil {
-		return s.base.errorf("grad", err)
-	}
-	return s.base.send(stream, a, nil, wire.Named{Name: "f", Tensor: f}, wire.Named{Name: "dfdx", Tensor: g})
+func (s *energyServer) Grad(st pb.Energy_GradServer) error {
+	return s.base.serveStream(st, pb.Energy_Grad_FullMethodName)
 }
 
-func (s *energyServer) Update(stream pb.Energy_UpdateServer) error {
-	msg, a, err := s.base.recv(stream)
-	defer a.close()
-	if err != nil {
-		return s.base.errorf("update", err)
-	}
-	var req pb.UpdateRequest
-	if err := msg.Unmarshal(&req); err != nil {
-		return s.base.errorf("update", err)
-	}
-	pos, err := msg.Tensor("pos")
-	if err != nil {
-		return s.base.errorf("update", err)
-	}
-	neg, err := msg.Tensor("neg")
-	if err != nil {
-		return s.base.errorf("update", err)
-	}
-	res, err := s.impl.Update(stream.Context(), sdk.UpdateRequest{Pos: pos, Neg: neg, LR: req.Lr, T: int(req.T)})
-	if err != nil {
-		return s.base.errorf("update", err)
-	}
-	return s.base.send(stream, a, &pb.UpdateResponse{DSt: res.DST, MeanPos: res.MeanPos, MeanNeg: res.MeanNeg, GradNorm: res.GradNorm})
+func (s *energyServer) Update(st pb.Energy_UpdateServer) error {
+	return s.base.serveStream(st, pb.Energy_Update_FullMethodName)
 }
 
 type samplerServer struct {
 	pb.UnimplementedSamplerServer
-	impl sdk.Sampler
 	base *baseServer
 }
 
-func (s *samplerServer) Sample(stream pb.Sampler_SampleServer) error {
-	msg, a, err := s.base.recv(stream)
-	defer a.close()
-	if err != nil {
-		return s.base.errorf("sample", err)
-	}
-	var req pb.SampleRequest
-	if err := msg.Unmarshal(&req); err != nil {
-		return s.base.errorf("sample", err)
-	}
-	res, err := s.impl.Sample(stream.Context(), sdk.SampleRequest{
-		N: int(req.N), Steps: int(req.Steps), Init: req.Init, Start: msg.Tensors["start"],
-		LeaveBank: req.LeaveBank, Trace: req.Trace, T: int(req.T), MALA: req.Mala,
-	})
-	if err == nil {
-		err = checkOut("x", res.X)
-	}
-	if err != nil {
-		return s.base.errorf("sample", err)
-	}
-	out := &pb.SampleResponse{R: res.R, AcceptRate: res.AcceptRate}
-	for _, st := range res.Trace {
-		out.Trace = append(out.Trace, &pb.StepStat{MeanEnergy: st.MeanEnergy, DriftNorm: st.DriftNorm})
-	}
-	return s.base.send(stream, a, out, wire.Named{Name: "x", Tensor: res.X})
+func (s *samplerServer) Sample(st pb.Sampler_SampleServer) error {
+	return s.base.serveStream(st, pb.Sampler_Sample_FullMethodName)
 }
 
 type dataServer struct {
@@ -132,48 +223,21 @@ func (s *dataServer) Describe(ctx context.Context, _ *pb.Empty) (*pb.DescribeRes
 	if err != nil {
 		return nil, s.base.errorf("describe", err)
 	}
-	return &pb.DescribeResponse{Shape: int64s(d.Shape), Size: int64(d.Size), HasDensity: d.HasDensity, Box: d.Box}, nil
+	return describeToPB(d), nil
 }
 
-func (s *dataServer) Next(stream pb.Data_NextServer) error {
-	msg, a, err := s.base.recv(stream)
-	defer a.close()
-	if err != nil {
-		return s.base.errorf("next", err)
-	}
-	var req pb.NextRequest
-	if err := msg.Unmarshal(&req); err != nil {
-		return s.base.errorf("next", err)
-	}
-	x, err := s.impl.Next(stream.Context(), sdk.NextRequest{N: int(req.N), Stream: req.Stream, Noise: req.Noise, NoiseSet: req.NoiseSet})
-	if err == nil {
-		err = checkOut("x", x)
-	}
-	if err != nil {
-		return s.base.errorf("next", err)
-	}
-	return s.base.send(stream, a, nil, wire.Named{Name: "x", Tensor: x})
+func (s *dataServer) Next(st pb.Data_NextServer) error {
+	return s.base.serveStream(st, pb.Data_Next_FullMethodName)
 }
 
-func (s *dataServer) LogDensity(stream pb.Data_LogDensityServer) error {
-	a, x, err := s.base.recvTensor(stream, "x")
-	defer a.close()
-	if err != nil {
-		return s.base.errorf("log density", err)
-	}
-	lp, err := s.impl.LogDensity(stream.Context(), x)
-	if err == nil {
-		err = checkOut("logp", lp)
-	}
-	if err != nil {
-		return s.base.errorf("log density", err)
-	}
-	return s.base.send(stream, a, nil, wire.Named{Name: "logp", Tensor: lp})
+func (s *dataServer) LogDensity(st pb.Data_LogDensityServer) error {
+	return s.base.serveStream(st, pb.Data_LogDensity_FullMethodName)
 }
 
 type diagServer struct {
 	pb.UnimplementedDiagnosticsServer
 	impl sdk.Diagnoser
+	base *baseServer
 }
 
 func (s *diagServer) Observe(ctx context.Context, req *pb.ObserveRequest) (*pb.ObserveResponse, error) {
@@ -183,7 +247,7 @@ func (s *diagServer) Observe(ctx context.Context, req *pb.ObserveRequest) (*pb.O
 	}
 	obs, err := s.impl.Observe(ctx, recs)
 	if err != nil {
-		return nil, err
+		return nil, s.base.errorf("observe", err)
 	}
 	out := &pb.ObserveResponse{}
 	if obs != nil {
@@ -198,7 +262,7 @@ func (s *diagServer) Observe(ctx context.Context, req *pb.ObserveRequest) (*pb.O
 func (s *diagServer) Report(ctx context.Context, req *pb.ReportRequest) (*pb.ReportResponse, error) {
 	r, err := s.impl.Report(ctx, req.Final)
 	if err != nil {
-		return nil, err
+		return nil, s.base.errorf("report", err)
 	}
 	if r == nil {
 		return &pb.ReportResponse{}, nil

@@ -42,29 +42,6 @@ type Receiver interface{ Recv() (*pb.Frame, error) }
 // Send writes one message: meta (may be nil) then each non-nil tensor in
 // chunks of at most ChunkSize bytes.
 func Send(s Sender, meta proto.Message, tensors ...Named) error {
-	return SendWith(s, SendOptions{}, meta, tensors...)
-}
-
-// SendOptions add shared memory to a message (see shm.go).
-type SendOptions struct {
-	// Placer, when set, takes each tensor of at least Threshold bytes into
-	// shared memory; the tensor is then sent as a handle. A tensor the
-	// placer has no room for is sent inline.
-	Placer Placer
-	// Threshold is the smallest tensor sent by handle; ShmThreshold() if 0.
-	Threshold int64
-	// Reply is offered in the first frame: where the callee may answer.
-	Reply *pb.ShmRegion
-	// ShmOK is set in the first frame: the callee mapped the offered region.
-	ShmOK bool
-}
-
-// SendWith is Send with shared-memory options.
-func SendWith(s Sender, o SendOptions, meta proto.Message, tensors ...Named) error {
-	threshold := o.Threshold
-	if threshold <= 0 {
-		threshold = ShmThreshold()
-	}
 	var mb []byte
 	if meta != nil {
 		var err error
@@ -72,7 +49,7 @@ func SendWith(s Sender, o SendOptions, meta proto.Message, tensors ...Named) err
 			return fmt.Errorf("encode message: %w", err)
 		}
 	}
-	pending := &pb.Frame{Meta: mb, Reply: o.Reply, ShmOk: o.ShmOK}
+	pending := &pb.Frame{Meta: mb}
 	// emit sends a chunk, in the first frame (with the meta) if that is
 	// still pending.
 	emit := func(c *pb.TensorChunk) error {
@@ -95,16 +72,6 @@ func SendWith(s Sender, o SendOptions, meta proto.Message, tensors ...Named) err
 		shape := make([]int64, len(nt.Tensor.Shape))
 		for i, d := range nt.Tensor.Shape {
 			shape[i] = int64(d)
-		}
-		if o.Placer != nil && int64(len(data)) >= threshold {
-			if dst, ref := o.Placer.Place(int64(len(data))); dst != nil {
-				copy(dst, data)
-				c := &pb.TensorChunk{Start: true, Name: nt.Name, Dtype: toPBDType(nt.Tensor.DType), Shape: shape, ByteLen: int64(len(data)), Shm: ref}
-				if err := emit(c); err != nil {
-					return err
-				}
-				continue
-			}
 		}
 		for off := 0; off == 0 || off < len(data); off += ChunkSize {
 			end := min(off+ChunkSize, len(data))
@@ -130,12 +97,6 @@ func SendWith(s Sender, o SendOptions, meta proto.Message, tensors ...Named) err
 type Message struct {
 	Meta    []byte
 	Tensors map[string]*sdk.Tensor
-	// Reply is the region a caller offered for the answer (request only).
-	Reply *pb.ShmRegion
-	// ShmOK says the callee mapped the offered region (answer only).
-	ShmOK bool
-	// ShmTensors counts the tensors that arrived by handle.
-	ShmTensors int
 }
 
 // Tensor returns the named tensor or an error naming what is missing.
@@ -160,17 +121,20 @@ type Decoder struct {
 	// Limit is the largest tensor accepted, in bytes; DefaultLimit if zero.
 	// The total of all tensors of one message is held to 4 * Limit.
 	Limit int64
-	// Shm resolves tensors sent by handle; without it such a tensor is
-	// refused as malformed.
-	Shm Resolver
 
 	msg    Message
 	frames int
-	cur    *sdk.Tensor
-	name   string
-	want   int64
-	got    int64
-	total  int64
+	// The tensor being received: its header, and storage that grows as
+	// its chunks arrive (a header alone allocates nothing).
+	cur   bool
+	dt    sdk.DType
+	shape []int64
+	n     int64
+	buf   []byte
+	name  string
+	want  int64
+	got   int64
+	total int64
 }
 
 // Add consumes one frame.
@@ -186,12 +150,6 @@ func (d *Decoder) Add(f *pb.Frame) error {
 		}
 		d.msg.Meta = f.Meta
 	}
-	if f.GetReply() != nil || f.GetShmOk() {
-		if d.frames != 1 {
-			return fmt.Errorf("%w: shared-memory fields in frame %d, expected only in the first", ErrMalformed, d.frames)
-		}
-		d.msg.Reply, d.msg.ShmOK = f.Reply, f.ShmOk
-	}
 	c := f.GetChunk()
 	if c == nil {
 		if d.frames != 1 {
@@ -203,7 +161,7 @@ func (d *Decoder) Add(f *pb.Frame) error {
 		return fmt.Errorf("%w: chunk of %d bytes exceeds %d", ErrMalformed, len(c.Data), ChunkSize)
 	}
 	if c.Start {
-		if d.cur != nil {
+		if d.cur {
 			return fmt.Errorf("%w: tensor %q ended after %d of %d bytes", ErrMalformed, d.name, d.got, d.want)
 		}
 		dt, ok := fromPBDType(c.Dtype)
@@ -224,58 +182,31 @@ func (d *Decoder) Add(f *pb.Frame) error {
 			return fmt.Errorf("%w: message exceeds %d bytes of tensors", ErrTooLarge, 4*limit)
 		}
 		d.total += c.ByteLen
-		if c.Shm != nil {
-			return d.addShm(c, dt, n)
-		}
-		d.cur, d.name, d.want, d.got = newTensorFromHeader(dt, c.Shape, n), c.Name, c.ByteLen, 0
-	} else if c.Shm != nil {
-		return fmt.Errorf("%w: shared-memory handle on a chunk that starts no tensor", ErrMalformed)
-	} else if d.cur == nil {
+		d.cur, d.dt, d.shape, d.n, d.buf = true, dt, c.Shape, n, nil
+		d.name, d.want, d.got = c.Name, c.ByteLen, 0
+	} else if !d.cur {
 		return fmt.Errorf("%w: data chunk of %d bytes outside a tensor", ErrMalformed, len(c.Data))
 	}
-	if d.got+int64(len(c.Data)) > d.want {
+	k := int64(len(c.Data))
+	if d.got+k > d.want {
 		return fmt.Errorf("%w: tensor %q receives more than its %d bytes", ErrMalformed, d.name, d.want)
 	}
-	fill(d.cur, d.got, c.Data)
-	d.got += int64(len(c.Data))
+	d.buf = grow(d.buf, d.got, d.got+k, d.want)
+	copy(d.buf[d.got:], c.Data)
+	d.got += k
 	if d.got == d.want {
 		if d.msg.Tensors == nil {
 			d.msg.Tensors = map[string]*sdk.Tensor{}
 		}
-		d.msg.Tensors[d.name] = d.cur
-		d.cur = nil
+		d.msg.Tensors[d.name] = TensorOver(d.dt, d.shape, d.n, d.buf)
+		d.cur, d.buf = false, nil
 	}
-	return nil
-}
-
-// addShm takes a tensor sent by handle, its header already checked: the
-// handle must name exactly the header's bytes, and the resolver checks it
-// against the segment before the data is copied into a tensor of our own.
-func (d *Decoder) addShm(c *pb.TensorChunk, dt sdk.DType, n int64) error {
-	if len(c.Data) > 0 {
-		return fmt.Errorf("%w: tensor %q carries both a shared-memory handle and %d bytes of data", ErrMalformed, c.Name, len(c.Data))
-	}
-	if c.Shm.Length != c.ByteLen {
-		return fmt.Errorf("%w: tensor %q: shared-memory handle of %d bytes for a tensor of %d", ErrMalformed, c.Name, c.Shm.Length, c.ByteLen)
-	}
-	if d.Shm == nil {
-		return fmt.Errorf("%w: tensor %q sent by shared-memory handle, which this end did not offer or accept", ErrMalformed, c.Name)
-	}
-	t := newTensorFromHeader(dt, c.Shape, n)
-	if err := d.Shm.Resolve(c.Shm, func(b []byte) { fill(t, 0, b) }); err != nil {
-		return fmt.Errorf("tensor %q: %w", c.Name, err)
-	}
-	if d.msg.Tensors == nil {
-		d.msg.Tensors = map[string]*sdk.Tensor{}
-	}
-	d.msg.Tensors[c.Name] = t
-	d.msg.ShmTensors++
 	return nil
 }
 
 // Finish returns the message, or an error if a tensor is incomplete.
 func (d *Decoder) Finish() (*Message, error) {
-	if d.cur != nil {
+	if d.cur {
 		return nil, fmt.Errorf("%w: tensor %q truncated at %d of %d bytes", ErrMalformed, d.name, d.got, d.want)
 	}
 	m := d.msg
@@ -284,12 +215,7 @@ func (d *Decoder) Finish() (*Message, error) {
 
 // Recv reads frames until io.EOF and returns the message.
 func Recv(r Receiver, limit int64) (*Message, error) {
-	return RecvWith(r, limit, nil)
-}
-
-// RecvWith is Recv resolving shared-memory handles through res (may be nil).
-func RecvWith(r Receiver, limit int64, res Resolver) (*Message, error) {
-	d := Decoder{Limit: limit, Shm: res}
+	d := Decoder{Limit: limit}
 	for {
 		f, err := r.Recv()
 		if err == io.EOF {

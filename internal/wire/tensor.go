@@ -89,34 +89,79 @@ func shapeBytes(dt sdk.DType, shape []int64, limit int64) (n int64, err error) {
 	return n, nil
 }
 
-// newTensorFromHeader allocates the tensor a header announces.
-func newTensorFromHeader(dt sdk.DType, shape []int64, n int64) *sdk.Tensor {
+// grow returns buf with room for need bytes (of which the first got are
+// kept), at most want: storage doubles as data arrives, so a claimed size
+// costs nothing before its bytes do. The storage is 8-byte aligned.
+func grow(buf []byte, got, need, want int64) []byte {
+	if int64(len(buf)) >= need {
+		return buf
+	}
+	nb := AlignedBytes(min(want, max(2*int64(len(buf)), need)))
+	copy(nb, buf[:got])
+	return nb
+}
+
+// AlignedBytes returns n zero bytes of 8-byte aligned storage (nil for 0).
+func AlignedBytes(n int64) []byte {
+	if n == 0 {
+		return nil
+	}
+	w := make([]uint64, (n+7)/8)
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(w))), n)
+}
+
+// TensorOver makes a tensor of n elements over data (8-byte aligned,
+// little-endian, of exactly the tensor's length), converting in place on a
+// big-endian host.
+func TensorOver(dt sdk.DType, shape []int64, n int64, data []byte) *sdk.Tensor {
 	s := make([]int, len(shape))
 	for i, d := range shape {
 		s[i] = int(d)
 	}
 	t := &sdk.Tensor{DType: dt, Shape: s}
-	if dt == sdk.Float32 {
-		t.F32 = make([]float32, n)
-	} else {
-		t.F64 = make([]float64, n)
+	p := unsafe.Pointer(unsafe.SliceData(data))
+	switch {
+	case dt == sdk.Float32 && n > 0:
+		t.F32 = unsafe.Slice((*float32)(p), n)
+	case dt == sdk.Float32:
+		t.F32 = []float32{}
+	case n > 0:
+		t.F64 = unsafe.Slice((*float64)(p), n)
+	default:
+		t.F64 = []float64{}
+	}
+	if !hostLittleEndian {
+		for i := int64(0); i < n; i++ {
+			if dt == sdk.Float32 {
+				t.F32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+			} else {
+				t.F64[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+			}
+		}
 	}
 	return t
 }
 
-// fill copies little-endian bytes into the tensor's data at byte offset off.
-func fill(t *sdk.Tensor, off int64, data []byte) {
-	if hostLittleEndian {
-		copy(tensorBytes(t)[off:], data)
-		return
+// CheckHeader checks a tensor header from a peer: a known dtype, a shape
+// without negative or overflowing dimensions, at most limit bytes, and a
+// byte length equal to the shape's. It returns the element count.
+func CheckHeader(dt sdk.DType, shape []int64, byteLen, limit int64) (int64, error) {
+	if dt != sdk.Float32 && dt != sdk.Float64 {
+		return 0, fmt.Errorf("%w: unknown dtype %d", ErrMalformed, int(dt))
 	}
-	size := int64(t.DType.Size())
-	for i := int64(0); i < int64(len(data)); i += size {
-		k := (off + i) / size
-		if t.DType == sdk.Float32 {
-			t.F32[k] = math.Float32frombits(binary.LittleEndian.Uint32(data[i:]))
-		} else {
-			t.F64[k] = math.Float64frombits(binary.LittleEndian.Uint64(data[i:]))
-		}
+	n, err := shapeBytes(dt, shape, limit)
+	if err != nil {
+		return 0, err
 	}
+	if byteLen != n*int64(dt.Size()) {
+		return 0, fmt.Errorf("%w: shape %v (%s) claims %d bytes, its shape needs %d", ErrMalformed, shape, dt, byteLen, n*int64(dt.Size()))
+	}
+	return n, nil
 }
+
+// TensorBytes is the tensor's data as little-endian bytes (a view on a
+// little-endian host).
+func TensorBytes(t *sdk.Tensor) []byte { return tensorBytes(t) }
+
+// HostLittleEndian reports whether tensor memory is little-endian as is.
+func HostLittleEndian() bool { return hostLittleEndian }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -128,5 +129,21 @@ func TestSendRefusesInvalidTensor(t *testing.T) {
 	bad := &sdk.Tensor{DType: sdk.Float32, Shape: []int{2, 2}, F32: make([]float32, 3)}
 	if err := Send(&pipe{}, nil, Named{"x", bad}); err == nil || !errors.Is(err, sdk.ErrShape) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestHeaderAllocatesNothingAhead: a header claiming 1 GiB followed by a
+// few bytes costs what arrived, not what was claimed.
+func TestHeaderAllocatesNothingAhead(t *testing.T) {
+	frames := []*pb.Frame{header("x", pb.DType_FLOAT32, []int64{1 << 28}, 1<<30, make([]byte, 1024))}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := Recv(&pipe{frames: frames}, 1<<31)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("err = %v", err)
+	}
+	if d := after.TotalAlloc - before.TotalAlloc; d > 1<<20 {
+		t.Fatalf("allocated %d bytes for 1 KiB of data", d)
 	}
 }

@@ -1,0 +1,386 @@
+package channel
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ebmflow/ebmflow/internal/wire"
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+// Records (docs/channel.md): a request is
+//
+//	u32 method length, method, i64 deadline (Unix ns, 0 none),
+//	u32 meta length, meta, u32 tensor count, tensors
+//
+// and an answer is
+//
+//	u32 status code (gRPC numbering, 0 OK), u32 meta length, meta,
+//	u32 tensor count, tensors
+//
+// where meta is the call's protobuf message (for an error, a
+// google.rpc.Status) and each tensor is
+//
+//	u32 name length, name, u32 dtype (1 float32, 2 float64), u32 ndim,
+//	i64 dims[ndim], u64 byte length, data (little-endian)
+
+// ErrTooLarge reports a record above the receiver's limits.
+var ErrTooLarge = wire.ErrTooLarge
+
+// Request is a decoded request record.
+type Request struct {
+	Method   string
+	Deadline time.Time // zero: none
+	Meta     []byte
+	Tensors  map[string]*sdk.Tensor
+}
+
+// Answer is a decoded answer record.
+type Answer struct {
+	Code    uint32
+	Meta    []byte
+	Tensors map[string]*sdk.Tensor
+}
+
+// encoder writes record fields to w.
+type encoder struct {
+	w       io.Writer
+	scratch [8]byte
+}
+
+func (e *encoder) u32(v uint32) error {
+	binary.LittleEndian.PutUint32(e.scratch[:4], v)
+	_, err := e.w.Write(e.scratch[:4])
+	return err
+}
+
+func (e *encoder) i64(v int64) error {
+	binary.LittleEndian.PutUint64(e.scratch[:], uint64(v))
+	_, err := e.w.Write(e.scratch[:])
+	return err
+}
+
+func (e *encoder) bytes(b []byte) error {
+	if err := e.u32(uint32(len(b))); err != nil {
+		return err
+	}
+	_, err := e.w.Write(b)
+	return err
+}
+
+func (e *encoder) tensors(ts []wire.Named) error {
+	var n uint32
+	for _, t := range ts {
+		if t.Tensor != nil {
+			n++
+		}
+	}
+	if err := e.u32(n); err != nil {
+		return err
+	}
+	for _, nt := range ts {
+		t := nt.Tensor
+		if t == nil {
+			continue
+		}
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("tensor %q: %w", nt.Name, err)
+		}
+		if err := e.bytes([]byte(nt.Name)); err != nil {
+			return err
+		}
+		if err := e.u32(uint32(t.DType)); err != nil {
+			return err
+		}
+		if err := e.u32(uint32(len(t.Shape))); err != nil {
+			return err
+		}
+		for _, d := range t.Shape {
+			if err := e.i64(int64(d)); err != nil {
+				return err
+			}
+		}
+		data := wire.TensorBytes(t)
+		if err := e.i64(int64(len(data))); err != nil {
+			return err
+		}
+		if _, err := e.w.Write(data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkOut(method string, meta []byte, ts []wire.Named) error {
+	if len(method) > maxMethod {
+		return fmt.Errorf("method name of %d bytes", len(method))
+	}
+	if len(meta) > maxMeta {
+		return fmt.Errorf("message of %d bytes exceeds %d", len(meta), maxMeta)
+	}
+	if len(ts) > maxTensors {
+		return fmt.Errorf("%d tensors exceed %d", len(ts), maxTensors)
+	}
+	for _, t := range ts {
+		if len(t.Name) > maxName {
+			return fmt.Errorf("tensor name of %d bytes", len(t.Name))
+		}
+		if t.Tensor != nil && len(t.Tensor.Shape) > maxDims {
+			return fmt.Errorf("tensor %q has %d dimensions, at most %d", t.Name, len(t.Tensor.Shape), maxDims)
+		}
+	}
+	return nil
+}
+
+func encodeRequest(w io.Writer, method string, deadline time.Time, meta []byte, ts []wire.Named) error {
+	if err := checkOut(method, meta, ts); err != nil {
+		return err
+	}
+	e := encoder{w: w}
+	if err := e.bytes([]byte(method)); err != nil {
+		return err
+	}
+	var dl int64
+	if !deadline.IsZero() {
+		dl = deadline.UnixNano()
+	}
+	if err := e.i64(dl); err != nil {
+		return err
+	}
+	if err := e.bytes(meta); err != nil {
+		return err
+	}
+	return e.tensors(ts)
+}
+
+func encodeAnswer(w io.Writer, code uint32, meta []byte, ts []wire.Named) error {
+	if err := checkOut("", meta, ts); err != nil {
+		return err
+	}
+	e := encoder{w: w}
+	if err := e.u32(code); err != nil {
+		return err
+	}
+	if err := e.bytes(meta); err != nil {
+		return err
+	}
+	return e.tensors(ts)
+}
+
+// recordSize is the encoded size of a record's variable part: meta and
+// tensors with their headers (plus a little for the fixed fields).
+func recordSize(method string, meta []byte, ts []wire.Named) int64 {
+	n := int64(32 + len(method) + len(meta))
+	for _, t := range ts {
+		if t.Tensor != nil {
+			n += int64(24+len(t.Name)+8*len(t.Tensor.Shape)) + int64(t.Tensor.Len()*t.Tensor.DType.Size())
+		}
+	}
+	return n
+}
+
+// source is where a decoder reads: the unread bytes of the current part,
+// and a way to mark them read.
+type source interface {
+	available() ([]byte, error)
+	consume(n int)
+}
+
+// decoder reads record fields, checking every length against its limit
+// before it allocates, and allocating only as bytes arrive.
+type decoder struct {
+	src   source
+	limit int64 // largest tensor in bytes
+	total int64 // tensor bytes so far
+}
+
+func (d *decoder) read(p []byte) error {
+	for len(p) > 0 {
+		b, err := d.src.available()
+		if err != nil {
+			return err
+		}
+		k := copy(p, b)
+		d.src.consume(k)
+		p = p[k:]
+	}
+	return nil
+}
+
+func (d *decoder) u32() (uint32, error) {
+	var b [4]byte
+	err := d.read(b[:])
+	return binary.LittleEndian.Uint32(b[:]), err
+}
+
+func (d *decoder) i64() (int64, error) {
+	var b [8]byte
+	err := d.read(b[:])
+	return int64(binary.LittleEndian.Uint64(b[:])), err
+}
+
+// grow reads n bytes into storage that grows as they arrive: a claimed
+// length allocates nothing ahead of its data.
+func (d *decoder) grow(n int64) ([]byte, error) {
+	var buf []byte
+	var got int64
+	for got < n {
+		b, err := d.src.available()
+		if err != nil {
+			return nil, err
+		}
+		k := min(int64(len(b)), n-got)
+		if int64(len(buf)) < got+k {
+			nb := wire.AlignedBytes(min(n, max(2*int64(len(buf)), got+k)))
+			copy(nb, buf[:got])
+			buf = nb
+		}
+		copy(buf[got:got+k], b[:k])
+		d.src.consume(int(k))
+		got += k
+	}
+	return buf, nil
+}
+
+func (d *decoder) field(max int64, what string) ([]byte, error) {
+	n, err := d.u32()
+	if err != nil {
+		return nil, err
+	}
+	if int64(n) > max {
+		return nil, fmt.Errorf("%w: %s of %d bytes exceeds %d", ErrTooLarge, what, n, max)
+	}
+	return d.grow(int64(n))
+}
+
+func (d *decoder) tensors() (map[string]*sdk.Tensor, error) {
+	count, err := d.u32()
+	if err != nil {
+		return nil, err
+	}
+	if count > maxTensors {
+		return nil, fmt.Errorf("%w: %d tensors, at most %d", ErrProtocol, count, maxTensors)
+	}
+	if count == 0 {
+		return nil, nil
+	}
+	out := make(map[string]*sdk.Tensor, count)
+	for range count {
+		nb, err := d.field(maxName, "tensor name")
+		if err != nil {
+			return nil, err
+		}
+		name := string(nb)
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("%w: tensor %q sent twice", ErrProtocol, name)
+		}
+		dt, err := d.u32()
+		if err != nil {
+			return nil, err
+		}
+		nd, err := d.u32()
+		if err != nil {
+			return nil, err
+		}
+		if nd > maxDims {
+			return nil, fmt.Errorf("%w: tensor %q has %d dimensions, at most %d", ErrProtocol, name, nd, maxDims)
+		}
+		shape := make([]int64, nd)
+		for i := range shape {
+			if shape[i], err = d.i64(); err != nil {
+				return nil, err
+			}
+		}
+		byteLen, err := d.i64()
+		if err != nil {
+			return nil, err
+		}
+		n, err := wire.CheckHeader(sdk.DType(dt), shape, byteLen, d.limit)
+		if err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", name, err)
+		}
+		if d.total+byteLen > 4*d.limit {
+			return nil, fmt.Errorf("%w: record exceeds %d bytes of tensors", ErrTooLarge, 4*d.limit)
+		}
+		d.total += byteLen
+		data, err := d.grow(byteLen)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = wire.TensorOver(sdk.DType(dt), shape, n, data)
+	}
+	return out, nil
+}
+
+func decodeRequest(src source, limit int64) (*Request, error) {
+	d := decoder{src: src, limit: limit}
+	m, err := d.field(maxMethod, "method name")
+	if err != nil {
+		return nil, err
+	}
+	dl, err := d.i64()
+	if err != nil {
+		return nil, err
+	}
+	meta, err := d.field(maxMeta, "message")
+	if err != nil {
+		return nil, err
+	}
+	ts, err := d.tensors()
+	if err != nil {
+		return nil, err
+	}
+	r := &Request{Method: string(m), Meta: meta, Tensors: ts}
+	if dl != 0 {
+		r.Deadline = time.Unix(0, dl)
+	}
+	return r, nil
+}
+
+func decodeAnswer(src source, limit int64) (*Answer, error) {
+	d := decoder{src: src, limit: limit}
+	code, err := d.u32()
+	if err != nil {
+		return nil, err
+	}
+	if code > 16 {
+		return nil, fmt.Errorf("%w: status code %d", ErrProtocol, code)
+	}
+	meta, err := d.field(maxMeta, "message")
+	if err != nil {
+		return nil, err
+	}
+	ts, err := d.tensors()
+	if err != nil {
+		return nil, err
+	}
+	return &Answer{Code: code, Meta: meta, Tensors: ts}, nil
+}
+
+// memSource is a source over bytes cut into parts of at most part bytes
+// (tests and the fuzz target).
+type memSource struct {
+	b    []byte
+	part int
+	cur  []byte
+}
+
+var errEnd = errors.New("record ends early")
+
+func (m *memSource) available() ([]byte, error) {
+	if len(m.cur) == 0 {
+		if len(m.b) == 0 {
+			return nil, fmt.Errorf("%w: %w", ErrProtocol, errEnd)
+		}
+		k := min(len(m.b), max(m.part, 1))
+		m.cur, m.b = m.b[:k], m.b[k:]
+	}
+	return m.cur, nil
+}
+
+func (m *memSource) consume(n int) { m.cur = m.cur[n:] }
+
+func (m *memSource) rest() int { return len(m.cur) + len(m.b) }

@@ -1,0 +1,121 @@
+package channel
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/ebmflow/ebmflow/internal/wire"
+	"github.com/ebmflow/ebmflow/sdk"
+)
+
+func encoded(t testing.TB, method string, meta []byte, ts ...wire.Named) []byte {
+	var b bytes.Buffer
+	if err := encodeRequest(&b, method, time.Unix(0, 42), meta, ts); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// FuzzRecords feeds malformed request and answer records, cut into parts
+// of any size, to the decoders: they must return an error or a record
+// whose tensors match their shapes, never panic, and never allocate ahead
+// of the bytes present.
+func FuzzRecords(f *testing.F) {
+	x := sdk.NewTensor(sdk.Float32, 3, 2)
+	for i := range x.F32 {
+		x.F32[i] = float32(i)
+	}
+	f.Add(encoded(f, "/ebmflow.v1.Energy/Grad", []byte{1, 2}, wire.Named{Name: "x", Tensor: x}), 7)
+	f.Add(encoded(f, "m", nil), 1)
+	f.Add([]byte{0xff, 0xff, 0xff, 0x7f}, 3)
+	var ans bytes.Buffer
+	encodeAnswer(&ans, 0, []byte("ok"), []wire.Named{{Name: "f", Tensor: x}})
+	f.Add(ans.Bytes(), 64)
+	f.Fuzz(func(t *testing.T, b []byte, part int) {
+		if part <= 0 || part > 1<<16 {
+			part = 1 + part&0xff
+		}
+		const limit = 1 << 20
+		check := func(ts map[string]*sdk.Tensor) {
+			var total int
+			for name, t1 := range ts {
+				if err := t1.Validate(); err != nil {
+					t.Fatalf("tensor %q: %v", name, err)
+				}
+				total += t1.Len() * t1.DType.Size()
+			}
+			if total > len(b) {
+				t.Fatalf("%d tensor bytes from a %d-byte record", total, len(b))
+			}
+		}
+		if r, err := decodeRequest(&memSource{b: b, part: part}, limit); err == nil {
+			check(r.Tensors)
+			if len(r.Method) > maxMethod || len(r.Meta) > len(b) {
+				t.Fatalf("method %d bytes, meta %d bytes", len(r.Method), len(r.Meta))
+			}
+		}
+		if a, err := decodeAnswer(&memSource{b: b, part: part}, limit); err == nil {
+			check(a.Tensors)
+			_ = a.Err()
+		}
+	})
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	x := sdk.NewTensor(sdk.Float64, 2, 3, 1)
+	for i := range x.F64 {
+		x.F64[i] = float64(i) - 2.5
+	}
+	e := sdk.NewTensor(sdk.Float32, 0)
+	b := encoded(t, "grad", []byte("meta"), wire.Named{Name: "x", Tensor: x}, wire.Named{Name: "empty", Tensor: e}, wire.Named{Name: "nil"})
+	for _, part := range []int{1, 5, 64, len(b)} {
+		src := &memSource{b: b, part: part}
+		r, err := decodeRequest(src, 1<<20)
+		if err != nil {
+			t.Fatalf("part %d: %v", part, err)
+		}
+		if src.rest() != 0 {
+			t.Errorf("part %d: %d bytes left", part, src.rest())
+		}
+		if r.Method != "grad" || string(r.Meta) != "meta" || r.Deadline.UnixNano() != 42 || len(r.Tensors) != 2 {
+			t.Fatalf("part %d: %+v", part, r)
+		}
+		got := r.Tensors["x"]
+		if got.DType != sdk.Float64 || len(got.Shape) != 3 || got.Shape[1] != 3 {
+			t.Fatalf("shape %v", got.Shape)
+		}
+		for i := range x.F64 {
+			if got.F64[i] != x.F64[i] {
+				t.Fatalf("x[%d] = %v", i, got.F64[i])
+			}
+		}
+		if r.Tensors["empty"].Len() != 0 {
+			t.Error("empty tensor")
+		}
+	}
+}
+
+// TestClaimedSizeAllocatesNothing: a header claiming a 1 GiB tensor with
+// no data behind it fails without allocating the gigabyte.
+func TestClaimedSizeAllocatesNothing(t *testing.T) {
+	var b bytes.Buffer
+	e := encoder{w: &b}
+	e.bytes([]byte("m"))
+	e.i64(0)
+	e.bytes(nil)
+	e.u32(1)
+	e.bytes([]byte("x"))
+	e.u32(uint32(sdk.Float32))
+	e.u32(1)
+	e.i64(1 << 28)
+	e.i64(1 << 30)
+	b.Write(make([]byte, 100))
+	var ms1, ms2 runtimeMem
+	ms1.read()
+	decodeRequest(&memSource{b: b.Bytes(), part: 1 << 16}, 1<<31)
+	ms2.read()
+	if d := ms2.total - ms1.total; d > 1<<20 {
+		t.Errorf("allocated %d bytes for a record of %d", d, b.Len())
+	}
+}

@@ -1,0 +1,50 @@
+//go:build !linux
+
+package channel
+
+import (
+	"context"
+	"time"
+
+	"github.com/ebmflow/ebmflow/internal/wire"
+)
+
+const supported = false
+
+// Caller is unavailable on this system.
+type Caller struct{}
+
+// Dial returns ErrUnsupported here.
+func Dial(string, int, int64) (*Caller, error) { return nil, ErrUnsupported }
+
+// Call returns ErrUnsupported here.
+func (*Caller) Call(context.Context, string, []byte, []wire.Named) (*Answer, error) {
+	return nil, ErrUnsupported
+}
+
+// Dead reports true here.
+func (*Caller) Dead() bool { return true }
+
+// Close does nothing here.
+func (*Caller) Close() {}
+
+// Handler serves one request.
+type Handler func(ctx context.Context, req *Request) (code uint32, meta []byte, ts []wire.Named)
+
+// Options configure a Listener.
+type Options struct {
+	Peer          int
+	Limit         int64
+	Handler       Handler
+	AcceptTimeout time.Duration
+	Log           func(msg string, err error)
+}
+
+// Listener is unavailable on this system.
+type Listener struct{ Name string }
+
+// Listen returns ErrUnsupported here.
+func Listen(Options) (*Listener, error) { return nil, ErrUnsupported }
+
+// Close does nothing here.
+func (*Listener) Close() {}

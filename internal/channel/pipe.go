@@ -1,0 +1,273 @@
+//go:build linux
+
+package channel
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// pipe is one direction of a lane: an area the writer fills with one part
+// at a time, and the four control words of docs/channel.md.
+type pipe struct {
+	posted, taken, readerWaits, writerWaits *atomic.Uint32
+	area                                    []byte
+}
+
+func word(mem []byte, off int) *atomic.Uint32 {
+	return (*atomic.Uint32)(unsafe.Pointer(&mem[off]))
+}
+
+func newPipe(mem []byte, ctl int, area []byte) pipe {
+	return pipe{
+		posted: word(mem, ctl+pipePosted), taken: word(mem, ctl+pipeTaken),
+		readerWaits: word(mem, ctl+pipeReaderWaits), writerWaits: word(mem, ctl+pipeWriterWaits),
+		area: area,
+	}
+}
+
+// waiter says how long a side may wait and when to give up: it is checked
+// after every sleep (at most tick long) and on every wake-up.
+type waiter struct {
+	spin     time.Duration
+	deadline time.Time // zero: none
+	// stop returns a non-nil error when waiting must end (peer gone,
+	// lane closed, context cancelled).
+	stop func() error
+}
+
+// tick bounds one futex sleep, so that a lost wake-up or a stop condition
+// that wakes no one costs at most this long.
+const tick = 100 * time.Millisecond
+
+var errDeadline = fmt.Errorf("deadline passed")
+
+// until waits until cond() is true: a bounded spin, then futex sleeps on w
+// (whose value the peer changes when cond may have become true), flagging
+// the sleep in flag so that the peer knows to wake us.
+func (wt waiter) until(w, flag *atomic.Uint32, cond func() bool) error {
+	if cond() {
+		return nil
+	}
+	if wt.spin > 0 {
+		start := time.Now()
+		for i := 1; ; i++ {
+			if cond() {
+				return nil
+			}
+			if i&63 == 0 && time.Since(start) > wt.spin {
+				break
+			}
+		}
+	}
+	for {
+		v := w.Load()
+		flag.Store(1) // a full barrier on amd64 (XCHG): the peer's next check sees it
+		if cond() {
+			flag.Store(0)
+			return nil
+		}
+		d := tick
+		if !wt.deadline.IsZero() {
+			left := time.Until(wt.deadline)
+			if left <= 0 {
+				flag.Store(0)
+				return errDeadline
+			}
+			d = min(d, left)
+		}
+		wait(w, v, d)
+		flag.Store(0)
+		if cond() {
+			return nil
+		}
+		if err := wt.stop(); err != nil {
+			return err
+		}
+	}
+}
+
+// partWriter writes one message into a pipe as parts: it fills the area
+// after the part header, posts a part when the area is full (and waits for
+// the reader to take it), and posts the last part on finish.
+type partWriter struct {
+	p    *pipe
+	call uint32
+	wt   waiter
+	n    int // payload bytes in the current part
+	err  error
+}
+
+func (w *partWriter) reset(p *pipe, call uint32, wt waiter) {
+	*w = partWriter{p: p, call: call, wt: wt}
+}
+
+// begin waits until the reader has taken every earlier part: the area is
+// ours.
+func (w *partWriter) begin() error {
+	p := w.p
+	w.err = w.wt.until(p.taken, p.writerWaits, func() bool { return p.taken.Load() == p.posted.Load() })
+	return w.err
+}
+
+func (w *partWriter) Write(b []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	done := 0
+	for len(b) > 0 {
+		room := len(w.p.area) - partHeader - w.n
+		if room == 0 {
+			if w.err = w.post(false); w.err != nil {
+				return done, w.err
+			}
+			if w.err = w.begin(); w.err != nil {
+				return done, w.err
+			}
+			continue
+		}
+		k := copy(w.p.area[partHeader+w.n:], b)
+		w.n += k
+		done += k
+		b = b[k:]
+	}
+	return done, nil
+}
+
+// post publishes the current part.
+func (w *partWriter) post(last bool) error {
+	var flags uint32
+	if last {
+		flags = flagLast
+	}
+	a := w.p.area
+	binary.LittleEndian.PutUint32(a[0:], w.call)
+	binary.LittleEndian.PutUint32(a[4:], flags)
+	binary.LittleEndian.PutUint64(a[8:], uint64(w.n))
+	w.n = 0
+	w.p.posted.Add(1) // LOCK XADD: the part's bytes are visible before the count
+	if w.p.readerWaits.Load() != 0 {
+		wake(w.p.posted)
+	}
+	return nil
+}
+
+// finish posts the last part.
+func (w *partWriter) finish() error {
+	if w.err != nil {
+		return w.err
+	}
+	return w.post(true)
+}
+
+// partReader reads one message from a pipe part by part. It checks each
+// part header against the area and the expected call id before using it.
+type partReader struct {
+	p    *pipe
+	wt   waiter
+	call uint32 // expected call id; set from the first part when anyCall
+	any  bool
+	buf  []byte // unread payload of the current part (a view of the area)
+	last bool
+	held bool // a part is held: taken not yet advanced
+	err  error
+	max  int64 // total payload bytes allowed
+	got  int64
+}
+
+func (r *partReader) reset(p *pipe, wt waiter, call uint32, anyCall bool, max int64) {
+	*r = partReader{p: p, wt: wt, call: call, any: anyCall, max: max}
+}
+
+// next releases the current part and waits for the next one.
+func (r *partReader) next() error {
+	p := r.p
+	if r.held {
+		r.release()
+	}
+	if r.last {
+		return fmt.Errorf("%w: message ends here", ErrProtocol)
+	}
+	seen := p.taken.Load()
+	if err := r.wt.until(p.posted, p.readerWaits, func() bool { return p.posted.Load() != seen }); err != nil {
+		return err
+	}
+	if got := p.posted.Load(); got != seen+1 {
+		return fmt.Errorf("%w: %d parts posted, %d taken", ErrProtocol, got, seen)
+	}
+	a := p.area
+	call := binary.LittleEndian.Uint32(a[0:])
+	flags := binary.LittleEndian.Uint32(a[4:])
+	n := binary.LittleEndian.Uint64(a[8:])
+	if n > uint64(len(a)-partHeader) {
+		return fmt.Errorf("%w: part of %d bytes in an area of %d", ErrProtocol, n, len(a)-partHeader)
+	}
+	if r.any && r.got == 0 && !r.held && r.buf == nil {
+		r.call, r.any = call, false
+	}
+	if call != r.call {
+		return fmt.Errorf("%w: part of call %d during call %d", ErrProtocol, call, r.call)
+	}
+	if flags&^flagLast != 0 {
+		return fmt.Errorf("%w: unknown part flags %#x", ErrProtocol, flags)
+	}
+	r.got += int64(n)
+	if r.got > r.max {
+		return fmt.Errorf("%w: message larger than %d bytes", ErrTooLarge, r.max)
+	}
+	r.buf, r.last, r.held = a[partHeader:partHeader+int(n)], flags&flagLast != 0, true
+	return nil
+}
+
+// release hands the current part back to the writer.
+func (r *partReader) release() {
+	r.held = false
+	r.buf = nil
+	r.p.taken.Add(1)
+	if r.p.writerWaits.Load() != 0 {
+		wake(r.p.taken)
+	}
+}
+
+// available returns the unread bytes of the current part, fetching the
+// next part when the current one is used up.
+func (r *partReader) available() ([]byte, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	for len(r.buf) == 0 {
+		if r.err = r.next(); r.err != nil {
+			return nil, r.err
+		}
+	}
+	return r.buf, nil
+}
+
+// consume marks n bytes of available() read.
+func (r *partReader) consume(n int) { r.buf = r.buf[n:] }
+
+// done checks that the message ended exactly here and releases the last
+// part.
+func (r *partReader) done() error {
+	if r.err != nil {
+		return r.err
+	}
+	for {
+		if len(r.buf) != 0 {
+			return fmt.Errorf("%w: %d bytes after the message", ErrProtocol, len(r.buf))
+		}
+		if r.last {
+			break
+		}
+		if r.err = r.next(); r.err != nil {
+			return r.err
+		}
+	}
+	if r.held {
+		r.release()
+	}
+	return nil
+}
