@@ -354,6 +354,9 @@ func (p *Process) deadlinePassed(call string) {
 // with its exit and stderr), or it passed its deadline (it is killed).
 func (p *Process) linkFailed(cf *rpc.CallFailure, caller string) error {
 	if !cf.Crashed {
+		if cf.Timeout == 0 {
+			cf.Timeout = p.callTimeout()
+		}
 		call := cf.Method
 		if p.timedOut.CompareAndSwap(nil, &call) {
 			p.host.opts.Logger.Error().Str("plugin", p.Binary.Name).Str("stage", p.Stage).Str("call", call).Str("caller", caller).

@@ -37,6 +37,7 @@ func (l *Langevin) Schema() sdk.Schema {
 		sdk.Attribute{Name: "steps", Type: sdk.TypeInt, Default: 10, Doc: "Langevin steps L (default 10)"},
 		sdk.Attribute{Name: "batch", Type: sdk.TypeInt, Default: 8, Doc: "chains per batch (default 8)"},
 		sdk.Attribute{Name: "dtype", Type: sdk.TypeString, Default: "float32", Enum: []string{"float32", "float64"}, Doc: "element type (default float32)"},
+		sdk.Attribute{Name: "intrude", Type: sdk.TypeBool, Default: false, Doc: "at configure, try to reach other stages' shared memory and report what worked as a warning (default false)"},
 	)
 }
 
@@ -57,6 +58,11 @@ func (l *Langevin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, 
 		diags.Errorf([]string{"energy"}, "Unknown input shape", "the energy stage declared no input shape")
 	}
 	l.rng = sdk.NewStream(cfg.Seed, "chains")
+	if cfg.Bool("intrude") {
+		tried, accepted, found := intrude()
+		diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityWarning, Summary: "intrusion probe",
+			Detail: fmt.Sprintf("tried=%d accepted=%d found=%d", tried, accepted, found)})
+	}
 	return sdk.Shapes{"sample": l.shape}, diags
 }
 

@@ -1,0 +1,88 @@
+//go:build linux
+
+package testplugins
+
+import (
+	"bufio"
+	"encoding/binary"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// intrude plays a plugin that tries to reach other stages' shared memory:
+// it offers a well-formed lane (docs/channel.md) to every ebmflow channel
+// socket listening on this machine, and looks in every process for channel
+// segments left open as descriptors. It returns what it tried and what
+// worked; in a sound system nothing works.
+func intrude() (tried, accepted, found int) {
+	f, err := os.Open("/proc/net/unix")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 8 || !strings.HasPrefix(fields[7], "@ebmflow-") {
+			continue
+		}
+		tried++
+		if offerLane(fields[7]) {
+			accepted++
+		}
+	}
+	fds, _ := filepath.Glob("/proc/[0-9]*/fd/*")
+	for _, p := range fds {
+		if t, err := os.Readlink(p); err == nil && strings.HasPrefix(t, "/memfd:ebmflow-chan") {
+			found++
+		}
+	}
+	return
+}
+
+// offerLane connects to an abstract socket and offers a lane; it reports
+// whether the listener took it.
+func offerLane(name string) bool {
+	c, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: name, Net: "unixpacket"})
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	const area = 64 << 10
+	fd, err := unix.MemfdCreate("intruder", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	size := 4096 + 2*area
+	if unix.Ftruncate(fd, int64(size)) != nil {
+		return false
+	}
+	unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK|unix.F_SEAL_GROW)
+	mem, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return false
+	}
+	defer unix.Munmap(mem)
+	copy(mem, "ebmflow-chan-v1\x00")
+	for i, v := range []uint64{uint64(size), 4096, area, 4096 + area, area} {
+		binary.LittleEndian.PutUint64(mem[16+8*i:], v)
+	}
+	binary.LittleEndian.PutUint32(mem[56:], 1)
+	msg := make([]byte, 8)
+	copy(msg, "LANE")
+	binary.LittleEndian.PutUint32(msg[4:], 1)
+	if _, _, err := c.WriteMsgUnix(msg, unix.UnixRights(fd), nil); err != nil {
+		return false
+	}
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	buf := make([]byte, 256)
+	n, _, _, _, err := c.ReadMsgUnix(buf, nil)
+	return err == nil && n >= 4 && string(buf[:2]) == "OK"
+}
+
