@@ -128,3 +128,59 @@ func TestExamplePluginInPipeline(t *testing.T) {
 		t.Fatalf("manifest does not record the example plugin: %v %+v", err, m)
 	}
 }
+
+// TestSameNumbersOverChannels runs ci, toy-gmm and quickstart (shrunk) with
+// the shared-memory channels on and off (EBMFLOW_SHM=0: gRPC frames through
+// the host): every metric but wall time is bit-identical.
+func TestSameNumbersOverChannels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ebmflow and runs three pipelines twice")
+	}
+	bin := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", bin+"/", "../cmd/ebmflow", "../plugins/...")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, name := range []string{"ci.hcl", "toy-gmm.hcl", "quickstart.hcl"} {
+		t.Run(strings.TrimSuffix(name, ".hcl"), func(t *testing.T) {
+			dir := t.TempDir()
+			src, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pipe := filepath.Join(dir, name)
+			os.WriteFile(pipe, src, 0o644)
+			runs := map[string][]runner.Metric{}
+			for _, shm := range []string{"1", "0"} {
+				out := filepath.Join(dir, "run-shm"+shm)
+				args := []string{"run", "-out", out}
+				for _, v := range shrink[name] {
+					args = append(args, "-var", v)
+				}
+				cmd := exec.Command(filepath.Join(bin, "ebmflow"), append(args, pipe)...)
+				cmd.Env = append(os.Environ(), "EBMFLOW_SHM="+shm)
+				if log, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("run with EBMFLOW_SHM=%s: %v\n%s", shm, err, log)
+				}
+				if runs[shm], err = runner.ReadMetrics(filepath.Join(out, "metrics.jsonl")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			on, off := runs["1"], runs["0"]
+			if len(on) == 0 || len(on) != len(off) {
+				t.Fatalf("%d iterations with channels, %d without", len(on), len(off))
+			}
+			for i := range on {
+				a, b := on[i].Fields(), off[i].Fields()
+				if len(a) != len(b) {
+					t.Fatalf("iteration %d: fields %v and %v", on[i].T, a, b)
+				}
+				for k := range a {
+					if a[k].Name != b[k].Name || math.Float64bits(a[k].Value) != math.Float64bits(b[k].Value) {
+						t.Fatalf("iteration %d: %s = %v with channels, %s = %v without", on[i].T, a[k].Name, a[k].Value, b[k].Name, b[k].Value)
+					}
+				}
+			}
+		})
+	}
+}

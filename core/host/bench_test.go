@@ -28,7 +28,8 @@ func shapeName(s []int) string {
 // BenchmarkGradRoundTrip measures one dF/dx call of the quadratic test
 // energy three ways: in-process (the compute alone), host -> energy plugin
 // (one process boundary), and sampler plugin -> host broker -> energy plugin
-// (the brokered connection the Langevin sampler uses; one sampler step each,
+// (the link the Langevin sampler uses: a channel from the sampler straight to
+// the energy, or with EBMFLOW_SHM=0 frames through the host; one sampler step each,
 // with eps = 0 so the sampler adds no noise draws). MB/s counts the tensor
 // bytes sent and received per call (x in; F and dF/dx out). info is the
 // floor: one unary call with no tensor to the same energy plugin.
@@ -96,7 +97,7 @@ func BenchmarkGradRoundTrip(b *testing.B) {
 			Upstream: map[string]sdk.Shapes{"energy": {"input": per}}}); err != nil || d.HasErrors() {
 			b.Fatal(err, d.Err())
 		}
-		b.Run("brokered/"+shapeName(shape), func(b *testing.B) {
+		b.Run("link/"+shapeName(shape), func(b *testing.B) {
 			b.SetBytes(bytes)
 			b.ResetTimer()
 			if _, err := s.Sample(ctx, sdk.SampleRequest{Start: x, Steps: b.N}); err != nil {
