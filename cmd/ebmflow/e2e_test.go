@@ -434,3 +434,86 @@ func TestSampleAndScore(t *testing.T) {
 		t.Fatalf("bad input: exit %d\n%s", code, log)
 	}
 }
+
+// childPid finds the plugin process of the given binary name among the
+// children of parent.
+func childPid(t *testing.T, parent int, name string) int {
+	t.Helper()
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		stat, err := os.ReadFile(filepath.Join(d, "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so cut at ")".
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		cmdline, _ := os.ReadFile(filepath.Join(d, "cmdline"))
+		if len(f) > 1 && f[1] == fmt.Sprint(parent) && strings.Contains(string(cmdline), name) {
+			var pid int
+			fmt.Sscan(filepath.Base(d), &pid)
+			return pid
+		}
+	}
+	return 0
+}
+
+// TestKilledStageThenResume: SIGKILL of the energy or the sampler in the
+// middle of a run (their calls to each other go through a channel, not
+// through this process) stops the run with one line naming the stage that
+// died; resuming gives the uninterrupted run's numbers.
+func TestKilledStageThenResume(t *testing.T) {
+	bin, _ := ebmflowBinary(t)
+	pipe := writePipeline(t)
+	ref := filepath.Join(t.TempDir(), "ref")
+	if code, log := ebmflow(t, bin, "run", "-out", ref, pipe); code != 0 {
+		t.Fatalf("reference run: exit %d\n%s", code, log)
+	}
+	for _, stage := range []struct{ name, plugin string }{{"energy", "testenergy"}, {"sampler", "testsampler"}} {
+		t.Run(stage.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			cmd := exec.Command(bin, "run", "-out", dir, "-var", "delay_ms=15", pipe)
+			cmd.Env = append(os.Environ(), "PATH=")
+			var out strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				ms, _ := runner.ReadMetrics(filepath.Join(dir, "metrics.jsonl"))
+				if len(ms) >= 13 {
+					break
+				}
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatal("the run made no progress")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			pid := childPid(t, cmd.Process.Pid, "ebmflow-plugin-"+stage.plugin)
+			if pid == 0 {
+				cmd.Process.Kill()
+				t.Fatalf("no %s process under the run", stage.plugin)
+			}
+			syscall.Kill(pid, syscall.SIGKILL)
+			err := cmd.Wait()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != exitFailed {
+				t.Fatalf("run after the kill: %v\n%s", err, out.String())
+			}
+			want := fmt.Sprintf("plugin %q (stage %q) died during", stage.plugin, stage.name)
+			if !strings.Contains(out.String(), want) || strings.Contains(out.String(), "rpc error") {
+				t.Fatalf("the log does not say %q in one line:\n%s", want, out.String())
+			}
+			for _, line := range strings.Split(out.String(), "\n") {
+				if strings.Contains(line, "died during") {
+					t.Logf("the user sees: %s", line)
+				}
+			}
+			if code, log := ebmflow(t, bin, "run", "-resume", dir); code != 0 {
+				t.Fatalf("resume: exit %d\n%s", code, log)
+			}
+			sameMetrics(t, metrics(t, ref), metrics(t, dir))
+		})
+	}
+}
