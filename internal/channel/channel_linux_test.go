@@ -3,7 +3,9 @@
 package channel
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"sync"
@@ -17,7 +19,7 @@ import (
 )
 
 // echo answers "double": the request tensor "x" times two as "y", the
-// meta reversed; "fail": an error status; "sleep": waits for its context.
+// meta reversed; "sleep": answers after 3 s; anything else: an error status.
 func echo(ctx context.Context, req *Request) (uint32, []byte, []wire.Named) {
 	switch req.Method {
 	case "double":
@@ -31,9 +33,9 @@ func echo(ctx context.Context, req *Request) (uint32, []byte, []wire.Named) {
 			meta[len(meta)-1-i] = b
 		}
 		return 0, meta, []wire.Named{{Name: "y", Tensor: y}}
-	case "sleep":
-		<-ctx.Done()
-		return ErrorAnswer(status.Error(codes.DeadlineExceeded, "slept"))
+	case "sleep": // longer than any caller waits, whatever its deadline
+		time.Sleep(3 * time.Second)
+		return 0, nil, nil
 	}
 	return ErrorAnswer(status.Errorf(codes.InvalidArgument, "no method %q", req.Method))
 }
@@ -198,5 +200,92 @@ func TestWrongPeerRefused(t *testing.T) {
 	if c, err := Dial(ln2.Name, os.Getpid()+1, 1<<20); err == nil {
 		c.Close()
 		t.Error("dialled a socket served by another pid")
+	}
+}
+
+// TestMalformedPartDropsLane: a caller that posts a part whose length
+// points past its area gets the lane dropped by the callee, which keeps
+// serving the channel's other lanes.
+func TestMalformedPartDropsLane(t *testing.T) {
+	var logged []string
+	var mu sync.Mutex
+	ln, err := Listen(Options{Peer: os.Getpid(), Limit: 1 << 20, Handler: echo,
+		Log: func(msg string, err error) { mu.Lock(); logged = append(logged, msg+": "+err.Error()); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := Dial(ln.Name, os.Getpid(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, bad := range []struct {
+		name  string
+		write func(l *lane)
+	}{
+		{"length past the area", func(l *lane) {
+			a := l.req.area
+			binary.LittleEndian.PutUint32(a[0:], 1)
+			binary.LittleEndian.PutUint32(a[4:], flagLast)
+			binary.LittleEndian.PutUint64(a[8:], uint64(len(a)))
+			l.req.posted.Add(1)
+		}},
+		{"two parts posted at once", func(l *lane) { l.req.posted.Add(2) }},
+		{"tensor longer than the record", func(l *lane) {
+			var b bytes.Buffer
+			e := encoder{w: &b}
+			e.bytes([]byte("double"))
+			e.i64(0)
+			e.bytes(nil)
+			e.u32(1)
+			e.bytes([]byte("x"))
+			e.u32(uint32(sdk.Float32))
+			e.u32(1)
+			e.i64(1000)
+			e.i64(4000)
+			a := l.req.area
+			binary.LittleEndian.PutUint32(a[0:], 1)
+			binary.LittleEndian.PutUint32(a[4:], flagLast)
+			binary.LittleEndian.PutUint64(a[8:], uint64(b.Len()))
+			copy(a[partHeader:], b.Bytes())
+			l.req.posted.Add(1)
+		}},
+	} {
+		t.Run(bad.name, func(t *testing.T) {
+			l, err := c.take(0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln.mu.Lock()
+			before := len(ln.live)
+			ln.mu.Unlock()
+			bad.write(l)
+			wake(l.req.posted)
+			deadline := time.Now().Add(3 * time.Second)
+			for {
+				ln.mu.Lock()
+				n := len(ln.live)
+				ln.mu.Unlock()
+				if n == before-1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the callee still serves the lane (%d lanes, %d before)", n, before)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			c.drop(l)
+			// The channel goes on with a new lane.
+			a, err := c.Call(context.Background(), "double", nil, []wire.Named{{Name: "x", Tensor: ramp(8)}})
+			if err != nil || a.Err() != nil {
+				t.Fatalf("after the bad lane: %v %v", err, a)
+			}
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logged) != 3 {
+		t.Errorf("logged %q", logged)
 	}
 }
