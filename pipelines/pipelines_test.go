@@ -24,15 +24,39 @@ var shrink = map[string][]string{
 	"ci.hcl":                  {"iterations=30"},
 }
 
-func TestShippedPipelines(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds ebmflow and the plugins and runs every shipped pipeline")
-	}
+// buildProduct builds ebmflow and the built-in plugins into a temporary
+// folder and returns it.
+func buildProduct(t *testing.T) string {
+	t.Helper()
 	bin := t.TempDir()
 	cmd := exec.Command("go", "build", "-o", bin+"/", "../cmd/ebmflow", "../plugins/...")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// privateCopy copies a shipped pipeline into a temporary folder, so that
+// its lock file is written there; it returns the folder and the copy.
+func privateCopy(t *testing.T, name string) (dir, pipe string) {
+	t.Helper()
+	dir = t.TempDir()
+	src, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe = filepath.Join(dir, name)
+	if err := os.WriteFile(pipe, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, pipe
+}
+
+func TestShippedPipelines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ebmflow and the plugins and runs every shipped pipeline")
+	}
+	bin := buildProduct(t)
 	files, _ := filepath.Glob("*.hcl")
 	for _, f := range files {
 		if _, ok := shrink[f]; !ok && f != "ebmflow.lock.hcl" {
@@ -42,13 +66,7 @@ func TestShippedPipelines(t *testing.T) {
 	for name, vars := range shrink {
 		t.Run(strings.TrimSuffix(name, ".hcl"), func(t *testing.T) {
 			// A private copy, so the lock file is written beside it.
-			dir := t.TempDir()
-			src, err := os.ReadFile(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pipe := filepath.Join(dir, name)
-			os.WriteFile(pipe, src, 0o644)
+			dir, pipe := privateCopy(t, name)
 			out := filepath.Join(dir, "run")
 			args := []string{"run", "-out", out}
 			for _, v := range vars {
@@ -97,12 +115,8 @@ func TestExamplePluginInPipeline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a separate module and runs a pipeline")
 	}
-	bin := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", bin+"/", "../cmd/ebmflow", "../plugins/...")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd = exec.Command("go", "build", "-o", bin+"/")
+	bin := buildProduct(t)
+	cmd := exec.Command("go", "build", "-o", bin+"/")
 	cmd.Dir = "../examples/hmc-sampler"
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build (example): %v\n%s", err, out)
@@ -136,20 +150,10 @@ func TestSameNumbersOverChannels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds ebmflow and runs three pipelines twice")
 	}
-	bin := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", bin+"/", "../cmd/ebmflow", "../plugins/...")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildProduct(t)
 	for _, name := range []string{"ci.hcl", "toy-gmm.hcl", "quickstart.hcl"} {
 		t.Run(strings.TrimSuffix(name, ".hcl"), func(t *testing.T) {
-			dir := t.TempDir()
-			src, err := os.ReadFile(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pipe := filepath.Join(dir, name)
-			os.WriteFile(pipe, src, 0o644)
+			dir, pipe := privateCopy(t, name)
 			runs := map[string][]runner.Metric{}
 			for _, shm := range []string{"1", "0"} {
 				out := filepath.Join(dir, "run-shm"+shm)
@@ -162,9 +166,11 @@ func TestSameNumbersOverChannels(t *testing.T) {
 				if log, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("run with EBMFLOW_SHM=%s: %v\n%s", shm, err, log)
 				}
-				if runs[shm], err = runner.ReadMetrics(filepath.Join(out, "metrics.jsonl")); err != nil {
+				ms, err := runner.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+				if err != nil {
 					t.Fatal(err)
 				}
+				runs[shm] = ms
 			}
 			on, off := runs["1"], runs["0"]
 			if len(on) == 0 || len(on) != len(off) {

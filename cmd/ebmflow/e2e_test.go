@@ -208,18 +208,7 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 	}
 	// Kill it between checkpoints: after the checkpoint of iteration 10,
 	// once metrics show iteration 13.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ms, _ := runner.ReadMetrics(filepath.Join(killed, "metrics.jsonl"))
-		if len(ms) >= 13 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the run made no progress")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitIterations(t, cmd, killed, 13)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	code, log := ebmflow(t, bin, "run", "-resume", killed)
@@ -435,6 +424,23 @@ func TestSampleAndScore(t *testing.T) {
 	}
 }
 
+// waitIterations waits until the run of cmd into dir has written n metrics
+// lines; it kills the run if none come within a minute.
+func waitIterations(t *testing.T, cmd *exec.Cmd, dir string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if ms, _ := runner.ReadMetrics(filepath.Join(dir, "metrics.jsonl")); len(ms) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the run made no progress")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // childPid finds the plugin process of the given binary name among the
 // children of parent.
 func childPid(t *testing.T, parent int, name string) int {
@@ -478,18 +484,7 @@ func TestKilledStageThenResume(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(60 * time.Second)
-			for {
-				ms, _ := runner.ReadMetrics(filepath.Join(dir, "metrics.jsonl"))
-				if len(ms) >= 13 {
-					break
-				}
-				if time.Now().After(deadline) {
-					cmd.Process.Kill()
-					t.Fatal("the run made no progress")
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
+			waitIterations(t, cmd, dir, 13)
 			pid := childPid(t, cmd.Process.Pid, "ebmflow-plugin-"+stage.plugin)
 			if pid == 0 {
 				cmd.Process.Kill()

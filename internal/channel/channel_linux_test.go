@@ -3,7 +3,6 @@
 package channel
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -233,22 +232,12 @@ func TestMalformedPartDropsLane(t *testing.T) {
 		}},
 		{"two parts posted at once", func(l *lane) { l.req.posted.Add(2) }},
 		{"tensor longer than the record", func(l *lane) {
-			var b bytes.Buffer
-			e := encoder{w: &b}
-			e.bytes([]byte("double"))
-			e.i64(0)
-			e.bytes(nil)
-			e.u32(1)
-			e.bytes([]byte("x"))
-			e.u32(uint32(sdk.Float32))
-			e.u32(1)
-			e.i64(1000)
-			e.i64(4000)
+			rec := claimingRecord("double", 1000, 0)
 			a := l.req.area
 			binary.LittleEndian.PutUint32(a[0:], 1)
 			binary.LittleEndian.PutUint32(a[4:], flagLast)
-			binary.LittleEndian.PutUint64(a[8:], uint64(b.Len()))
-			copy(a[partHeader:], b.Bytes())
+			binary.LittleEndian.PutUint64(a[8:], uint64(len(rec)))
+			copy(a[partHeader:], rec)
 			l.req.posted.Add(1)
 		}},
 	} {

@@ -96,21 +96,28 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 }
 
-// TestClaimedSizeAllocatesNothing: a header claiming a 1 GiB tensor with
-// no data behind it fails without allocating the gigabyte.
-func TestClaimedSizeAllocatesNothing(t *testing.T) {
+// claimingRecord is a request for method whose one float32 tensor "x"
+// claims n elements, followed by data bytes (fewer, in the tests).
+func claimingRecord(method string, n int64, data int) []byte {
 	var b bytes.Buffer
 	e := encoder{w: &b}
-	e.bytes([]byte("m"))
+	e.bytes([]byte(method))
 	e.i64(0)
 	e.bytes(nil)
 	e.u32(1)
 	e.bytes([]byte("x"))
 	e.u32(uint32(sdk.Float32))
 	e.u32(1)
-	e.i64(1 << 28)
-	e.i64(1 << 30)
-	b.Write(make([]byte, 100))
+	e.i64(n)
+	e.i64(4 * n)
+	b.Write(make([]byte, data))
+	return b.Bytes()
+}
+
+// TestClaimedSizeAllocatesNothing: a header claiming a 1 GiB tensor with
+// no data behind it fails without allocating the gigabyte.
+func TestClaimedSizeAllocatesNothing(t *testing.T) {
+	b := bytes.NewBuffer(claimingRecord("m", 1<<28, 100))
 	var ms1, ms2 runtimeMem
 	ms1.read()
 	decodeRequest(&memSource{b: b.Bytes(), part: 1 << 16}, 1<<31)

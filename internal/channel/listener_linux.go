@@ -16,26 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Handler serves one request. It returns a status code (0 for success,
-// else a gRPC code), the answer's meta (the response message, or an
-// encoded google.rpc.Status for an error) and the answer's tensors.
-type Handler func(ctx context.Context, req *Request) (code uint32, meta []byte, ts []wire.Named)
-
-// Options configure a Listener.
-type Options struct {
-	// Peer is the only process id allowed to connect.
-	Peer int
-	// Limit is the largest tensor accepted in a request, in bytes.
-	Limit int64
-	// Handler serves each request.
-	Handler Handler
-	// AcceptTimeout bounds the wait for the peer to connect; 2 minutes if
-	// zero.
-	AcceptTimeout time.Duration
-	// Log, if set, receives one line for each refused connection or lane.
-	Log func(msg string, err error)
-}
-
 // Listener is the callee's end of one channel.
 type Listener struct {
 	// Name is the socket's abstract name, for the peer to Dial.

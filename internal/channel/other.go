@@ -4,7 +4,6 @@ package channel
 
 import (
 	"context"
-	"time"
 
 	"github.com/ebmflow/ebmflow/internal/wire"
 )
@@ -27,18 +26,6 @@ func (*Caller) Dead() bool { return true }
 
 // Close does nothing here.
 func (*Caller) Close() {}
-
-// Handler serves one request.
-type Handler func(ctx context.Context, req *Request) (code uint32, meta []byte, ts []wire.Named)
-
-// Options configure a Listener.
-type Options struct {
-	Peer          int
-	Limit         int64
-	Handler       Handler
-	AcceptTimeout time.Duration
-	Log           func(msg string, err error)
-}
 
 // Listener is unavailable on this system.
 type Listener struct{ Name string }
