@@ -73,10 +73,11 @@ const Env = "EBMFLOW_SHM"
 // in microseconds (default DefaultSpin).
 const SpinEnv = "EBMFLOW_CHAN_SPIN_US"
 
-// DefaultSpin is the spin before sleeping. A toy Langevin step answers in
-// about 100 µs, so the caller usually sleeps; the callee, between two
-// requests a few µs apart, usually does not.
-const DefaultSpin = 50 * time.Microsecond
+// DefaultSpin is the spin before sleeping: a waiting process uses no CPU
+// after it. A toy Langevin step's gradient answers within it, so neither
+// side of a toy run sleeps between steps; a ConvNet's (tens of ms) is
+// waited for asleep, at a cost of this spin per call (about 0.25%).
+const DefaultSpin = 100 * time.Microsecond
 
 // Enabled reports whether this process uses channels: Linux, little-endian,
 // and EBMFLOW_SHM is not 0.

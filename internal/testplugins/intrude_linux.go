@@ -85,4 +85,3 @@ func offerLane(name string) bool {
 	n, _, _, _, err := c.ReadMsgUnix(buf, nil)
 	return err == nil && n >= 4 && string(buf[:2]) == "OK"
 }
-
