@@ -30,6 +30,9 @@ type Client struct {
 	// Log receives the one debug line saying that shared memory is not
 	// used with this peer; sdk.Logger() if nil.
 	Log *zerolog.Logger
+	// ObserveTensors is set by Configure when the stage, a diagnostics
+	// stage, asked for each record's positives and negatives.
+	ObserveTensors bool
 
 	shm shmState
 
@@ -178,6 +181,7 @@ func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sd
 	if err != nil {
 		return nil, nil, c.fail("configure", err)
 	}
+	c.ObserveTensors = r.ObserveTensors
 	return shapesFromPB(r.Shapes), diagsFromPB(r.Diagnostics), nil
 }
 

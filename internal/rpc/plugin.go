@@ -59,7 +59,7 @@ func Register(s *grpc.Server, impl sdk.Base, broker *plugin.GRPCBroker) error {
 	case sdk.Data:
 		pb.RegisterDataServer(s, &dataServer{impl: x, base: base})
 	case sdk.Diagnoser:
-		pb.RegisterDiagnosticsServer(s, &diagServer{impl: x})
+		pb.RegisterDiagnosticsServer(s, &diagServer{impl: x, base: base})
 	default:
 		return fmt.Errorf("plugin %q implements none of the kinds energy, sampler, data, diagnostics", impl.Info().Name)
 	}

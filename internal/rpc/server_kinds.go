@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"fmt"
 	"sort"
 
 	"github.com/ebmflow/ebmflow/internal/pb"
@@ -106,7 +107,7 @@ func (s *samplerServer) Sample(stream pb.Sampler_SampleServer) error {
 	}
 	res, err := s.impl.Sample(stream.Context(), sdk.SampleRequest{
 		N: int(req.N), Steps: int(req.Steps), Init: req.Init, Start: msg.Tensors["start"],
-		LeaveBank: req.LeaveBank, Trace: req.Trace, T: int(req.T), MALA: req.Mala,
+		LeaveBank: req.LeaveBank, Trace: req.Trace, T: int(req.T), MALA: req.Mala, Stream: req.Stream,
 	})
 	if err == nil {
 		err = checkOut("x", res.X)
@@ -174,16 +175,28 @@ func (s *dataServer) LogDensity(stream pb.Data_LogDensityServer) error {
 type diagServer struct {
 	pb.UnimplementedDiagnosticsServer
 	impl sdk.Diagnoser
+	base *baseServer
 }
 
-func (s *diagServer) Observe(ctx context.Context, req *pb.ObserveRequest) (*pb.ObserveResponse, error) {
+func (s *diagServer) Observe(stream pb.Diagnostics_ObserveServer) error {
+	msg, a, err := s.base.recv(stream)
+	defer a.close()
+	if err != nil {
+		return s.base.errorf("observe", err)
+	}
+	var req pb.ObserveRequest
+	if err := msg.Unmarshal(&req); err != nil {
+		return s.base.errorf("observe", err)
+	}
 	recs := make([]sdk.Record, len(req.Records))
 	for i, r := range req.Records {
 		recs[i] = recordFromPB(r)
+		recs[i].Pos = msg.Tensors[fmt.Sprintf("pos.%d", i)]
+		recs[i].Neg = msg.Tensors[fmt.Sprintf("neg.%d", i)]
 	}
-	obs, err := s.impl.Observe(ctx, recs)
+	obs, err := s.impl.Observe(stream.Context(), recs)
 	if err != nil {
-		return nil, err
+		return s.base.errorf("observe", err)
 	}
 	out := &pb.ObserveResponse{}
 	if obs != nil {
@@ -192,13 +205,13 @@ func (s *diagServer) Observe(ctx context.Context, req *pb.ObserveRequest) (*pb.O
 			out.Events = append(out.Events, &pb.Event{T: int64(e.T), Level: e.Level, Message: e.Message})
 		}
 	}
-	return out, nil
+	return s.base.send(stream, a, out)
 }
 
 func (s *diagServer) Report(ctx context.Context, req *pb.ReportRequest) (*pb.ReportResponse, error) {
 	r, err := s.impl.Report(ctx, req.Final)
 	if err != nil {
-		return nil, err
+		return nil, s.base.errorf("report", err)
 	}
 	if r == nil {
 		return &pb.ReportResponse{}, nil
