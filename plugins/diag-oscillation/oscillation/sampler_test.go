@@ -56,7 +56,7 @@ func TestSamplerLinkTV(t *testing.T) {
 	if !ok {
 		t.Fatalf("no tv_floor in %v (events %v)", obs.Metrics, obs.Events)
 	}
-	want := sdk.SampleRequest{N: ShortRunDraws, LeaveBank: true, T: 1000}
+	want := sdk.SampleRequest{N: ShortRunDraws, LeaveBank: true, T: 1000, Stream: "diag:diag"}
 	if len(exact.reqs) != 1 || exact.reqs[0] != want {
 		t.Errorf("requests %+v, want one %+v", exact.reqs, want)
 	}
@@ -69,22 +69,23 @@ func TestSamplerLinkTV(t *testing.T) {
 		t.Errorf("exact sampler: tv_samples = %v (present %v), floor %v", got, ok, floor)
 	}
 
-	// At Report the samples are drawn again, at the last iteration observed.
+	// Report reuses that evaluation: no second draw, the same numbers.
 	rep, err := p.Report(ctx, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(exact.reqs); n != 2 || exact.reqs[1].T != 1000 {
-		t.Errorf("after report: requests %+v", exact.reqs)
+	if n := len(exact.reqs); n != 1 {
+		t.Errorf("after report: requests %+v, want the one of Observe", exact.reqs)
 	}
 	var doc ReportDoc
 	if err := json.Unmarshal(rep.Summary, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Density == nil || !doc.Density.HasSamples || doc.Density.TVSamples <= 0 || doc.Density.SamplesError != "" {
-		t.Errorf("report density %+v", doc.Density)
+	if doc.Density == nil || !doc.Density.HasSamples || doc.Density.TVSamples != got || doc.Density.TVFloor != floor ||
+		doc.Metrics["tv_samples"] != got || doc.Density.SamplesError != "" {
+		t.Errorf("report density %+v, metrics %v; observed tv_samples %v, tv_floor %v", doc.Density, doc.Metrics, got, floor)
 	}
-	decodePNG(t, filepath.Join(dir, DensityFile), 3*DensityPanel, DensityPanel+20)
+	decodePNG(t, filepath.Join(dir, DensityFile), 3*DensityPanel+densityBar, 2*DensityPanel+70)
 
 	// Draws shifted by 0.3 (two sd of a component) land mostly where the
 	// truth has little mass: TV_ebm of the same shift is above 0.5, the
