@@ -137,12 +137,13 @@ func seriesPlot(h history, y []float64, name string, c color.Color, s *Stats, ba
 		return p, nil
 	}
 	lo, hi := robustRange(y[min(s.BurnIn, len(y)):], band)
+	// Headroom for the legend (top right), so it covers no data after the
+	// burn-in.
+	top := hi + 0.45*(hi-lo)
 	clipped := false
 	for _, v := range y {
-		clipped = clipped || v < lo || v > hi
+		clipped = clipped || v < lo || v > top
 	}
-	// Headroom for the legend, so it covers no data.
-	top := hi + 0.3*(hi-lo)
 	p.Y.Min, p.Y.Max = lo, top
 	p.X.Min, p.X.Max = dt[0], math.Max(dt[len(dt)-1], dt[0]+1)
 	if s.BurnIn > 0 && s.BurnIn <= len(t) {
@@ -196,8 +197,7 @@ func seriesPlot(h history, y []float64, name string, c color.Color, s *Stats, ba
 		}
 	}
 	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
 	return p, nil
 }
 

@@ -52,7 +52,7 @@ func (p *Plugin) Schema() sdk.Schema {
 			Doc: "Largest lag of the autocorrelations (0..max_lag) and cross-correlation (-max_lag..max_lag), in iterations. Default 15."},
 		{Name: attrEvery, Type: sdk.TypeInt, Default: float64(DefaultEvery),
 			Doc: "Recompute the statistics and the class every this many iterations (and at each report). Default 100."},
-		{Name: attrRBand, Type: sdk.TypeListNumber, Default: []any{DefaultRBand[0], DefaultRBand[1]},
+		{Name: attrRBand, Type: sdk.TypeListNumber,
 			Doc: "Target band [lo, hi] of the drift magnitude r_t, in units of dF/dx. Default: the paper's [0.08, 0.15] when epsilon = 0.015, else no band (no r_t events)."},
 		{Name: attrBurnIn, Type: sdk.TypeInt, Default: float64(-1),
 			Doc: "Leading records left out of every statistic. Default -1: the longer of the transient MSER-5 detects and the first 10% of the records."},
