@@ -66,15 +66,15 @@ type density struct {
 
 // densityResult is one evaluation of the density diagnostic.
 type densityResult struct {
-	T          int       `json:"t"`
-	Box        []float64 `json:"box"`
-	TVEBM      float64   `json:"tv_ebm"`
+	T     int       `json:"t"`
+	Box   []float64 `json:"box"`
+	TVEBM float64   `json:"tv_ebm"`
 	// TVFloor is the mean over FloorReps sets of FloorDraws exact draws of
 	// their TV_samples, TVFloorSD its standard deviation.
-	TVFloor    float64   `json:"tv_floor"`
-	TVFloorSD  float64   `json:"tv_floor_sd"`
-	HasSamples bool      `json:"has_samples"`
-	TVSamples  float64   `json:"tv_samples,omitempty"`
+	TVFloor    float64 `json:"tv_floor"`
+	TVFloorSD  float64 `json:"tv_floor_sd"`
+	HasSamples bool    `json:"has_samples"`
+	TVSamples  float64 `json:"tv_samples,omitempty"`
 	// SamplesError says why no short-run samples could be drawn through
 	// the linked sampler (TV_ebm is still computed).
 	SamplesError string    `json:"samples_error,omitempty"`

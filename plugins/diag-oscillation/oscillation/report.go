@@ -38,12 +38,12 @@ type ReportDoc struct {
 	Options   options `json:"options"`
 	// Density is the density diagnostic at T, when on; DensityError says why
 	// it could not be computed.
-	Density      *densityResult `json:"density,omitempty"`
+	Density *densityResult `json:"density,omitempty"`
 	// Metrics repeats the density diagnostic's numbers (tv_ebm, tv_floor,
 	// tv_samples) of Density, as they appear in metrics.jsonl.
-	Metrics map[string]float64 `json:"metrics"`
-	DensityError string         `json:"density_error,omitempty"`
-	Files        []string       `json:"files"`
+	Metrics      map[string]float64 `json:"metrics"`
+	DensityError string             `json:"density_error,omitempty"`
+	Files        []string           `json:"files"`
 }
 
 // Report recomputes the window statistics over everything observed so far,

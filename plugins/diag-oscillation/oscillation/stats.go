@@ -57,9 +57,9 @@ type RStats struct {
 	// (no band: no fractions, state 0, no events).
 	Band       [2]float64 `json:"band"`
 	BandSource string     `json:"band_source"`
-	FracBelow float64    `json:"frac_below"`
-	FracIn    float64    `json:"frac_in"`
-	FracAbove float64    `json:"frac_above"`
+	FracBelow  float64    `json:"frac_below"`
+	FracIn     float64    `json:"frac_in"`
+	FracAbove  float64    `json:"frac_above"`
 	// Recent is the mean of the last `every` values; State is -1, 0 or 1 as
 	// Recent lies below, in or above the band.
 	Recent    float64 `json:"recent_mean"`

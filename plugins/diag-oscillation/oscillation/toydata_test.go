@@ -5,8 +5,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/ebmflow/ebmflow/plugins/data-mnist/mnist"
 	"github.com/ebmflow/ebmflow/internal/rpc"
+	"github.com/ebmflow/ebmflow/plugins/data-mnist/mnist"
 	"github.com/ebmflow/ebmflow/sdk"
 )
 

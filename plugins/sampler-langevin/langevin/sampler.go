@@ -21,9 +21,9 @@ type Sampler struct {
 	seed       uint64
 	rng        *sdk.Stream            // the training loop's stream ("langevin")
 	streams    map[string]*sdk.Stream // named consumers' streams
-	bank       *sdk.Tensor // [bank_size, shape...], nil until first persistent draw
-	perm       []int       // scratch for drawing bank indices
-	lastIdx    []int       // bank indices of the last persistent batch
+	bank       *sdk.Tensor            // [bank_size, shape...], nil until first persistent draw
+	perm       []int                  // scratch for drawing bank indices
+	lastIdx    []int                  // bank indices of the last persistent batch
 	stats      Stats
 	ws32       workspace[float32]
 	ws64       workspace[float64]

@@ -15,15 +15,15 @@ const stateVersion = 2
 
 // meta is the JSON saved in sdk.State.Meta.
 type meta struct {
-	Version  int    `json:"version"`
-	Stream   []byte `json:"stream"` // the training stream's state, base64 in JSON
+	Version int    `json:"version"`
+	Stream  []byte `json:"stream"` // the training stream's state, base64 in JSON
 	// Streams holds the named consumers' stream states.
-	Streams map[string][]byte `json:"streams,omitempty"`
-	Stats    Stats  `json:"stats"`
-	Shape    []int  `json:"shape"`
-	DType    string `json:"dtype"`
-	BankSize int    `json:"bank_size"`
-	HasBank  bool   `json:"has_bank"`
+	Streams  map[string][]byte `json:"streams,omitempty"`
+	Stats    Stats             `json:"stats"`
+	Shape    []int             `json:"shape"`
+	DType    string            `json:"dtype"`
+	BankSize int               `json:"bank_size"`
+	HasBank  bool              `json:"has_bank"`
 }
 
 // SaveState returns the random streams' states (the training loop's and
