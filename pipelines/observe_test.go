@@ -152,3 +152,26 @@ func buildAll(t *testing.T) string {
 	}
 	return built.dir
 }
+
+// TestValidateCatchesSmallBank: `ebmflow validate` refuses a density
+// diagnostic that would draw 10,000 chains from a bank of 1,000, naming the
+// attribute and the fix, before anything runs.
+func TestValidateCatchesSmallBank(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ebmflow and the plugins")
+	}
+	bin := buildAll(t)
+	dir := t.TempDir()
+	src := strings.Replace(fmt.Sprintf(observePipeline, diagStage("d1", 3, 0, ""), 0, "stage.d1"), "bank_size = 10000", "bank_size = 1000", 1)
+	pipe := filepath.Join(dir, "small.hcl")
+	os.WriteFile(pipe, []byte(src), 0o644)
+	out, err := exec.Command(filepath.Join(bin, "ebmflow"), "validate", pipe).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "sampler bank too small for tv_samples") || !strings.Contains(string(out), "bank_size >= 10000") {
+		t.Fatalf("validate: %v\n%s", err, out)
+	}
+	// Starting the evaluation's chains from noise makes it valid.
+	os.WriteFile(pipe, []byte(strings.Replace(src, "report_every  = 0", "report_every  = 0\n  samples_init  = \"uniform\"", 1)), 0o644)
+	if out, err := exec.Command(filepath.Join(bin, "ebmflow"), "validate", pipe).CombinedOutput(); err != nil {
+		t.Fatalf("validate with samples_init: %v\n%s", err, out)
+	}
+}

@@ -181,3 +181,33 @@ func TestSamplerConfigure(t *testing.T) {
 		}
 	}
 }
+
+// TestBankTooSmallCaughtAtConfigure: a persistent sampler declaring a bank
+// smaller than one evaluation's draw is an error on the sampler attribute
+// at Configure (so at validation), unless samples_init starts the
+// evaluation's chains elsewhere.
+func TestBankTooSmallCaughtAtConfigure(t *testing.T) {
+	for _, c := range []struct {
+		bank int
+		init string
+		bad  bool
+	}{{1000, "", true}, {1000, "persistent", true}, {1000, "uniform", false}, {ShortRunDraws, "", false}} {
+		vals := map[string]any{"energy": "ebm", "data": "toy", "sampler": "s", "epsilon": 0.125}
+		if c.init != "" {
+			vals["samples_init"] = c.init
+		}
+		cfg := newConfig(t, "", vals)
+		cfg.Upstream = map[string]sdk.Shapes{"sampler": {"sample": {2}, "bank": {c.bank, 2}}}
+		cfg.SetLink("energy", gmmEnergy{eps: 0.125})
+		cfg.SetLink("data", &gmmData{streams: map[string]*sdk.Stream{}})
+		cfg.SetLink("sampler", &gmmSampler{s: sdk.NewStream(1, "x")})
+		_, diags := New().Configure(context.Background(), cfg)
+		found := false
+		for _, d := range diags {
+			found = found || (d.Severity == sdk.SeverityError && len(d.Path) == 1 && d.Path[0] == attrSampler && strings.Contains(d.Detail, "bank_size"))
+		}
+		if found != c.bad {
+			t.Errorf("bank %d, samples_init %q: error %v, want %v (%v)", c.bank, c.init, found, c.bad, diags)
+		}
+	}
+}
