@@ -144,8 +144,7 @@ func seriesPlot(h history, y []float64, name string, c color.Color, s *Stats, ba
 	for _, v := range y {
 		clipped = clipped || v < lo || v > top
 	}
-	p.Y.Min, p.Y.Max = lo, top
-	p.X.Min, p.X.Max = dt[0], math.Max(dt[len(dt)-1], dt[0]+1)
+	x0, x1 := dt[0], math.Max(dt[len(dt)-1], dt[0]+1)
 	if s.BurnIn > 0 && s.BurnIn <= len(t) {
 		end := t[s.BurnIn-1]
 		poly, err := plotter.NewPolygon(plotter.XYs{{X: t[0], Y: lo}, {X: end, Y: lo}, {X: end, Y: top}, {X: t[0], Y: top}})
@@ -178,7 +177,6 @@ func seriesPlot(h history, y []float64, name string, c color.Color, s *Stats, ba
 		}
 	}
 	p.Legend.Add(name, first)
-	x0, x1 := p.X.Min, p.X.Max
 	zero, err := hline(x0, x1, 0, colRef, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s panel: %w", name, err)
@@ -196,6 +194,10 @@ func seriesPlot(h history, y []float64, name string, c color.Color, s *Stats, ba
 			p.Legend.Add(bandName, l)
 		}
 	}
+	// Plotters widen the axes to their data when added: the ranges are set
+	// last, and lines leaving them are clipped.
+	p.X.Min, p.X.Max = x0, x1
+	p.Y.Min, p.Y.Max = lo, top
 	p.Legend.Top = true
 	p.Legend.TextStyle.Font.Size = vg.Points(10)
 	return p, nil
