@@ -285,3 +285,22 @@ func TestNoRBandWithoutEpsilon(t *testing.T) {
 		t.Errorf("epsilon 0.015: band %v from %q, want the paper's", q.opts.RBand, q.opts.RBandSource)
 	}
 }
+
+func TestClassLevel(t *testing.T) {
+	for _, c := range []struct {
+		from, to Class
+		first    bool
+		want     string
+	}{
+		{NotStationary, Unclassified, false, "info"}, // the first verdict after warm-up is no alarm
+		{Weak, Unclassified, false, "warn"},
+		{Strong, NotStationary, false, "warn"},
+		{Unclassified, Collapse, false, "error"},
+		{NotStationary, Collapse, true, "error"},
+		{NotStationary, Weak, false, "info"},
+	} {
+		if got := classLevel(c.from, c.to, c.first); got != c.want {
+			t.Errorf("%v -> %v (first %v): %q, want %q", c.from, c.to, c.first, got, c.want)
+		}
+	}
+}

@@ -62,9 +62,9 @@
 // are in report.json ("verdict", "reason", and the whole window under
 // "window") and in the subtitle of diagnostics.png.
 //
-// Observe returns events when the class changes (level "warn" into
-// unclassified or not_stationary after a class, "error" for collapse, else
-// "info"), when the recent mean of r_t leaves or re-enters its band, and when a
+// Observe returns events when the class changes (level "error" into
+// collapse, "warn" from weak or strong into unclassified or not_stationary,
+// else "info"), when the recent mean of r_t leaves or re-enters its band, and when a
 // record's d_st or r_t is not finite (such records are counted and left out).
 // The host logs them and writes them to events.jsonl in the run folder.
 // Its metrics carry "osc_class" (the class code) and "r_band_state" (-1 below,

@@ -80,11 +80,14 @@ func (p *Plugin) refresh(t int, obs *sdk.Observation) {
 	p.known, p.class, p.rState = true, s.Class, s.R.State
 }
 
+// classLevel is the level of a class-change event: "error" into collapse,
+// "warn" when a recognised oscillation (weak or strong) is lost, else
+// "info" (leaving not_stationary after the first records is no alarm).
 func classLevel(from, to Class, first bool) string {
 	switch {
 	case to == Collapse:
 		return "error"
-	case !first && (to == Unclassified || to == NotStationary):
+	case !first && (from == Weak || from == Strong) && (to == Unclassified || to == NotStationary):
 		return "warn"
 	}
 	return "info"
