@@ -19,8 +19,8 @@ var shrink = map[string][]string{
 	"quickstart.hcl":          {"iterations=4", "steps=3", "n_f=4", "batch=16", "subset=300", "sample_every=2", "checkpoint_every=2"},
 	"mnist-nonconvergent.hcl": {"iterations=3", "steps=3", "n_f=4", "batch=16", "subset=300", "sample_every=2", "checkpoint_every=2"},
 	"mnist-convergent.hcl":    {"iterations=3", "steps=3", "n_f=4", "batch=16", "subset=300", "sample_every=2", "checkpoint_every=2"},
-	"toy-gmm.hcl":             {"iterations=6", "steps=5", "sample_every=3", "checkpoint_every=3"},
-	"toy-rings.hcl":           {"iterations=6", "steps=5", "sample_every=3", "checkpoint_every=3", "mode=nonconvergent"},
+	"toy-gmm.hcl":             {"iterations=6", "steps=5", "sample_every=3", "checkpoint_every=3", "density_every=3"},
+	"toy-rings.hcl":           {"iterations=6", "steps=5", "sample_every=3", "checkpoint_every=3", "density_every=3", "mode=nonconvergent"},
 	"ci.hcl":                  {"iterations=30"},
 }
 

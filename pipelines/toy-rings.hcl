@@ -8,7 +8,7 @@
 # Adam 1e-4, eps = 0.01, 100 steps from Gaussian noise of sd 2, no bank.
 #
 # Run:   ebmflow run pipelines/toy-rings.hcl
-# Small: ebmflow run -var iterations=200 -var steps=50 pipelines/toy-rings.hcl
+# Small: ebmflow run -var iterations=200 -var steps=50 -var density_every=100 pipelines/toy-rings.hcl
 
 variable "mode" {
   type        = string
@@ -40,6 +40,12 @@ variable "sample_every" {
   type        = number
   default     = 1000
   description = "iterations between sample grids and diagnostics reports"
+}
+
+variable "density_every" {
+  type        = number
+  default     = 1000
+  description = "iterations between density evaluations (TV, density.png); they never change training"
 }
 
 variable "seed" {
@@ -87,7 +93,7 @@ stage "diagnostics" {
   data          = stage.data
   sampler       = stage.sampler
   epsilon       = local.epsilon
-  density_every = 1000
+  density_every = var.density_every
 }
 
 train {

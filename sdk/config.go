@@ -24,7 +24,18 @@ type Config struct {
 	Upstream map[string]Shapes
 
 	links map[string]any
+
+	observeTensors bool
 }
+
+// ObserveTensors, called by a diagnostics stage during Configure, asks the
+// host to send each Record's positives and negatives (Record.Pos, .Neg) to
+// Observe. They are the tensors the iteration trained on: no resampling.
+func (c *Config) ObserveTensors() { c.observeTensors = true }
+
+// WantsTensors reports whether ObserveTensors was called; the SDK's server
+// reads it after Configure.
+func (c *Config) WantsTensors() bool { return c.observeTensors }
 
 // Has reports whether the attribute has a value (set or defaulted).
 func (c *Config) Has(name string) bool {

@@ -1,6 +1,9 @@
 package sdk
 
-import "context"
+import (
+	"context"
+	"sort"
+)
 
 // Energy is the contract of an energy stage: F(x; theta), dF/dx and the
 // maximum-likelihood update. Its methods may be called concurrently (the
@@ -74,6 +77,13 @@ type SampleRequest struct {
 	// MALA asks for Metropolis-adjusted steps in this call even when the
 	// stage is configured without them (long runs, `ebmflow sample -mala`).
 	MALA bool
+	// Stream names the calling consumer. Empty is the training loop; any
+	// other name gets its own random stream (derived from the sampler's seed
+	// and the name, kept in its state), so a consumer's draws never change
+	// the training loop's. A named consumer never writes to a persistent
+	// bank, whatever LeaveBank says. Linked stages use "diag:STAGE" and the
+	// like, as data links do with NextRequest.Stream.
+	Stream string
 }
 
 // SampleResult holds the samples and their statistics.
@@ -144,15 +154,58 @@ type Diagnoser interface {
 	Report(ctx context.Context, final bool) (*Report, error)
 }
 
-// Record is one training iteration as the core saw it.
+// Record is one training iteration as the core saw it: the line of
+// metrics.jsonl and what every diagnostics stage's Observe receives.
 type Record struct {
-	T       int                `json:"t"`
-	LR      float64            `json:"lr"`
-	DST     float64            `json:"d_st"`
-	R       float64            `json:"r_t"`
-	MeanPos float64            `json:"mean_f_pos"`
-	MeanNeg float64            `json:"mean_f_neg"`
-	Extra   map[string]float64 `json:"extra,omitempty"`
+	// T is the iteration (1-based) and LR its learning rate.
+	T  int     `json:"t"`
+	LR float64 `json:"lr"`
+	// DST, MeanPos, MeanNeg and GradNorm come from the energy's Update, R
+	// from the sampler (see UpdateResult and SampleResult).
+	DST      float64 `json:"d_st"`
+	R        float64 `json:"r_t"`
+	MeanPos  float64 `json:"mean_f_pos"`
+	MeanNeg  float64 `json:"mean_f_neg"`
+	GradNorm float64 `json:"grad_norm"`
+	// Wall is the run's wall time in seconds when the iteration ended
+	// (before the diagnostics observed it).
+	Wall float64 `json:"wall_seconds"`
+	// Extra holds the diagnostics stages' metrics, "STAGE.NAME". A
+	// diagnostics stage sees those of the stages listed before it.
+	Extra map[string]float64 `json:"extra,omitempty"`
+	// Pos and Neg are the iteration's positives and negatives. They are
+	// sent only to a diagnostics stage that asked for them at Configure
+	// (Config.ObserveTensors) and are never written to metrics.jsonl.
+	Pos *Tensor `json:"-"`
+	Neg *Tensor `json:"-"`
+}
+
+// TrainingFields returns the fields that training produces (everything but
+// the wall time and the diagnostics' extra metrics), in a fixed order: the
+// ones that must not depend on which diagnostics observe the run.
+func (r Record) TrainingFields() []Field {
+	return []Field{{"t", float64(r.T)}, {"lr", r.LR}, {"d_st", r.DST}, {"r_t", r.R}, {"mean_f_pos", r.MeanPos}, {"mean_f_neg", r.MeanNeg}, {"grad_norm", r.GradNorm}}
+}
+
+// Fields returns the record's named values other than T and the wall time,
+// in a fixed order (extra metrics sorted by name), for comparisons.
+func (r Record) Fields() []Field {
+	out := r.TrainingFields()[1:]
+	keys := make([]string, 0, len(r.Extra))
+	for k := range r.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, Field{"extra." + k, r.Extra[k]})
+	}
+	return out
+}
+
+// Field is a named value of a Record.
+type Field struct {
+	Name  string
+	Value float64
 }
 
 // Observation is what Observe returns.
@@ -161,7 +214,9 @@ type Observation struct {
 	Events  []Event
 }
 
-// Event is something a diagnostics stage wants logged.
+// Event is something a diagnostics stage wants logged. The host logs it at
+// its level with the stage's name and appends it to events.jsonl in the run
+// folder.
 type Event struct {
 	T       int    `json:"t"`
 	Level   string `json:"level"` // "info", "warn" or "error"
@@ -170,7 +225,10 @@ type Event struct {
 
 // Report is what Report returns.
 type Report struct {
-	// Summary is the report's numbers as JSON.
+	// Summary is the report's numbers as a JSON object. The host writes it
+	// into summary.json in the run folder, under the stage's name; by
+	// convention a top-level "verdict" string (for example the oscillation
+	// class) and a "metrics" object of numbers are read by sweeps.
 	Summary []byte
 	// Files lists the files written, relative to the run folder.
 	Files []string

@@ -162,11 +162,12 @@ func (c *sampleCommand) longRun(ctx context.Context, r *runner.Run, dir string, 
 
 func (c *sampleCommand) figure(dir string, step int, x *sdk.Tensor, box [2]float64) error {
 	path := filepath.Join(dir, fmt.Sprintf("samples-%09d.png", step))
+	title := fmt.Sprintf("%d chains after %d steps", x.Batch(), step)
 	switch len(x.Shape) {
 	case 4:
-		return grid.Images(path, x, 10, 10)
+		return grid.ImagesFigure(path, x, title)
 	case 2:
-		return grid.Points(path, x, box, 400)
+		return grid.PointsFigure(path, x, box, title)
 	}
 	return nil
 }

@@ -252,3 +252,64 @@ func TestPointsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestGridSide(t *testing.T) {
+	for _, c := range []struct{ n, rows, cols int }{{64, 8, 8}, {100, 10, 10}, {16, 4, 4}, {32, 6, 6}, {30, 5, 6}, {1, 1, 1}, {500, 10, 10}} {
+		if r, k := GridSide(c.n); r != c.rows || k != c.cols {
+			t.Errorf("GridSide(%d) = %d x %d, want %d x %d", c.n, r, k, c.rows, c.cols)
+		}
+	}
+}
+
+func TestImagesFigure(t *testing.T) {
+	x := sdk.NewTensor(sdk.Float32, 64, 1, 28, 28)
+	for i := range x.F32 {
+		x.F32[i] = 1 // white samples
+	}
+	path := filepath.Join(t.TempDir(), "g.png")
+	if err := ImagesFigure(path, x, "negatives, t = 5 (64 samples)"); err != nil {
+		t.Fatal(err)
+	}
+	img := decode(t, path)
+	side := (8*(28+BorderWidth) + BorderWidth) * ImageScale
+	if b := img.Bounds(); b.Dx() != side || b.Dy() != side+titleHeight {
+		t.Fatalf("size %v, want %d x %d", b, side, side+titleHeight)
+	}
+	// The title is drawn (dark pixels in the strip); the first sample's
+	// pixel block is white, the frame around it Border.
+	dark := 0
+	for y := 0; y < titleHeight; y++ {
+		for xx := 0; xx < side; xx++ {
+			if r, _, _, _ := img.At(xx, y).RGBA(); r < 0x4000 {
+				dark++
+			}
+		}
+	}
+	if dark == 0 {
+		t.Error("no title text")
+	}
+	at := func(x, y int) color.RGBA {
+		r, g, b, a := img.At(x, y).RGBA()
+		return color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)}
+	}
+	if c := at(BorderWidth*ImageScale+1, titleHeight+BorderWidth*ImageScale+1); c != (color.RGBA{255, 255, 255, 255}) {
+		t.Errorf("first sample pixel %v, want white", c)
+	}
+	if c := at(1, titleHeight+1); c != Border {
+		t.Errorf("frame pixel %v, want %v", c, Border)
+	}
+}
+
+func TestPointsFigure(t *testing.T) {
+	x := sdk.FromFloat64([]float64{0, 0, 0.5, -0.5, 9, 9}, 3, 2)
+	path := filepath.Join(t.TempDir(), "p.png")
+	if err := PointsFigure(path, x, [2]float64{-1, 1}, "negatives, t = 3"); err != nil {
+		t.Fatal(err)
+	}
+	if b := decode(t, path).Bounds(); b.Dx() != PointsSize || b.Dy() != PointsSize {
+		t.Errorf("size %v", b)
+	}
+	if err := PointsFigure(path, x, [2]float64{1, -1}, "bad box"); err == nil {
+		t.Error("reversed box accepted")
+	}
+}

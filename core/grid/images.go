@@ -29,18 +29,27 @@ const MaxPixels = 1 << 14
 // and 0 is 128; NaN is drawn as 0. Cells beyond the n-th stay blank (Border);
 // images beyond rows*cols are not drawn.
 func Images(dst string, x *sdk.Tensor, rows, cols int) error {
+	img, err := imagesRGBA(x, rows, cols)
+	if err != nil {
+		return err
+	}
+	return writePNG(dst, img)
+}
+
+// imagesRGBA draws the grid of Images in memory.
+func imagesRGBA(x *sdk.Tensor, rows, cols int) (*image.RGBA, error) {
 	if err := x.Validate(); err != nil {
-		return fmt.Errorf("grid: images: %w", err)
+		return nil, fmt.Errorf("grid: images: %w", err)
 	}
 	if len(x.Shape) != 4 || (x.Shape[1] != 1 && x.Shape[1] != 3) || x.Shape[2] < 1 || x.Shape[3] < 1 {
-		return fmt.Errorf("grid: images: %w: want [n c h w] with c = 1 or 3 and h, w >= 1, received %s", sdk.ErrShape, sdk.FormatShape(x.Shape))
+		return nil, fmt.Errorf("grid: images: %w: want [n c h w] with c = 1 or 3 and h, w >= 1, received %s", sdk.ErrShape, sdk.FormatShape(x.Shape))
 	}
 	if rows < 1 || cols < 1 {
-		return fmt.Errorf("grid: images: rows and cols must be >= 1, got %d x %d", rows, cols)
+		return nil, fmt.Errorf("grid: images: rows and cols must be >= 1, got %d x %d", rows, cols)
 	}
 	n, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	if cols > MaxPixels/(w+BorderWidth) || rows > MaxPixels/(h+BorderWidth) {
-		return fmt.Errorf("grid: images: %d x %d cells of %d x %d pixels exceed %d pixels a side", rows, cols, h, w, MaxPixels)
+		return nil, fmt.Errorf("grid: images: %d x %d cells of %d x %d pixels exceed %d pixels a side", rows, cols, h, w, MaxPixels)
 	}
 	img := image.NewRGBA(image.Rect(0, 0, cols*(w+BorderWidth)+BorderWidth, rows*(h+BorderWidth)+BorderWidth))
 	draw.Draw(img, img.Bounds(), image.NewUniform(Border), image.Point{}, draw.Src)
@@ -63,7 +72,7 @@ func Images(dst string, x *sdk.Tensor, rows, cols int) error {
 			}
 		}
 	}
-	return writePNG(dst, img)
+	return img, nil
 }
 
 // level maps [-1, 1] to 0..255.

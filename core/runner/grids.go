@@ -10,9 +10,11 @@ import (
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
-// writeGrids draws the iteration's negatives and positives into samples/:
-// a 10x10 grid for image batches, a scatter plot on the data's plot box for
-// 2-D batches. A figure that cannot be drawn is logged, not fatal.
+// writeGrids draws the iteration's negatives and positives into samples/,
+// titled with the kind and the iteration: a grid sized to the batch (8x8
+// for 64, at most 10x10) for image batches, a scatter plot with axes on the
+// data's plot box for 2-D batches. A figure that cannot be drawn is logged,
+// not fatal.
 func (r *Run) writeGrids(ctx context.Context, it int, pos, neg *sdk.Tensor) {
 	dir := filepath.Join(r.Dir, "samples")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -25,11 +27,12 @@ func (r *Run) writeGrids(ctx context.Context, it int, pos, neg *sdk.Tensor) {
 	}{{"negatives", neg}, {"positives", pos}} {
 		path := filepath.Join(dir, fmt.Sprintf("%s-%09d.png", x.name, it))
 		var err error
+		title := fmt.Sprintf("%s, t = %d", x.name, it)
 		switch len(x.t.Shape) {
 		case 4:
-			err = grid.Images(path, x.t, 10, 10)
+			err = grid.ImagesFigure(path, x.t, fmt.Sprintf("%s (%d samples)", title, x.t.Batch()))
 		case 2:
-			err = grid.Points(path, x.t, r.plotBox(ctx), 400)
+			err = grid.PointsFigure(path, x.t, r.plotBox(ctx), title)
 		default:
 			err = fmt.Errorf("no figure for samples of shape %s", sdk.FormatShape(x.t.Shape))
 		}

@@ -7,43 +7,17 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"sort"
 	"strconv"
+
+	"github.com/ebmflow/ebmflow/sdk"
 )
 
-// Metric is one line of metrics.jsonl: one training iteration.
-type Metric struct {
-	T        int                `json:"t"`
-	LR       float64            `json:"lr"`
-	DST      float64            `json:"d_st"`
-	R        float64            `json:"r_t"`
-	MeanPos  float64            `json:"mean_f_pos"`
-	MeanNeg  float64            `json:"mean_f_neg"`
-	GradNorm float64            `json:"grad_norm"`
-	Wall     float64            `json:"wall_seconds"`
-	Extra    map[string]float64 `json:"extra,omitempty"`
-}
-
-// Fields returns the metric's named values other than wall time, in a fixed
-// order, for comparisons.
-func (m Metric) Fields() []Field {
-	out := []Field{{"lr", m.LR}, {"d_st", m.DST}, {"r_t", m.R}, {"mean_f_pos", m.MeanPos}, {"mean_f_neg", m.MeanNeg}, {"grad_norm", m.GradNorm}}
-	keys := make([]string, 0, len(m.Extra))
-	for k := range m.Extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		out = append(out, Field{"extra." + k, m.Extra[k]})
-	}
-	return out
-}
+// Metric is one line of metrics.jsonl: one training iteration, the same
+// record the diagnostics stages observe.
+type Metric = sdk.Record
 
 // Field is a named value of a Metric.
-type Field struct {
-	Name  string
-	Value float64
-}
+type Field = sdk.Field
 
 // metricsFile appends metrics lines; sync flushes and fsyncs them.
 type metricsFile struct {

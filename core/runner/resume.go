@@ -37,6 +37,10 @@ func Resume(ctx context.Context, dir string, opts Options) (*Run, error) {
 		r.Close()
 		return nil, err
 	}
+	if err := truncateEvents(dir, t); err != nil {
+		r.Close()
+		return nil, err
+	}
 	r.log.Info().Int("t", t).Msg("resumed from checkpoint")
 	return r, nil
 }

@@ -210,6 +210,11 @@ func (r *Run) iterate(ctx context.Context, it int) (Metric, error) {
 	if err := errors.Join(posErr, sampErr); err != nil {
 		return Metric{}, r.failure(it, err)
 	}
+	sample := r.st.Shapes[t.Energy]["input"]
+	if err := errors.Join(checkBatch(t.Data, "positives", pos, t.Batch, sample),
+		checkBatch(t.Sampler, "negatives", neg.X, t.Batch, sample)); err != nil {
+		return Metric{}, r.failure(it, err)
+	}
 	u, err := r.proc(t.Energy).Update(ctx, sdk.UpdateRequest{Pos: pos, Neg: neg.X, LR: lr, T: it})
 	if err != nil {
 		return Metric{}, r.failure(it, err)
@@ -223,24 +228,15 @@ func (r *Run) iterate(ctx context.Context, it int) (Metric, error) {
 		}
 		r.log.Error().Err(err).Msg("non-finite values ignored (train.on_nonfinite = \"ignore\")")
 	}
-	rec := sdk.Record{T: it, LR: lr, DST: m.DST, R: m.R, MeanPos: m.MeanPos, MeanNeg: m.MeanNeg}
-	for _, d := range t.Diagnostics {
-		obs, err := r.proc(d).Observe(ctx, []sdk.Record{rec})
-		if err != nil {
-			return Metric{}, r.failure(it, err)
-		}
-		for k, v := range obs.Metrics {
-			if m.Extra == nil {
-				m.Extra = map[string]float64{}
-			}
-			m.Extra[d+"."+k] = v
-		}
-	}
 	m.Wall = r.wall()
+	if err := r.observe(ctx, &m, pos, neg.X); err != nil {
+		return Metric{}, r.failure(it, err)
+	}
 	if err := r.metrics.write(m); err != nil {
 		return Metric{}, err
 	}
 	if t.SampleEvery > 0 && it%t.SampleEvery == 0 {
+		r.t = it
 		r.writeGrids(ctx, it, pos, neg.X)
 		if err := r.report(ctx, false); err != nil {
 			return Metric{}, err
@@ -256,14 +252,4 @@ func (r *Run) failure(it int, err error) error {
 		err = fmt.Errorf("%w: %w", sdk.ErrNonFinite, err)
 	}
 	return fmt.Errorf("iteration %d: %w", it, err)
-}
-
-// report asks every diagnostics stage for its report.
-func (r *Run) report(ctx context.Context, final bool) error {
-	for _, d := range r.P.Train.Diagnostics {
-		if _, err := r.proc(d).Report(ctx, final); err != nil {
-			return fmt.Errorf("report: %w", err)
-		}
-	}
-	return nil
 }

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -38,7 +38,8 @@ type Row struct {
 	RLast, RMean            float64
 	LRLast                  float64
 	Wall                    float64
-	// Class is the oscillation class from a diagnostics report.json;
+	// Class is the verdict of a diagnostics stage's summary in the run's
+	// summary.json;
 	// TV the EBM density's total variation from the true density (2-D runs
 	// with the density diagnostic), NaN when absent.
 	Class string
@@ -85,30 +86,32 @@ func collectRow(st PointStatus, run string) Row {
 	return r
 }
 
-// readReport finds a diagnostics report.json (diag-oscillation's) in the
-// run folder or one folder below it and returns its class and density TV.
+// readReport reads the run's summary.json, written by the core from the
+// diagnostics stages' report summaries, and returns the first stage's
+// (in name order) "verdict" and its "metrics"."tv_ebm".
 func readReport(run string) (string, float64) {
-	paths, _ := filepath.Glob(filepath.Join(run, "report.json"))
-	more, _ := filepath.Glob(filepath.Join(run, "*", "report.json"))
-	for _, p := range append(paths, more...) {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
+	sum, err := runner.ReadSummary(run)
+	if err != nil {
+		return "", math.NaN()
+	}
+	names := make([]string, 0, len(sum.Stages))
+	for k := range sum.Stages {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
 		var doc struct {
-			Class   string `json:"class"`
-			Density *struct {
-				TVEBM *float64 `json:"tv_ebm"`
-			} `json:"density"`
+			Verdict string             `json:"verdict"`
+			Metrics map[string]float64 `json:"metrics"`
 		}
-		if json.Unmarshal(b, &doc) != nil || doc.Class == "" {
+		if json.Unmarshal(sum.Stages[name], &doc) != nil || doc.Verdict == "" {
 			continue
 		}
-		tv := math.NaN()
-		if doc.Density != nil && doc.Density.TVEBM != nil {
-			tv = *doc.Density.TVEBM
+		tv, ok := doc.Metrics["tv_ebm"]
+		if !ok {
+			tv = math.NaN()
 		}
-		return doc.Class, tv
+		return doc.Verdict, tv
 	}
 	return "", math.NaN()
 }

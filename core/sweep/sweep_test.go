@@ -157,7 +157,7 @@ func TestScript(t *testing.T) {
 }
 
 // TestCollectRow checks the window statistics against sums done here on
-// a metrics file written here, and the report's class and TV.
+// a metrics file written here, and the verdict and TV of summary.json.
 func TestCollectRow(t *testing.T) {
 	dir := t.TempDir()
 	f, _ := os.Create(filepath.Join(dir, "metrics.jsonl"))
@@ -166,14 +166,15 @@ func TestCollectRow(t *testing.T) {
 		fmt.Fprintf(f, "%s\n", b)
 	}
 	f.Close()
-	os.MkdirAll(filepath.Join(dir, "diag"), 0o755)
-	os.WriteFile(filepath.Join(dir, "diag", "report.json"), []byte(`{"class":"weak oscillation","density":{"tv_ebm":0.25}}`), 0o644)
+	// A plugin's own report.json is not read; the core's summary.json is.
+	os.WriteFile(filepath.Join(dir, "report.json"), []byte(`{"verdict":"strong","metrics":{"tv_ebm":0.5}}`), 0o644)
+	os.WriteFile(filepath.Join(dir, runner.SummaryFile), []byte(`{"t":10,"stages":{"diag":{"verdict":"weak","metrics":{"tv_ebm":0.25}}}}`), 0o644)
 	r := collectRow(PointStatus{}, dir)
 	// Last 5 of d_st = 1..10: 6..10, mean 8, sample sd sqrt(2.5).
 	if r.Window != 5 || r.DSTMean != 8 || math.Abs(r.DSTSD-math.Sqrt(2.5)) > 1e-15 || r.DSTLast != 10 || r.RMean != 16 || r.RLast != 20 || r.Wall != 1 {
 		t.Errorf("row %+v", r)
 	}
-	if r.Class != "weak oscillation" || r.TV != 0.25 {
+	if r.Class != "weak" || r.TV != 0.25 {
 		t.Errorf("report: %q %v", r.Class, r.TV)
 	}
 	if lastMetricT(filepath.Join(dir, "metrics.jsonl")) != 10 {

@@ -10,9 +10,10 @@ import (
 
 // chains is one Sample call's batch of n chains, flattened row-major.
 type chains struct {
-	s *HMC
-	n int
-	x []float64
+	s   *HMC
+	rng *sdk.Stream // the calling consumer's stream
+	n   int
+	x   []float64
 }
 
 func (c *chains) tensor(v []float64) *sdk.Tensor {
@@ -59,7 +60,7 @@ func (c *chains) run(ctx context.Context, steps int) (r, accept float64, err err
 		r += meanNorm(g, c.n, d)
 		p := make([]float64, len(c.x))
 		for i := range p {
-			p[i] = s.rng.NormFloat64()
+			p[i] = c.rng.NormFloat64()
 		}
 		h0 := hamiltonian(f, p, s.temp, c.n, d)
 		xn, pn := append([]float64(nil), c.x...), append([]float64(nil), p...)
@@ -79,7 +80,7 @@ func (c *chains) run(ctx context.Context, steps int) (r, accept float64, err err
 		}
 		h1 := hamiltonian(fn, pn, s.temp, c.n, d)
 		for k := range c.n {
-			u := s.rng.Float64()
+			u := c.rng.Float64()
 			if dh := h0[k] - h1[k]; !math.IsNaN(dh) && (dh >= 0 || u < math.Exp(dh)) {
 				copy(c.x[k*d:(k+1)*d], xn[k*d:(k+1)*d])
 				copy(g[k*d:(k+1)*d], gn[k*d:(k+1)*d])

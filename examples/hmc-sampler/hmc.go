@@ -33,7 +33,24 @@ type HMC struct {
 	batch, steps, l int
 	h, temp, scale  float64
 	// state
-	rng *sdk.Stream
+	seed    uint64
+	rng     *sdk.Stream            // the training loop's stream
+	streams map[string]*sdk.Stream // other consumers' streams (SampleRequest.Stream)
+}
+
+// stream returns the random stream of the calling consumer: a diagnostics
+// stage sampling through a link draws from its own, so it never changes
+// what the training loop gets.
+func (s *HMC) stream(name string) *sdk.Stream {
+	if name == "" {
+		return s.rng
+	}
+	r, ok := s.streams[name]
+	if !ok {
+		r = sdk.NewStream(s.seed, "hmc:"+name)
+		s.streams[name] = r
+	}
+	return r
 }
 
 // New returns an unconfigured sampler.
@@ -87,7 +104,9 @@ func (s *HMC) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.D
 	if len(s.shape) == 0 {
 		diags.Errorf([]string{"energy"}, "Unknown sample shape", "the energy stage declares no \"input\" shape")
 	}
+	s.seed = cfg.Seed
 	s.rng = sdk.NewStream(cfg.Seed, "hmc")
+	s.streams = map[string]*sdk.Stream{}
 	return sdk.Shapes{"sample": s.shape}, diags
 }
 
@@ -108,6 +127,7 @@ func (s *HMC) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleRes
 	if n < 0 || steps < 0 {
 		return nil, fmt.Errorf("hmc-sampler: %d chains and %d steps: both must be positive", n, steps)
 	}
+	rng := s.stream(req.Stream)
 	var x []float64
 	switch {
 	case req.Start != nil:
@@ -125,12 +145,12 @@ func (s *HMC) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleRes
 	case req.Init == "" || req.Init == "gaussian":
 		x = make([]float64, n*sdk.NumElements(s.shape))
 		for i := range x {
-			x[i] = s.scale * s.rng.NormFloat64()
+			x[i] = s.scale * rng.NormFloat64()
 		}
 	default:
 		return nil, fmt.Errorf("hmc-sampler: init %q: only \"gaussian\" or a start state: %w", req.Init, sdk.ErrUnsupported)
 	}
-	c := chains{s: s, n: n, x: x}
+	c := chains{s: s, rng: rng, n: n, x: x}
 	r, acc, err := c.run(ctx, steps)
 	if err != nil {
 		return nil, err
@@ -140,10 +160,11 @@ func (s *HMC) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleRes
 }
 
 type hmcState struct {
-	RNG []byte `json:"rng"`
+	RNG     []byte            `json:"rng"`
+	Streams map[string][]byte `json:"streams,omitempty"`
 }
 
-// SaveState saves the random stream: the chains start afresh in every call.
+// SaveState saves the random streams: the chains start afresh in every call.
 func (s *HMC) SaveState(ctx context.Context) (*sdk.State, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -154,7 +175,13 @@ func (s *HMC) SaveState(ctx context.Context) (*sdk.State, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta, err := json.Marshal(hmcState{RNG: b})
+	hs := hmcState{RNG: b, Streams: map[string][]byte{}}
+	for name, r := range s.streams {
+		if hs.Streams[name], err = r.MarshalBinary(); err != nil {
+			return nil, err
+		}
+	}
+	meta, err := json.Marshal(hs)
 	return &sdk.State{Meta: meta}, err
 }
 
@@ -171,6 +198,14 @@ func (s *HMC) LoadState(ctx context.Context, st *sdk.State) error {
 	}
 	if err := s.rng.UnmarshalBinary(hs.RNG); err != nil {
 		return fmt.Errorf("hmc-sampler: state: random stream: %w", err)
+	}
+	s.streams = map[string]*sdk.Stream{}
+	for name, b := range hs.Streams {
+		r := sdk.NewStream(s.seed, "hmc:"+name)
+		if err := r.UnmarshalBinary(b); err != nil {
+			return fmt.Errorf("hmc-sampler: state: stream %q: %w", name, err)
+		}
+		s.streams[name] = r
 	}
 	return nil
 }

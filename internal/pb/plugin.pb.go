@@ -1115,11 +1115,12 @@ func (x *ConfigureRequest) GetUpstream() map[string]*ShapeSet {
 }
 
 type ConfigureResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Diagnostics   []*Diagnostic          `protobuf:"bytes,1,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
-	Shapes        map[string]*Shape      `protobuf:"bytes,2,rep,name=shapes,proto3" json:"shapes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Diagnostics    []*Diagnostic          `protobuf:"bytes,1,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	Shapes         map[string]*Shape      `protobuf:"bytes,2,rep,name=shapes,proto3" json:"shapes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ObserveTensors bool                   `protobuf:"varint,3,opt,name=observe_tensors,json=observeTensors,proto3" json:"observe_tensors,omitempty"` // diagnostics: send each record's positives and negatives to Observe
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ConfigureResponse) Reset() {
@@ -1164,6 +1165,13 @@ func (x *ConfigureResponse) GetShapes() map[string]*Shape {
 		return x.Shapes
 	}
 	return nil
+}
+
+func (x *ConfigureResponse) GetObserveTensors() bool {
+	if x != nil {
+		return x.ObserveTensors
+	}
+	return false
 }
 
 // SaveState answers with Frame{meta: StateMeta} then the state's tensors.
@@ -1344,7 +1352,8 @@ type SampleRequest struct {
 	LeaveBank     bool                   `protobuf:"varint,4,opt,name=leave_bank,json=leaveBank,proto3" json:"leave_bank,omitempty"`
 	Trace         bool                   `protobuf:"varint,5,opt,name=trace,proto3" json:"trace,omitempty"`
 	T             int64                  `protobuf:"varint,6,opt,name=t,proto3" json:"t,omitempty"`
-	Mala          bool                   `protobuf:"varint,7,opt,name=mala,proto3" json:"mala,omitempty"` // Metropolis-adjust this call's steps
+	Mala          bool                   `protobuf:"varint,7,opt,name=mala,proto3" json:"mala,omitempty"`    // Metropolis-adjust this call's steps
+	Stream        string                 `protobuf:"bytes,8,opt,name=stream,proto3" json:"stream,omitempty"` // the calling consumer's random stream; "" is the training loop
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1426,6 +1435,13 @@ func (x *SampleRequest) GetMala() bool {
 		return x.Mala
 	}
 	return false
+}
+
+func (x *SampleRequest) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
 }
 
 type StepStat struct {
@@ -1687,6 +1703,8 @@ type Record struct {
 	MeanPos       float64                `protobuf:"fixed64,5,opt,name=mean_pos,json=meanPos,proto3" json:"mean_pos,omitempty"`
 	MeanNeg       float64                `protobuf:"fixed64,6,opt,name=mean_neg,json=meanNeg,proto3" json:"mean_neg,omitempty"`
 	Extra         map[string]float64     `protobuf:"bytes,7,rep,name=extra,proto3" json:"extra,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	GradNorm      float64                `protobuf:"fixed64,8,opt,name=grad_norm,json=gradNorm,proto3" json:"grad_norm,omitempty"`
+	WallSeconds   float64                `protobuf:"fixed64,9,opt,name=wall_seconds,json=wallSeconds,proto3" json:"wall_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1770,6 +1788,23 @@ func (x *Record) GetExtra() map[string]float64 {
 	return nil
 }
 
+func (x *Record) GetGradNorm() float64 {
+	if x != nil {
+		return x.GradNorm
+	}
+	return 0
+}
+
+func (x *Record) GetWallSeconds() float64 {
+	if x != nil {
+		return x.WallSeconds
+	}
+	return 0
+}
+
+// Observe: meta ObserveRequest, then, for a stage that asked for them at
+// Configure, tensors "pos.I" and "neg.I" of records[I]; response meta
+// ObserveResponse.
 type ObserveRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Records       []*Record              `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
@@ -2111,10 +2146,11 @@ const file_ebmflow_v1_plugin_proto_rawDesc = "" +
 	"\bupstream\x18\x06 \x03(\v2*.ebmflow.v1.ConfigureRequest.UpstreamEntryR\bupstream\x1aQ\n" +
 	"\rUpstreamEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12*\n" +
-	"\x05value\x18\x02 \x01(\v2\x14.ebmflow.v1.ShapeSetR\x05value:\x028\x01\"\xde\x01\n" +
+	"\x05value\x18\x02 \x01(\v2\x14.ebmflow.v1.ShapeSetR\x05value:\x028\x01\"\x87\x02\n" +
 	"\x11ConfigureResponse\x128\n" +
 	"\vdiagnostics\x18\x01 \x03(\v2\x16.ebmflow.v1.DiagnosticR\vdiagnostics\x12A\n" +
-	"\x06shapes\x18\x02 \x03(\v2).ebmflow.v1.ConfigureResponse.ShapesEntryR\x06shapes\x1aL\n" +
+	"\x06shapes\x18\x02 \x03(\v2).ebmflow.v1.ConfigureResponse.ShapesEntryR\x06shapes\x12'\n" +
+	"\x0fobserve_tensors\x18\x03 \x01(\bR\x0eobserveTensors\x1aL\n" +
 	"\vShapesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12'\n" +
 	"\x05value\x18\x02 \x01(\v2\x11.ebmflow.v1.ShapeR\x05value:\x028\x01\"\x1f\n" +
@@ -2127,7 +2163,7 @@ const file_ebmflow_v1_plugin_proto_rawDesc = "" +
 	"\x04d_st\x18\x01 \x01(\x01R\x03dSt\x12\x19\n" +
 	"\bmean_pos\x18\x02 \x01(\x01R\ameanPos\x12\x19\n" +
 	"\bmean_neg\x18\x03 \x01(\x01R\ameanNeg\x12\x1b\n" +
-	"\tgrad_norm\x18\x04 \x01(\x01R\bgradNorm\"\x9e\x01\n" +
+	"\tgrad_norm\x18\x04 \x01(\x01R\bgradNorm\"\xb6\x01\n" +
 	"\rSampleRequest\x12\f\n" +
 	"\x01n\x18\x01 \x01(\x03R\x01n\x12\x14\n" +
 	"\x05steps\x18\x02 \x01(\x03R\x05steps\x12\x12\n" +
@@ -2136,7 +2172,8 @@ const file_ebmflow_v1_plugin_proto_rawDesc = "" +
 	"leave_bank\x18\x04 \x01(\bR\tleaveBank\x12\x14\n" +
 	"\x05trace\x18\x05 \x01(\bR\x05trace\x12\f\n" +
 	"\x01t\x18\x06 \x01(\x03R\x01t\x12\x12\n" +
-	"\x04mala\x18\a \x01(\bR\x04mala\"J\n" +
+	"\x04mala\x18\a \x01(\bR\x04mala\x12\x16\n" +
+	"\x06stream\x18\b \x01(\tR\x06stream\"J\n" +
 	"\bStepStat\x12\x1f\n" +
 	"\vmean_energy\x18\x01 \x01(\x01R\n" +
 	"meanEnergy\x12\x1d\n" +
@@ -2157,7 +2194,7 @@ const file_ebmflow_v1_plugin_proto_rawDesc = "" +
 	"\x01n\x18\x01 \x01(\x03R\x01n\x12\x16\n" +
 	"\x06stream\x18\x02 \x01(\tR\x06stream\x12\x14\n" +
 	"\x05noise\x18\x03 \x01(\x01R\x05noise\x12\x1b\n" +
-	"\tnoise_set\x18\x04 \x01(\bR\bnoiseSet\"\xef\x01\n" +
+	"\tnoise_set\x18\x04 \x01(\bR\bnoiseSet\"\xaf\x02\n" +
 	"\x06Record\x12\f\n" +
 	"\x01t\x18\x01 \x01(\x03R\x01t\x12\x0e\n" +
 	"\x02lr\x18\x02 \x01(\x01R\x02lr\x12\x11\n" +
@@ -2165,7 +2202,9 @@ const file_ebmflow_v1_plugin_proto_rawDesc = "" +
 	"\x03r_t\x18\x04 \x01(\x01R\x02rT\x12\x19\n" +
 	"\bmean_pos\x18\x05 \x01(\x01R\ameanPos\x12\x19\n" +
 	"\bmean_neg\x18\x06 \x01(\x01R\ameanNeg\x123\n" +
-	"\x05extra\x18\a \x03(\v2\x1d.ebmflow.v1.Record.ExtraEntryR\x05extra\x1a8\n" +
+	"\x05extra\x18\a \x03(\v2\x1d.ebmflow.v1.Record.ExtraEntryR\x05extra\x12\x1b\n" +
+	"\tgrad_norm\x18\b \x01(\x01R\bgradNorm\x12!\n" +
+	"\fwall_seconds\x18\t \x01(\x01R\vwallSeconds\x1a8\n" +
 	"\n" +
 	"ExtraEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -2208,9 +2247,9 @@ const file_ebmflow_v1_plugin_proto_rawDesc = "" +
 	"\bDescribe\x12\x11.ebmflow.v1.Empty\x1a\x1c.ebmflow.v1.DescribeResponse\x120\n" +
 	"\x04Next\x12\x11.ebmflow.v1.Frame\x1a\x11.ebmflow.v1.Frame(\x010\x01\x126\n" +
 	"\n" +
-	"LogDensity\x12\x11.ebmflow.v1.Frame\x1a\x11.ebmflow.v1.Frame(\x010\x012\x92\x01\n" +
-	"\vDiagnostics\x12B\n" +
-	"\aObserve\x12\x1a.ebmflow.v1.ObserveRequest\x1a\x1b.ebmflow.v1.ObserveResponse\x12?\n" +
+	"LogDensity\x12\x11.ebmflow.v1.Frame\x1a\x11.ebmflow.v1.Frame(\x010\x012\x83\x01\n" +
+	"\vDiagnostics\x123\n" +
+	"\aObserve\x12\x11.ebmflow.v1.Frame\x1a\x11.ebmflow.v1.Frame(\x010\x01\x12?\n" +
 	"\x06Report\x12\x19.ebmflow.v1.ReportRequest\x1a\x1a.ebmflow.v1.ReportResponseB(Z&github.com/ebmflow/ebmflow/internal/pbb\x06proto3"
 
 var (
@@ -2301,7 +2340,7 @@ var file_ebmflow_v1_plugin_proto_depIdxs = []int32{
 	5,  // 30: ebmflow.v1.Data.Describe:input_type -> ebmflow.v1.Empty
 	4,  // 31: ebmflow.v1.Data.Next:input_type -> ebmflow.v1.Frame
 	4,  // 32: ebmflow.v1.Data.LogDensity:input_type -> ebmflow.v1.Frame
-	28, // 33: ebmflow.v1.Diagnostics.Observe:input_type -> ebmflow.v1.ObserveRequest
+	4,  // 33: ebmflow.v1.Diagnostics.Observe:input_type -> ebmflow.v1.Frame
 	31, // 34: ebmflow.v1.Diagnostics.Report:input_type -> ebmflow.v1.ReportRequest
 	6,  // 35: ebmflow.v1.Plugin.Info:output_type -> ebmflow.v1.InfoResponse
 	8,  // 36: ebmflow.v1.Plugin.Schema:output_type -> ebmflow.v1.SchemaResponse
@@ -2316,7 +2355,7 @@ var file_ebmflow_v1_plugin_proto_depIdxs = []int32{
 	25, // 45: ebmflow.v1.Data.Describe:output_type -> ebmflow.v1.DescribeResponse
 	4,  // 46: ebmflow.v1.Data.Next:output_type -> ebmflow.v1.Frame
 	4,  // 47: ebmflow.v1.Data.LogDensity:output_type -> ebmflow.v1.Frame
-	30, // 48: ebmflow.v1.Diagnostics.Observe:output_type -> ebmflow.v1.ObserveResponse
+	4,  // 48: ebmflow.v1.Diagnostics.Observe:output_type -> ebmflow.v1.Frame
 	32, // 49: ebmflow.v1.Diagnostics.Report:output_type -> ebmflow.v1.ReportResponse
 	35, // [35:50] is the sub-list for method output_type
 	20, // [20:35] is the sub-list for method input_type

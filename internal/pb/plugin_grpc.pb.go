@@ -748,7 +748,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type DiagnosticsClient interface {
-	Observe(ctx context.Context, in *ObserveRequest, opts ...grpc.CallOption) (*ObserveResponse, error)
+	Observe(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Frame, Frame], error)
 	Report(ctx context.Context, in *ReportRequest, opts ...grpc.CallOption) (*ReportResponse, error)
 }
 
@@ -760,15 +760,18 @@ func NewDiagnosticsClient(cc grpc.ClientConnInterface) DiagnosticsClient {
 	return &diagnosticsClient{cc}
 }
 
-func (c *diagnosticsClient) Observe(ctx context.Context, in *ObserveRequest, opts ...grpc.CallOption) (*ObserveResponse, error) {
+func (c *diagnosticsClient) Observe(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Frame, Frame], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ObserveResponse)
-	err := c.cc.Invoke(ctx, Diagnostics_Observe_FullMethodName, in, out, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &Diagnostics_ServiceDesc.Streams[0], Diagnostics_Observe_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	x := &grpc.GenericClientStream[Frame, Frame]{ClientStream: stream}
+	return x, nil
 }
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Diagnostics_ObserveClient = grpc.BidiStreamingClient[Frame, Frame]
 
 func (c *diagnosticsClient) Report(ctx context.Context, in *ReportRequest, opts ...grpc.CallOption) (*ReportResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -784,7 +787,7 @@ func (c *diagnosticsClient) Report(ctx context.Context, in *ReportRequest, opts 
 // All implementations must embed UnimplementedDiagnosticsServer
 // for forward compatibility.
 type DiagnosticsServer interface {
-	Observe(context.Context, *ObserveRequest) (*ObserveResponse, error)
+	Observe(grpc.BidiStreamingServer[Frame, Frame]) error
 	Report(context.Context, *ReportRequest) (*ReportResponse, error)
 	mustEmbedUnimplementedDiagnosticsServer()
 }
@@ -796,8 +799,8 @@ type DiagnosticsServer interface {
 // pointer dereference when methods are called.
 type UnimplementedDiagnosticsServer struct{}
 
-func (UnimplementedDiagnosticsServer) Observe(context.Context, *ObserveRequest) (*ObserveResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method Observe not implemented")
+func (UnimplementedDiagnosticsServer) Observe(grpc.BidiStreamingServer[Frame, Frame]) error {
+	return status.Error(codes.Unimplemented, "method Observe not implemented")
 }
 func (UnimplementedDiagnosticsServer) Report(context.Context, *ReportRequest) (*ReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Report not implemented")
@@ -823,23 +826,12 @@ func RegisterDiagnosticsServer(s grpc.ServiceRegistrar, srv DiagnosticsServer) {
 	s.RegisterService(&Diagnostics_ServiceDesc, srv)
 }
 
-func _Diagnostics_Observe_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ObserveRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(DiagnosticsServer).Observe(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: Diagnostics_Observe_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(DiagnosticsServer).Observe(ctx, req.(*ObserveRequest))
-	}
-	return interceptor(ctx, in, info, handler)
+func _Diagnostics_Observe_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(DiagnosticsServer).Observe(&grpc.GenericServerStream[Frame, Frame]{ServerStream: stream})
 }
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Diagnostics_ObserveServer = grpc.BidiStreamingServer[Frame, Frame]
 
 func _Diagnostics_Report_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReportRequest)
@@ -867,14 +859,17 @@ var Diagnostics_ServiceDesc = grpc.ServiceDesc{
 	HandlerType: (*DiagnosticsServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
-			MethodName: "Observe",
-			Handler:    _Diagnostics_Observe_Handler,
-		},
-		{
 			MethodName: "Report",
 			Handler:    _Diagnostics_Report_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Observe",
+			Handler:       _Diagnostics_Observe_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "ebmflow/v1/plugin.proto",
 }

@@ -31,6 +31,9 @@ type Client struct {
 	Wrap func(method string, err error) error
 	// Log receives the client's debug lines; sdk.Logger() if nil.
 	Log *zerolog.Logger
+	// ObserveTensors is set by Configure when the stage, a diagnostics
+	// stage, asked for each record's positives and negatives.
+	ObserveTensors bool
 
 	// Pid is the plugin's process id when the client is the host's: the
 	// stages it links to are then asked for a channel to that process.
@@ -211,6 +214,7 @@ func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sd
 	if err != nil {
 		return nil, nil, c.fail("configure", err)
 	}
+	c.ObserveTensors = r.ObserveTensors
 	return shapesFromPB(r.Shapes), diagsFromPB(r.Diagnostics), nil
 }
 

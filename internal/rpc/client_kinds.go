@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/ebmflow/ebmflow/internal/pb"
 	"github.com/ebmflow/ebmflow/internal/wire"
@@ -55,7 +56,7 @@ func (c *Client) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateR
 // Sample draws negatives.
 func (c *Client) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleResult, error) {
 	msg, err := c.call(ctx, "sample", pb.Sampler_Sample_FullMethodName, func(ctx context.Context) (bidi, error) { return c.sampler.Sample(ctx) }, &pb.SampleRequest{
-		N: int64(req.N), Steps: int64(req.Steps), Init: req.Init, LeaveBank: req.LeaveBank, Trace: req.Trace, T: int64(req.T), Mala: req.MALA,
+		N: int64(req.N), Steps: int64(req.Steps), Init: req.Init, LeaveBank: req.LeaveBank, Trace: req.Trace, T: int64(req.T), Mala: req.MALA, Stream: req.Stream,
 	}, wire.Named{Name: "start", Tensor: req.Start})
 	if err != nil {
 		return nil, err
@@ -121,14 +122,26 @@ func (c *Client) LogDensity(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, er
 	return lp, nil
 }
 
-// Observe sends records to a diagnostics stage.
+// Observe sends records to a diagnostics stage, with their positives and
+// negatives as tensors "pos.I" and "neg.I" when the records carry them.
 func (c *Client) Observe(ctx context.Context, recs []sdk.Record) (*sdk.Observation, error) {
 	req := &pb.ObserveRequest{Records: make([]*pb.Record, len(recs))}
+	var tensors []wire.Named
 	for i, r := range recs {
 		req.Records[i] = recordToPB(r)
+		if r.Pos != nil {
+			tensors = append(tensors, wire.Named{Name: fmt.Sprintf("pos.%d", i), Tensor: r.Pos})
+		}
+		if r.Neg != nil {
+			tensors = append(tensors, wire.Named{Name: fmt.Sprintf("neg.%d", i), Tensor: r.Neg})
+		}
 	}
-	r, err := c.diag.Observe(ctx, req)
+	msg, err := c.call(ctx, "observe", pb.Diagnostics_Observe_FullMethodName, func(ctx context.Context) (bidi, error) { return c.diag.Observe(ctx) }, req, tensors...)
 	if err != nil {
+		return nil, err
+	}
+	var r pb.ObserveResponse
+	if err := msg.Unmarshal(&r); err != nil {
 		return nil, c.fail("observe", err)
 	}
 	obs := &sdk.Observation{Metrics: r.Metrics}

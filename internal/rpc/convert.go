@@ -119,11 +119,11 @@ func int64s(xs []int) []int64 {
 }
 
 func recordToPB(r sdk.Record) *pb.Record {
-	return &pb.Record{T: int64(r.T), Lr: r.LR, DSt: r.DST, RT: r.R, MeanPos: r.MeanPos, MeanNeg: r.MeanNeg, Extra: r.Extra}
+	return &pb.Record{T: int64(r.T), Lr: r.LR, DSt: r.DST, RT: r.R, MeanPos: r.MeanPos, MeanNeg: r.MeanNeg, Extra: r.Extra, GradNorm: r.GradNorm, WallSeconds: r.Wall}
 }
 
 func recordFromPB(p *pb.Record) sdk.Record {
-	return sdk.Record{T: int(p.T), LR: p.Lr, DST: p.DSt, R: p.RT, MeanPos: p.MeanPos, MeanNeg: p.MeanNeg, Extra: p.Extra}
+	return sdk.Record{T: int(p.T), LR: p.Lr, DST: p.DSt, R: p.RT, MeanPos: p.MeanPos, MeanNeg: p.MeanNeg, Extra: p.Extra, GradNorm: p.GradNorm, Wall: p.WallSeconds}
 }
 
 func describeToPB(d sdk.DataInfo) *pb.DescribeResponse {

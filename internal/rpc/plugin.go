@@ -67,6 +67,7 @@ func Register(s *grpc.Server, impl sdk.Base, broker *plugin.GRPCBroker) error {
 		add(dataMethods(x))
 		pb.RegisterDataServer(s, &dataServer{impl: x, base: base})
 	case sdk.Diagnoser:
+		add(diagMethods(x))
 		pb.RegisterDiagnosticsServer(s, &diagServer{impl: x, base: base})
 	default:
 		return fmt.Errorf("plugin %q implements none of the kinds energy, sampler, data, diagnostics", impl.Info().Name)

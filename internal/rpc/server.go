@@ -133,7 +133,7 @@ func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 	s.mu.Unlock()
 	shapes, more := s.impl.Configure(ctx, cfg)
 	diags = append(diags, more...)
-	return &pb.ConfigureResponse{Diagnostics: diagsToPB(diags), Shapes: shapesToPB(shapes)}, nil
+	return &pb.ConfigureResponse{Diagnostics: diagsToPB(diags), Shapes: shapesToPB(shapes), ObserveTensors: cfg.WantsTensors()}, nil
 }
 
 // BuildConfig decodes a values JSON object against schema, fills defaults,

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"unicode"
@@ -133,7 +134,7 @@ func samplerMethods(impl sdk.Sampler) map[string]method {
 			}
 			res, err := impl.Sample(ctx, sdk.SampleRequest{
 				N: int(r.N), Steps: int(r.Steps), Init: r.Init, Start: req.Tensors["start"],
-				LeaveBank: r.LeaveBank, Trace: r.Trace, T: int(r.T), MALA: r.Mala,
+				LeaveBank: r.LeaveBank, Trace: r.Trace, T: int(r.T), MALA: r.Mala, Stream: r.Stream,
 			})
 			if err == nil {
 				err = checkOut("x", res.X)
@@ -180,6 +181,37 @@ func dataMethods(impl sdk.Data) map[string]method {
 				err = checkOut("logp", lp)
 			}
 			return nil, []wire.Named{{Name: "logp", Tensor: lp}}, err
+		}},
+	}
+}
+
+// diagMethods: Observe carries the records and, for a stage that asked for
+// them, each record's positives and negatives as tensors "pos.I", "neg.I".
+func diagMethods(impl sdk.Diagnoser) map[string]method {
+	return map[string]method{
+		pb.Diagnostics_Observe_FullMethodName: {name: "observe", run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
+			var r pb.ObserveRequest
+			if err := req.Unmarshal(&r); err != nil {
+				return nil, nil, err
+			}
+			recs := make([]sdk.Record, len(r.Records))
+			for i, pr := range r.Records {
+				recs[i] = recordFromPB(pr)
+				recs[i].Pos = req.Tensors[fmt.Sprintf("pos.%d", i)]
+				recs[i].Neg = req.Tensors[fmt.Sprintf("neg.%d", i)]
+			}
+			obs, err := impl.Observe(ctx, recs)
+			if err != nil {
+				return nil, nil, err
+			}
+			out := &pb.ObserveResponse{}
+			if obs != nil {
+				out.Metrics = obs.Metrics
+				for _, e := range obs.Events {
+					out.Events = append(out.Events, &pb.Event{T: int64(e.T), Level: e.Level, Message: e.Message})
+				}
+			}
+			return out, nil, nil
 		}},
 	}
 }
@@ -240,23 +272,8 @@ type diagServer struct {
 	base *baseServer
 }
 
-func (s *diagServer) Observe(ctx context.Context, req *pb.ObserveRequest) (*pb.ObserveResponse, error) {
-	recs := make([]sdk.Record, len(req.Records))
-	for i, r := range req.Records {
-		recs[i] = recordFromPB(r)
-	}
-	obs, err := s.impl.Observe(ctx, recs)
-	if err != nil {
-		return nil, s.base.errorf("observe", err)
-	}
-	out := &pb.ObserveResponse{}
-	if obs != nil {
-		out.Metrics = obs.Metrics
-		for _, e := range obs.Events {
-			out.Events = append(out.Events, &pb.Event{T: int64(e.T), Level: e.Level, Message: e.Message})
-		}
-	}
-	return out, nil
+func (s *diagServer) Observe(st pb.Diagnostics_ObserveServer) error {
+	return s.base.serveStream(st, pb.Diagnostics_Observe_FullMethodName)
 }
 
 func (s *diagServer) Report(ctx context.Context, req *pb.ReportRequest) (*pb.ReportResponse, error) {

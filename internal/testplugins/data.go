@@ -19,6 +19,7 @@ type Gaussian struct {
 	mean, sd float64
 	shape    []int
 	seed     uint64
+	shortBy  int // rows fewer than asked for that Next returns (a defect, for tests)
 
 	smu     sync.Mutex
 	streams map[string]*sdk.Stream
@@ -35,13 +36,14 @@ func (g *Gaussian) Schema() sdk.Schema {
 		sdk.Attribute{Name: "mean", Type: sdk.TypeNumber, Default: 0.0, Doc: "mean (default 0)"},
 		sdk.Attribute{Name: "sd", Type: sdk.TypeNumber, Default: 1.0, Doc: "standard deviation (default 1)"},
 		sdk.Attribute{Name: "shape", Type: sdk.TypeListNumber, Default: []any{2.0}, Doc: "per-sample shape (default [2])"},
+		sdk.Attribute{Name: "short_by", Type: sdk.TypeInt, Default: 0, Doc: "return this many rows fewer than asked for (a defect, for tests; default 0)"},
 	)
 }
 
 func (g *Gaussian) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
 	var diags sdk.Diagnostics
 	g.faults.configure(cfg)
-	g.mean, g.sd, g.seed = cfg.Float("mean"), cfg.Float("sd"), cfg.Seed
+	g.mean, g.sd, g.seed, g.shortBy = cfg.Float("mean"), cfg.Float("sd"), cfg.Seed, cfg.Int("short_by")
 	if g.sd <= 0 {
 		diags.Errorf([]string{"sd"}, "Invalid standard deviation", "sd must be positive, got %g", g.sd)
 	}
@@ -81,7 +83,7 @@ func (g *Gaussian) Next(ctx context.Context, req sdk.NextRequest) (*sdk.Tensor, 
 		sd = req.Noise
 	}
 	s := g.stream(req.Stream)
-	x := sdk.NewTensor(sdk.Float32, append([]int{req.N}, g.shape...)...)
+	x := sdk.NewTensor(sdk.Float32, append([]int{max(req.N-g.shortBy, 1)}, g.shape...)...)
 	for i := range x.F32 {
 		x.F32[i] = float32(g.mean + sd*s.NormFloat64())
 	}

@@ -12,14 +12,36 @@ import (
 )
 
 // Recorder is a diagnostics stage that keeps every record and writes them
-// to testdiag.json in the run folder at Report. It warns when d_st < 0 for
-// the first time.
+// to testdiag.json (testdiag-STAGE.json for a stage not named "diag") in
+// the run folder at Report. It warns when d_st < 0 for the first time. With
+// tensors = true it asks for each record's positives and negatives and
+// keeps their shapes and sums.
 type Recorder struct {
 	faults
-	dir  string
-	mu   sync.Mutex
-	recs []sdk.Record
-	warn bool
+	dir     string
+	file    string
+	tensors bool
+	mu      sync.Mutex
+	recs    []Observed
+	warn    bool
+}
+
+// Observed is a record as a Recorder received it, with the shapes and sums
+// of its tensors (nil when none came).
+type Observed struct {
+	sdk.Record
+	PosShape []int   `json:"pos_shape,omitempty"`
+	NegShape []int   `json:"neg_shape,omitempty"`
+	PosSum   float64 `json:"pos_sum,omitempty"`
+	NegSum   float64 `json:"neg_sum,omitempty"`
+}
+
+func sum(t *sdk.Tensor) float64 {
+	var s float64
+	for i := 0; i < t.Len(); i++ {
+		s += t.At(i)
+	}
+	return s
 }
 
 func NewRecorder() *Recorder { return &Recorder{} }
@@ -28,11 +50,21 @@ func (r *Recorder) Info() sdk.Info {
 	return sdk.Info{Name: "testdiag", Kind: sdk.KindDiagnostics, Version: "0.1.0", Description: "record keeper for tests"}
 }
 
-func (r *Recorder) Schema() sdk.Schema { return withFaults() }
+func (r *Recorder) Schema() sdk.Schema {
+	return withFaults(sdk.Attribute{Name: "tensors", Type: sdk.TypeBool, Doc: "ask for each record's positives and negatives"})
+}
 
 func (r *Recorder) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
 	r.faults.configure(cfg)
 	r.dir = cfg.RunDir
+	r.file = "testdiag.json"
+	if cfg.Stage != "diag" && cfg.Stage != "" {
+		r.file = "testdiag-" + cfg.Stage + ".json"
+	}
+	r.tensors = cfg.Bool("tensors")
+	if r.tensors {
+		cfg.ObserveTensors()
+	}
 	return nil, nil
 }
 
@@ -42,7 +74,14 @@ func (r *Recorder) Observe(ctx context.Context, recs []sdk.Record) (*sdk.Observa
 	defer r.mu.Unlock()
 	obs := &sdk.Observation{Metrics: map[string]float64{}}
 	for _, rec := range recs {
-		r.recs = append(r.recs, rec)
+		o := Observed{Record: rec}
+		if rec.Pos != nil {
+			o.PosShape, o.PosSum = rec.Pos.Shape, sum(rec.Pos)
+		}
+		if rec.Neg != nil {
+			o.NegShape, o.NegSum = rec.Neg.Shape, sum(rec.Neg)
+		}
+		r.recs = append(r.recs, o)
 		if rec.DST < 0 && !r.warn {
 			r.warn = true
 			obs.Events = append(obs.Events, sdk.Event{T: rec.T, Level: "warn", Message: "d_st went negative"})
@@ -63,10 +102,10 @@ func (r *Recorder) Report(ctx context.Context, final bool) (*sdk.Report, error) 
 	if r.dir == "" {
 		return &sdk.Report{Summary: b}, nil
 	}
-	if err := os.WriteFile(filepath.Join(r.dir, "testdiag.json"), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(r.dir, r.file), b, 0o644); err != nil {
 		return nil, fmt.Errorf("write report: %w", err)
 	}
-	return &sdk.Report{Summary: b, Files: []string{"testdiag.json"}}, nil
+	return &sdk.Report{Summary: b, Files: []string{r.file}}, nil
 }
 
 func (r *Recorder) SaveState(ctx context.Context) (*sdk.State, error) {

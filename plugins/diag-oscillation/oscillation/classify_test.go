@@ -64,15 +64,16 @@ func TestClassCollapse(t *testing.T) {
 	if got == nil || got.Level != "error" {
 		t.Fatalf("no collapse error event in %v", ev)
 	}
-	// The collapse is announced at the first refresh with min_records = 500.
-	if got.T != 500 {
-		t.Errorf("collapse event at t=%d, want 500", got.T)
+	// The collapse is announced at a refresh once min_records = 200 are in
+	// the window after the burn-in.
+	if got.T < 300 || got.T > 500 {
+		t.Errorf("collapse event at t=%d, want 300..500", got.T)
 	}
 }
 
 func TestClassNotStationary(t *testing.T) {
-	if c, _, _, _ := classOf(t, iid(400, 14)); c != NotStationary {
-		t.Errorf("400 records: class %v, want not_stationary", c)
+	if c, _, _, _ := classOf(t, iid(200, 14)); c != NotStationary {
+		t.Errorf("200 records (180 after the burn-in): class %v, want not_stationary", c)
 	}
 	d := iid(2000, 15)
 	for i := range d {
@@ -91,7 +92,7 @@ func TestClassUnclassified(t *testing.T) {
 }
 
 func TestRBandEvents(t *testing.T) {
-	p := configured(t, newConfig(t, "", map[string]any{"every": 50}))
+	p := configured(t, newConfig(t, "", map[string]any{"every": 50, "r_band": []float64{0.08, 0.15}}))
 	d := iid(300, 17)
 	r := make([]float64, 300)
 	for i := range r {
@@ -184,6 +185,122 @@ func TestConfigureDiagnostics(t *testing.T) {
 		attrClassZ, attrEnergy, attrData, attrEpsilon, attrDensityEvery} {
 		if a, ok := s.Lookup(name); !ok || a.Doc == "" {
 			t.Errorf("schema: attribute %q missing or undocumented", name)
+		}
+	}
+}
+
+// convergent imitates a healthy convergent toy run: an outlier at t = 1, a
+// transient climbing from -0.34 to 0 over the first 200 iterations, then
+// white noise of sd 0.2 around a slightly negative mean.
+func convergent(n int, seed uint64) []float64 {
+	d := iid(n, seed)
+	for i := range d {
+		d[i] = 0.2*d[i] - 0.01
+		if i < 200 {
+			d[i] -= 0.34 * float64(200-i) / 200
+		}
+	}
+	d[0] = -50
+	return d
+}
+
+func TestClassHealthyNotFlagged(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		for _, n := range []int{500, 2000} {
+			c, p, _, ev := classOf(t, convergent(n, 40+seed))
+			s := statsOf(p.hist, p.opts, &p.sc)
+			if c == Collapse {
+				t.Errorf("seed %d, t = %d: collapse (%s)", seed, n, s.Reason)
+			}
+			for _, e := range ev {
+				if strings.Contains(e.Message, "collapse") {
+					t.Errorf("seed %d, t = %d: event %q", seed, n, e.Message)
+				}
+			}
+			if n == 2000 && c != Weak {
+				t.Errorf("seed %d, t = 2000: class %v, want weak (%s)", seed, c, s.Reason)
+			}
+			if s.BurnIn < n/10 {
+				t.Errorf("seed %d: burn-in %d, want at least 10%% of %d", seed, s.BurnIn, n)
+			}
+		}
+	}
+}
+
+func TestClassNegativeMeanIsNoCollapse(t *testing.T) {
+	// d_st below 0 by more than its sd, but not falling: the old rule
+	// (mean < -sd) called this a collapse.
+	d := iid(2000, 18)
+	for i := range d {
+		d[i] = 0.2*d[i] - 0.3
+	}
+	if c, p, _, _ := classOf(t, d); c == Collapse {
+		t.Errorf("stationary negative d_st: collapse (%s)", statsOf(p.hist, p.opts, &p.sc).Reason)
+	}
+}
+
+func TestClassGrowingMagnitudeCollapse(t *testing.T) {
+	// |d_st| grows five-fold, d_st negative: the fall is in the spread as
+	// much as in the mean.
+	z := iid(2000, 19)
+	d := make([]float64, len(z))
+	for i := range d {
+		d[i] = -(1 + 4*float64(i)/2000) * (0.5 + math.Abs(z[i]))
+	}
+	c, p, _, _ := classOf(t, d)
+	if c != Collapse {
+		t.Errorf("growing |d_st|: class %v, want collapse (%s)", c, statsOf(p.hist, p.opts, &p.sc).Reason)
+	}
+}
+
+func TestOutlierAtStartIsBurnedIn(t *testing.T) {
+	a := iid(1000, 20)
+	b := append([]float64(nil), a...)
+	b[0] = -1e5
+	ca, pa, _, _ := classOf(t, a)
+	cb, pb, _, _ := classOf(t, b)
+	sa, sb := statsOf(pa.hist, pa.opts, &pa.sc), statsOf(pb.hist, pb.opts, &pb.sc)
+	if ca != cb || sa.ACFDST[1] != sb.ACFDST[1] {
+		t.Errorf("one outlier at t = 1 changed the verdict: %v (acf1 %.3f) vs %v (acf1 %.3f)", ca, sa.ACFDST[1], cb, sb.ACFDST[1])
+	}
+}
+
+func TestNoRBandWithoutEpsilon(t *testing.T) {
+	p := configured(t, newConfig(t, "", map[string]any{"every": 50}))
+	r := make([]float64, 300)
+	for i := range r {
+		r[i] = 3 // far outside the paper's band
+	}
+	m, ev := observeAll(t, p, records(1, iid(300, 21), r, 1))
+	for _, e := range ev {
+		if strings.Contains(e.Message, "band") {
+			t.Errorf("r_t event without a band: %q", e.Message)
+		}
+	}
+	if len(m["r_band_state"]) != 0 {
+		t.Errorf("r_band_state %v without a band", m["r_band_state"])
+	}
+	q := configured(t, newConfig(t, "", map[string]any{"epsilon": PaperEpsilon}))
+	if q.opts.RBandSource != "paper" || q.opts.RBand != DefaultRBand {
+		t.Errorf("epsilon 0.015: band %v from %q, want the paper's", q.opts.RBand, q.opts.RBandSource)
+	}
+}
+
+func TestClassLevel(t *testing.T) {
+	for _, c := range []struct {
+		from, to Class
+		first    bool
+		want     string
+	}{
+		{NotStationary, Unclassified, false, "info"}, // the first verdict after warm-up is no alarm
+		{Weak, Unclassified, false, "warn"},
+		{Strong, NotStationary, false, "warn"},
+		{Unclassified, Collapse, false, "error"},
+		{NotStationary, Collapse, true, "error"},
+		{NotStationary, Weak, false, "info"},
+	} {
+		if got := classLevel(c.from, c.to, c.first); got != c.want {
+			t.Errorf("%v -> %v (first %v): %q, want %q", c.from, c.to, c.first, got, c.want)
 		}
 	}
 }

@@ -13,6 +13,9 @@ type options struct {
 	MaxLag       int        `json:"max_lag"`
 	Every        int        `json:"every"`
 	RBand        [2]float64 `json:"r_band"`
+	RBandSource  string     `json:"r_band_source"`
+	BurnIn       int        `json:"burn_in"`
+	SamplesInit  string     `json:"samples_init,omitempty"`
 	MinRecords   int        `json:"min_records"`
 	TrendLimit   float64    `json:"trend_limit"`
 	ClassZ       float64    `json:"class_z"`
@@ -24,7 +27,7 @@ type options struct {
 
 func defaultOptions() options {
 	return options{
-		Window: DefaultWindow, MaxLag: DefaultMaxLag, Every: DefaultEvery, RBand: DefaultRBand,
+		Window: DefaultWindow, MaxLag: DefaultMaxLag, Every: DefaultEvery, BurnIn: -1,
 		MinRecords: DefaultMinRecords, TrendLimit: DefaultTrendLimit, ClassZ: DefaultClassZ,
 		DensityEvery: DefaultDensityEvery,
 		ReportEvery:  DefaultReportEvery,
@@ -43,6 +46,10 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	intAttr(cfg, &diags, attrMinRecords, &o.MinRecords, 3)
 	intAttr(cfg, &diags, attrDensityEvery, &o.DensityEvery, 1)
 	intAttr(cfg, &diags, attrReportEvery, &o.ReportEvery, 0)
+	intAttr(cfg, &diags, attrBurnIn, &o.BurnIn, -1)
+	if cfg.Has(attrSamplesInit) {
+		o.SamplesInit = cfg.String(attrSamplesInit)
+	}
 	posAttr(cfg, &diags, attrTrendLimit, &o.TrendLimit)
 	posAttr(cfg, &diags, attrClassZ, &o.ClassZ)
 	if o.MaxLag >= o.Window {
@@ -60,7 +67,14 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 			diags.Errorf([]string{attrRBand}, "invalid r_band", "want [lo, hi] with 0 <= lo < hi, got %v", band)
 		default:
 			o.RBand = [2]float64{band[0], band[1]}
+			o.RBandSource = "set"
 		}
+	}
+	if cfg.Has(attrEpsilon) {
+		posAttr(cfg, &diags, attrEpsilon, &o.Epsilon)
+	}
+	if o.RBandSource == "" && o.Epsilon == PaperEpsilon {
+		o.RBand, o.RBandSource = DefaultRBand, "paper"
 	}
 	var energy sdk.EnergyLink
 	var data sdk.DataLink
@@ -77,8 +91,6 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 		o.Density = true
 		if !cfg.Has(attrEpsilon) {
 			diags.Errorf([]string{attrEpsilon}, "epsilon required", "the density diagnostic needs the Langevin noise epsilon")
-		} else {
-			posAttr(cfg, &diags, attrEpsilon, &o.Epsilon)
 		}
 		var err error
 		if energy, err = cfg.Energy(attrEnergy); err != nil {
@@ -98,6 +110,7 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 			if sampler, err = cfg.Sampler(attrSampler); err != nil {
 				linkDiag(cfg, &diags, attrSampler, err, "TV_samples of short-run samples")
 			}
+			checkBank(cfg, &diags, o)
 		}
 	}
 	if diags.HasErrors() {
@@ -112,8 +125,24 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	if o.Density && energy != nil && data != nil {
 		p.dens = newDensity(energy, data, o.Epsilon, cfg.Stage)
 		p.dens.sampler = sampler
+		p.dens.samplesInit = o.SamplesInit
 	}
 	return sdk.Shapes{}, diags
+}
+
+// checkBank refuses, before the run starts, a persistent sampler whose bank
+// holds fewer chains than one density evaluation draws from it.
+func checkBank(cfg *sdk.Config, diags *sdk.Diagnostics, o options) {
+	bank, ok := cfg.Upstream[attrSampler]["bank"]
+	if !ok || len(bank) == 0 || (o.SamplesInit != "" && o.SamplesInit != "persistent") {
+		return
+	}
+	if bank[0] < ShortRunDraws {
+		diags.Errorf([]string{attrSampler}, "sampler bank too small for tv_samples",
+			"each density evaluation draws %d chains from the linked sampler, whose persistent bank holds %d (bank_size); "+
+				"set bank_size >= %d on the sampler stage, or samples_init = \"uniform\" here to start the evaluation's chains from noise",
+			ShortRunDraws, bank[0], ShortRunDraws)
+	}
 }
 
 // linkDiag reports a missing linked stage: an error when the stage is meant

@@ -18,8 +18,10 @@ const (
 	// SubCells is the side of the midpoint sub-grid integrating the true
 	// density over each histogram cell.
 	SubCells = 4
-	// FloorDraws is the number of exact draws behind TV_floor.
+	// FloorDraws is the number of exact draws in one set behind TV_floor.
 	FloorDraws = 10000
+	// FloorReps is the number of such sets TV_floor averages over.
+	FloorReps = 10
 	// ShortRunDraws is the number of short-run samples drawn through the
 	// linked sampler at each density evaluation.
 	ShortRunDraws = 10000
@@ -45,11 +47,15 @@ type density struct {
 
 	hasFloor bool
 	floor    float64
+	floorSD  float64
 
-	// observed is the latest evaluation by Observe, at iteration observedT;
-	// the report refresh of that same iteration reuses it.
-	observed  *densityResult
-	observedT int
+	// last is the latest evaluation (has set), or lastErr why it failed;
+	// reports show it as it is, never evaluating again.
+	has     bool
+	lastErr string
+	// samplesInit is the init of the chains drawn through sampler ("" as
+	// the sampler is configured).
+	samplesInit string
 
 	// samples are the latest short-run samples: drawn through sampler at
 	// each evaluation, or handed over with SetSamples; nil when none.
@@ -60,12 +66,15 @@ type density struct {
 
 // densityResult is one evaluation of the density diagnostic.
 type densityResult struct {
-	T          int       `json:"t"`
-	Box        []float64 `json:"box"`
-	TVEBM      float64   `json:"tv_ebm"`
-	TVFloor    float64   `json:"tv_floor"`
-	HasSamples bool      `json:"has_samples"`
-	TVSamples  float64   `json:"tv_samples,omitempty"`
+	T     int       `json:"t"`
+	Box   []float64 `json:"box"`
+	TVEBM float64   `json:"tv_ebm"`
+	// TVFloor is the mean over FloorReps sets of FloorDraws exact draws of
+	// their TV_samples, TVFloorSD its standard deviation.
+	TVFloor    float64 `json:"tv_floor"`
+	TVFloorSD  float64 `json:"tv_floor_sd"`
+	HasSamples bool    `json:"has_samples"`
+	TVSamples  float64 `json:"tv_samples,omitempty"`
 	// SamplesError says why no short-run samples could be drawn through
 	// the linked sampler (TV_ebm is still computed).
 	SamplesError string    `json:"samples_error,omitempty"`
@@ -118,18 +127,31 @@ func (d *density) prepare(ctx context.Context) error {
 	return nil
 }
 
-// noiseFloor computes TV_samples of FloorDraws exact draws once.
+// noiseFloor computes, once, the mean and standard deviation of TV_samples
+// over FloorReps sets of FloorDraws exact draws (data stream "diag:STAGE").
 func (d *density) noiseFloor(ctx context.Context) error {
 	if d.hasFloor {
 		return nil
 	}
-	x, err := d.data.Next(ctx, sdk.NextRequest{N: FloorDraws, Stream: "diag:" + d.stage, Noise: 0, NoiseSet: true})
-	if err != nil {
-		return fmt.Errorf("exact draws: %w", err)
+	tvs := make([]float64, FloorReps)
+	for i := range tvs {
+		x, err := d.data.Next(ctx, sdk.NextRequest{N: FloorDraws, Stream: "diag:" + d.stage, Noise: 0, NoiseSet: true})
+		if err != nil {
+			return fmt.Errorf("exact draws: %w", err)
+		}
+		if tvs[i], err = SampleTV(x, d.hist, d.mass); err != nil {
+			return fmt.Errorf("noise floor: %w", err)
+		}
 	}
-	if d.floor, err = SampleTV(x, d.hist, d.mass); err != nil {
-		return fmt.Errorf("noise floor: %w", err)
+	var sum, ss float64
+	for _, v := range tvs {
+		sum += v
 	}
+	d.floor = sum / FloorReps
+	for _, v := range tvs {
+		ss += (v - d.floor) * (v - d.floor)
+	}
+	d.floorSD = math.Sqrt(ss / (FloorReps - 1))
 	d.hasFloor = true
 	return nil
 }
@@ -156,7 +178,7 @@ func (d *density) evaluate(ctx context.Context, t int) (densityResult, error) {
 	if err != nil {
 		return densityResult{}, fmt.Errorf("model density: %w", err)
 	}
-	r := densityResult{T: t, Box: []float64{d.fine.Lo, d.fine.Hi}, TVFloor: d.floor, InBoxMass: d.inBoxMass, model: q}
+	r := densityResult{T: t, Box: []float64{d.fine.Lo, d.fine.Hi}, TVFloor: d.floor, TVFloorSD: d.floorSD, InBoxMass: d.inBoxMass, model: q}
 	if r.TVEBM, err = tv.TV(d.truth, q); err != nil {
 		return densityResult{}, fmt.Errorf("tv_ebm: %w", err)
 	}
@@ -178,10 +200,12 @@ func (d *density) evaluate(ctx context.Context, t int) (densityResult, error) {
 }
 
 // drawSamples draws ShortRunDraws short-run samples at iteration t through
-// the linked sampler, with its configured steps and initial state and its
-// persistent bank left untouched, and checks they have shape [n, 2].
+// the linked sampler on the stage's own stream "diag:STAGE" (so the
+// training loop's draws are not disturbed), with its configured steps, the
+// initial state samples_init (default: as configured) and its persistent
+// bank only read, and checks they have shape [n, 2].
 func (d *density) drawSamples(ctx context.Context, t int) (*sdk.Tensor, error) {
-	res, err := d.sampler.Sample(ctx, sdk.SampleRequest{N: ShortRunDraws, LeaveBank: true, T: t})
+	res, err := d.sampler.Sample(ctx, sdk.SampleRequest{N: ShortRunDraws, LeaveBank: true, T: t, Init: d.samplesInit, Stream: "diag:" + d.stage})
 	if err != nil {
 		return nil, fmt.Errorf("attribute %q: short-run samples: %w", attrSampler, err)
 	}

@@ -152,10 +152,10 @@ func TestDensityReport(t *testing.T) {
 		dir = d // keep the figures for a look
 	}
 	p := densityPlugin(t, dir, 0)
-	observeAll(t, p, records(1, iid(600, 31), nil, 2))
 	if err := p.SetSamples(gmmDraws(sdk.NewStream(2, "s"), 2000, 0)); err != nil {
 		t.Fatal(err)
 	}
+	observeAll(t, p, records(1, iid(1000, 31), nil, 2))
 	rep, err := p.Report(ctx, true)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ func TestDensityReport(t *testing.T) {
 	if len(rep.Files) != 3 {
 		t.Fatalf("files %v, want 3", rep.Files)
 	}
-	decodePNG(t, filepath.Join(dir, DensityFile), 3*DensityPanel, DensityPanel+20)
+	decodePNG(t, filepath.Join(dir, DensityFile), 3*DensityPanel+densityBar, 2*DensityPanel+70)
 	decodePNG(t, filepath.Join(dir, FigureFile), FigureWidth, FigureHeight)
 
 	// The floor and samples survive a save/load round trip.
@@ -175,7 +175,7 @@ func TestDensityReport(t *testing.T) {
 	if err := q.LoadState(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	if !q.dens.hasFloor || q.dens.floor != p.dens.floor || q.dens.samples.Batch() != 2000 {
+	if !q.dens.hasFloor || q.dens.floor != p.dens.floor || q.dens.samples.Batch() != 2000 || !q.dens.has || q.dens.last.TVEBM != p.dens.last.TVEBM {
 		t.Errorf("loaded floor %v (%v), samples %v", q.dens.floor, q.dens.hasFloor, q.dens.samples.Shape)
 	}
 }

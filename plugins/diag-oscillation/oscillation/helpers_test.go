@@ -7,19 +7,27 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/ebmflow/ebmflow/internal/rpc"
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
 // newConfig builds a config from attribute values (marshalled to JSON).
+// newConfig builds the stage's configuration as the SDK's server does: the
+// values given, the schema's defaults for the rest.
 func newConfig(t testing.TB, runDir string, vals map[string]any) *sdk.Config {
 	t.Helper()
-	cfg := &sdk.Config{Stage: "diag", Seed: 123, RunDir: runDir, Values: map[string]json.RawMessage{}}
+	raw := map[string]json.RawMessage{}
 	for k, v := range vals {
 		b, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Values[k] = b
+		raw[k] = b
+	}
+	b, _ := json.Marshal(raw)
+	cfg, diags := rpc.BuildConfig(New().Schema(), "diag", 123, runDir, b, nil)
+	if diags.HasErrors() {
+		t.Fatalf("build config: %v", diags.Err())
 	}
 	return cfg
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/ebmflow/ebmflow/sdk"
-	"github.com/rs/zerolog"
 )
 
 // ErrOrder reports a record whose iteration does not come after the last one.
@@ -16,7 +15,8 @@ var ErrOrder = errors.New("records out of order")
 // multiple of `every` it recomputes the window statistics and the class, and
 // on every multiple of density_every it runs the density diagnostic; the
 // returned observation carries the metrics that changed and the events (see
-// the package documentation). Records must arrive in increasing t.
+// the package documentation), which the host logs and writes to
+// events.jsonl. Records must arrive in increasing t.
 func (p *Plugin) Observe(ctx context.Context, recs []sdk.Record) (*sdk.Observation, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -42,27 +42,12 @@ func (p *Plugin) Observe(ctx context.Context, recs []sdk.Record) (*sdk.Observati
 			p.densityStep(ctx, rec.T, obs)
 		}
 		if p.runDir != "" && p.opts.ReportEvery > 0 && rec.T%p.opts.ReportEvery == 0 {
-			if _, err := p.report(ctx, false, true); err != nil {
+			if _, err := p.report(ctx, false); err != nil {
 				obs.Events = append(obs.Events, sdk.Event{T: rec.T, Level: "warn", Message: "refreshing the report: " + err.Error()})
 			}
 		}
 	}
-	logEvents(p.stage, obs.Events)
 	return obs, nil
-}
-
-// logEvents writes the events to the plugin's log, which the host relays
-// into its own with the plugin's and stage's names; they are also returned
-// to the host in the observation.
-func logEvents(stage string, events []sdk.Event) {
-	log := sdk.Logger()
-	for _, e := range events {
-		lvl, err := zerolog.ParseLevel(e.Level)
-		if err != nil {
-			lvl = zerolog.InfoLevel
-		}
-		log.WithLevel(lvl).Str("stage", stage).Int("t", e.T).Msg(e.Message)
-	}
 }
 
 // refresh recomputes the window statistics at iteration t and records the
@@ -71,7 +56,7 @@ func (p *Plugin) refresh(t int, obs *sdk.Observation) {
 	if p.hist.len() == 0 {
 		return
 	}
-	s := computeStats(p.hist.tail(p.opts.Window), p.opts, &p.sc)
+	s := statsOf(p.hist, p.opts, &p.sc)
 	first := !p.known
 	if first || s.Class != p.class {
 		setMetric(obs, "osc_class", float64(s.Class))
@@ -80,7 +65,7 @@ func (p *Plugin) refresh(t int, obs *sdk.Observation) {
 				Message: classMessage(p.class, s, first)})
 		}
 	}
-	if first || s.R.State != p.rState {
+	if p.opts.RBandSource != "" && (first || s.R.State != p.rState) {
 		setMetric(obs, "r_band_state", float64(s.R.State))
 		if s.R.State != 0 || !first {
 			level, verb := "warn", "left"
@@ -95,11 +80,14 @@ func (p *Plugin) refresh(t int, obs *sdk.Observation) {
 	p.known, p.class, p.rState = true, s.Class, s.R.State
 }
 
+// classLevel is the level of a class-change event: "error" into collapse,
+// "warn" when a recognised oscillation (weak or strong) is lost, else
+// "info" (leaving not_stationary after the first records is no alarm).
 func classLevel(from, to Class, first bool) string {
 	switch {
 	case to == Collapse:
 		return "error"
-	case !first && (to == Unclassified || to == NotStationary):
+	case !first && (from == Weak || from == Strong) && (to == Unclassified || to == NotStationary):
 		return "warn"
 	}
 	return "info"

@@ -28,41 +28,54 @@ type ReportDoc struct {
 	T         int `json:"t"`
 	Records   int `json:"records"`
 	NonFinite int `json:"non_finite"`
-	// Class and ClassCode repeat Window.ClassName and Window.Class.
+	// Verdict, Class and ClassCode repeat Window.ClassName and
+	// Window.Class; Reason is the statistic the class rests on.
+	Verdict   string  `json:"verdict"`
+	Reason    string  `json:"reason"`
 	Class     string  `json:"class"`
 	ClassCode Class   `json:"class_code"`
 	Window    Stats   `json:"window"`
 	Options   options `json:"options"`
 	// Density is the density diagnostic at T, when on; DensityError says why
 	// it could not be computed.
-	Density      *densityResult `json:"density,omitempty"`
-	DensityError string         `json:"density_error,omitempty"`
-	Files        []string       `json:"files"`
+	Density *densityResult `json:"density,omitempty"`
+	// Metrics repeats the density diagnostic's numbers (tv_ebm, tv_floor,
+	// tv_samples) of Density, as they appear in metrics.jsonl.
+	Metrics      map[string]float64 `json:"metrics"`
+	DensityError string             `json:"density_error,omitempty"`
+	Files        []string           `json:"files"`
 }
 
-// Report recomputes the window statistics (and the density diagnostic when
-// on) over everything observed so far and, when the run folder is set, writes
-// diagnostics.png, density.png and report.json into it. The summary is the
-// JSON of report.json. Report does not change the event state of Observe.
+// Report recomputes the window statistics over everything observed so far,
+// takes the last density evaluation Observe made (it never evaluates
+// again, so report.json, density.png and metrics.jsonl agree) and, when the
+// run folder is set, writes diagnostics.png, density.png and report.json
+// into it. The summary is the JSON of report.json. Report does not change
+// the event state of Observe.
 func (p *Plugin) Report(ctx context.Context, final bool) (*sdk.Report, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.report(ctx, final, false)
+	return p.report(ctx, final)
 }
 
 // report is Report with p.mu held; Observe calls it every report_every
-// iterations with reuse set, so a density evaluation made by Observe at the
-// same iteration is not repeated.
-func (p *Plugin) report(ctx context.Context, final, reuse bool) (*sdk.Report, error) {
+// iterations.
+func (p *Plugin) report(ctx context.Context, final bool) (*sdk.Report, error) {
 	doc := p.reportDoc(final)
-	if p.dens != nil && reuse && p.dens.observed != nil && p.dens.observedT == p.lastT {
-		doc.Density = p.dens.observed
-	} else if p.dens != nil {
-		r, err := p.dens.evaluate(ctx, p.lastT)
-		if err != nil {
-			doc.DensityError = err.Error()
-		} else {
+	if p.dens != nil {
+		switch {
+		case p.dens.has:
+			r := p.dens.last
 			doc.Density = &r
+			doc.Metrics["tv_ebm"] = r.TVEBM
+			doc.Metrics["tv_floor"] = r.TVFloor
+			if r.HasSamples {
+				doc.Metrics["tv_samples"] = r.TVSamples
+			}
+		case p.dens.lastErr != "":
+			doc.DensityError = p.dens.lastErr
+		default:
+			doc.DensityError = fmt.Sprintf("no evaluation yet (every density_every = %d iterations)", p.opts.DensityEvery)
 		}
 	}
 	if p.runDir != "" {
@@ -80,13 +93,13 @@ func (p *Plugin) report(ctx context.Context, final, reuse bool) (*sdk.Report, er
 		return &sdk.Report{Summary: summary}, nil
 	}
 	if err := writeAtomic(p.runDir, FigureFile, func(f *os.File) error {
-		return writeFigure(f, p.hist, &doc.Window, p.opts)
+		return writeFigure(f, p.hist, &doc.Window, p.opts, p.figureTitle())
 	}); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	if doc.Density != nil {
 		if err := writeAtomic(p.runDir, DensityFile, func(f *os.File) error {
-			return writeDensityFigure(f, p.dens)
+			return writeDensityFigure(f, p.dens, p.stage)
 		}); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
@@ -102,11 +115,12 @@ func (p *Plugin) report(ctx context.Context, final, reuse bool) (*sdk.Report, er
 
 // reportDoc gathers the statistics of the current window.
 func (p *Plugin) reportDoc(final bool) ReportDoc {
-	s := computeStats(p.hist.tail(p.opts.Window), p.opts, &p.sc)
+	s := statsOf(p.hist, p.opts, &p.sc)
 	info := p.Info()
 	return ReportDoc{
 		Stage: p.stage, Plugin: info.Name, Version: info.Version, Final: final,
 		T: p.lastT, Records: p.hist.len(), NonFinite: p.nonFinite,
-		Class: s.ClassName, ClassCode: s.Class, Window: s, Options: p.opts,
+		Verdict: s.ClassName, Reason: s.Reason, Class: s.ClassName, ClassCode: s.Class, Window: s, Options: p.opts,
+		Metrics: map[string]float64{},
 	}
 }

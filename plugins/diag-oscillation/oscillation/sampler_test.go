@@ -56,7 +56,7 @@ func TestSamplerLinkTV(t *testing.T) {
 	if !ok {
 		t.Fatalf("no tv_floor in %v (events %v)", obs.Metrics, obs.Events)
 	}
-	want := sdk.SampleRequest{N: ShortRunDraws, LeaveBank: true, T: 1000}
+	want := sdk.SampleRequest{N: ShortRunDraws, LeaveBank: true, T: 1000, Stream: "diag:diag"}
 	if len(exact.reqs) != 1 || exact.reqs[0] != want {
 		t.Errorf("requests %+v, want one %+v", exact.reqs, want)
 	}
@@ -69,22 +69,23 @@ func TestSamplerLinkTV(t *testing.T) {
 		t.Errorf("exact sampler: tv_samples = %v (present %v), floor %v", got, ok, floor)
 	}
 
-	// At Report the samples are drawn again, at the last iteration observed.
+	// Report reuses that evaluation: no second draw, the same numbers.
 	rep, err := p.Report(ctx, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(exact.reqs); n != 2 || exact.reqs[1].T != 1000 {
-		t.Errorf("after report: requests %+v", exact.reqs)
+	if n := len(exact.reqs); n != 1 {
+		t.Errorf("after report: requests %+v, want the one of Observe", exact.reqs)
 	}
 	var doc ReportDoc
 	if err := json.Unmarshal(rep.Summary, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Density == nil || !doc.Density.HasSamples || doc.Density.TVSamples <= 0 || doc.Density.SamplesError != "" {
-		t.Errorf("report density %+v", doc.Density)
+	if doc.Density == nil || !doc.Density.HasSamples || doc.Density.TVSamples != got || doc.Density.TVFloor != floor ||
+		doc.Metrics["tv_samples"] != got || doc.Density.SamplesError != "" {
+		t.Errorf("report density %+v, metrics %v; observed tv_samples %v, tv_floor %v", doc.Density, doc.Metrics, got, floor)
 	}
-	decodePNG(t, filepath.Join(dir, DensityFile), 3*DensityPanel, DensityPanel+20)
+	decodePNG(t, filepath.Join(dir, DensityFile), 3*DensityPanel+densityBar, 2*DensityPanel+70)
 
 	// Draws shifted by 0.3 (two sd of a component) land mostly where the
 	// truth has little mass: TV_ebm of the same shift is above 0.5, the
@@ -177,6 +178,36 @@ func TestSamplerConfigure(t *testing.T) {
 		}
 		if !found || diags.HasErrors() != c.err {
 			t.Errorf("%s: diagnostics %+v", c.name, diags)
+		}
+	}
+}
+
+// TestBankTooSmallCaughtAtConfigure: a persistent sampler declaring a bank
+// smaller than one evaluation's draw is an error on the sampler attribute
+// at Configure (so at validation), unless samples_init starts the
+// evaluation's chains elsewhere.
+func TestBankTooSmallCaughtAtConfigure(t *testing.T) {
+	for _, c := range []struct {
+		bank int
+		init string
+		bad  bool
+	}{{1000, "", true}, {1000, "persistent", true}, {1000, "uniform", false}, {ShortRunDraws, "", false}} {
+		vals := map[string]any{"energy": "ebm", "data": "toy", "sampler": "s", "epsilon": 0.125}
+		if c.init != "" {
+			vals["samples_init"] = c.init
+		}
+		cfg := newConfig(t, "", vals)
+		cfg.Upstream = map[string]sdk.Shapes{"sampler": {"sample": {2}, "bank": {c.bank, 2}}}
+		cfg.SetLink("energy", gmmEnergy{eps: 0.125})
+		cfg.SetLink("data", &gmmData{streams: map[string]*sdk.Stream{}})
+		cfg.SetLink("sampler", &gmmSampler{s: sdk.NewStream(1, "x")})
+		_, diags := New().Configure(context.Background(), cfg)
+		found := false
+		for _, d := range diags {
+			found = found || (d.Severity == sdk.SeverityError && len(d.Path) == 1 && d.Path[0] == attrSampler && strings.Contains(d.Detail, "bank_size"))
+		}
+		if found != c.bad {
+			t.Errorf("bank %d, samples_init %q: error %v, want %v (%v)", c.bank, c.init, found, c.bad, diags)
 		}
 	}
 }

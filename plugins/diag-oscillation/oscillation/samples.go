@@ -33,16 +33,15 @@ func (p *Plugin) SetSamples(x *sdk.Tensor) error {
 // sampler fails, tv_ebm and tv_floor are still reported).
 func (p *Plugin) densityStep(ctx context.Context, t int, obs *sdk.Observation) {
 	r, err := p.dens.evaluate(ctx, t)
-	p.dens.observed, p.dens.observedT = nil, 0
-	if err == nil {
-		p.dens.observed, p.dens.observedT = &r, t
-	}
+	p.dens.has, p.dens.lastErr = err == nil, ""
 	if err != nil {
+		p.dens.lastErr = err.Error()
 		obs.Events = append(obs.Events, sdk.Event{T: t, Level: "warn", Message: fmt.Sprintf("density diagnostic: %v", err)})
 		return
 	}
 	setMetric(obs, "tv_ebm", r.TVEBM)
 	setMetric(obs, "tv_floor", r.TVFloor)
+	setMetric(obs, "tv_floor_sd", r.TVFloorSD)
 	if r.SamplesError != "" {
 		obs.Events = append(obs.Events, sdk.Event{T: t, Level: "warn", Message: fmt.Sprintf("density diagnostic: %s", r.SamplesError)})
 	}

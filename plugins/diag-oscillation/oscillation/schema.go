@@ -17,6 +17,8 @@ const (
 	attrDensityEvery = "density_every"
 	attrReportEvery  = "report_every"
 	attrSampler      = "sampler"
+	attrBurnIn       = "burn_in"
+	attrSamplesInit  = "samples_init"
 )
 
 // Defaults of the stage block's attributes.
@@ -24,15 +26,22 @@ const (
 	DefaultWindow       = 2000
 	DefaultMaxLag       = 15
 	DefaultEvery        = 100
-	DefaultMinRecords   = 500
+	DefaultMinRecords   = 200
 	DefaultTrendLimit   = 3.0
 	DefaultClassZ       = 3.0
 	DefaultDensityEvery = 1000
 	DefaultReportEvery  = 1000
 )
 
-// DefaultRBand is the default target band of r_t (appendix A, eps = 0.015).
+// DefaultRBand is the paper's target band of r_t (appendix A), which it
+// states for images at eps = PaperEpsilon. It applies only when the stage's
+// epsilon is PaperEpsilon; r_t = (eps^2/2)|grad U| also scales with the
+// data's own scale and dimension, so no rule carries the band to another
+// epsilon: set r_band for other pipelines.
 var DefaultRBand = [2]float64{0.08, 0.15}
+
+// PaperEpsilon is the Langevin noise at which the paper gives DefaultRBand.
+const PaperEpsilon = 0.015
 
 // Schema returns the attributes of a diag-oscillation stage block.
 func (p *Plugin) Schema() sdk.Schema {
@@ -43,10 +52,14 @@ func (p *Plugin) Schema() sdk.Schema {
 			Doc: "Largest lag of the autocorrelations (0..max_lag) and cross-correlation (-max_lag..max_lag), in iterations. Default 15."},
 		{Name: attrEvery, Type: sdk.TypeInt, Default: float64(DefaultEvery),
 			Doc: "Recompute the statistics and the class every this many iterations (and at each report). Default 100."},
-		{Name: attrRBand, Type: sdk.TypeListNumber, Default: []any{DefaultRBand[0], DefaultRBand[1]},
-			Doc: "Target band [lo, hi] of the drift magnitude r_t, in units of dF/dx. Default [0.08, 0.15]."},
+		{Name: attrRBand, Type: sdk.TypeListNumber,
+			Doc: "Target band [lo, hi] of the drift magnitude r_t, in units of dF/dx. Default: the paper's [0.08, 0.15] when epsilon = 0.015, else no band (no r_t events)."},
+		{Name: attrBurnIn, Type: sdk.TypeInt, Default: float64(-1),
+			Doc: "Leading records left out of every statistic. Default -1: the longer of the transient MSER-5 detects and the first 10% of the records."},
+		{Name: attrSamplesInit, Type: sdk.TypeString, Enum: []string{"uniform", "gaussian", "data", "persistent"},
+			Doc: "Initial state of the chains a density evaluation draws through the sampler (its own random stream; the bank is only read). Default: the sampler's configured init."},
 		{Name: attrMinRecords, Type: sdk.TypeInt, Default: float64(DefaultMinRecords),
-			Doc: "Fewest records in the window before a class other than not_stationary is given. Default 500."},
+			Doc: "Fewest records in the window (after the burn-in) before a class other than not_stationary is given. Default 200."},
 		{Name: attrTrendLimit, Type: sdk.TypeNumber, Default: DefaultTrendLimit,
 			Doc: "Largest drift of d_st across the window, in residual standard deviations, still called stationary. Default 3."},
 		{Name: attrClassZ, Type: sdk.TypeNumber, Default: DefaultClassZ,
@@ -56,7 +69,7 @@ func (p *Plugin) Schema() sdk.Schema {
 		{Name: attrData, Type: sdk.StageRef(sdk.KindData),
 			Doc: "Data stage with a known 2-D density and plot box; with energy, turns on the density diagnostic. Optional."},
 		{Name: attrEpsilon, Type: sdk.TypeNumber,
-			Doc: "Langevin noise eps of the energy's training, for U = F*2/eps^2. Required with energy and data."},
+			Doc: "Langevin noise eps of the energy's training, for U = F*2/eps^2 (required with energy and data); at 0.015 the paper's r_t band applies. Optional."},
 		{Name: attrReportEvery, Type: sdk.TypeInt, Default: float64(DefaultReportEvery),
 			Doc: "Rewrite diagnostics.png, density.png and report.json every this many iterations, besides each report the host asks for; 0 only on request. Default 1000."},
 		{Name: attrDensityEvery, Type: sdk.TypeInt, Default: float64(DefaultDensityEvery),

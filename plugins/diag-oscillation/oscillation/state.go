@@ -17,6 +17,7 @@ const (
 	tensorDST     = "history.d_st"
 	tensorR       = "history.r_t"
 	tensorSamples = "density.samples"
+	tensorModel   = "density.model"
 )
 
 // stateMeta is the JSON part of the saved state.
@@ -30,7 +31,12 @@ type stateMeta struct {
 	HasFloor  bool  `json:"has_floor,omitempty"`
 	// Floor is TV_floor, kept so a resumed run need not draw from the data
 	// stage again.
-	Floor float64 `json:"floor,omitempty"`
+	Floor   float64 `json:"floor,omitempty"`
+	FloorSD float64 `json:"floor_sd,omitempty"`
+	// Density is the last density evaluation (its model density in tensor
+	// "density.model"), DensityErr why the last one failed.
+	Density    *densityResult `json:"density,omitempty"`
+	DensityErr string         `json:"density_error,omitempty"`
 }
 
 // SaveState returns the history (three float64 tensors of shape [n]: the
@@ -48,7 +54,13 @@ func (p *Plugin) SaveState(ctx context.Context) (*sdk.State, error) {
 		tensorR:   sdk.FromFloat64(append([]float64(nil), p.hist.R...), n),
 	}}
 	if p.dens != nil {
-		m.HasFloor, m.Floor = p.dens.hasFloor, p.dens.floor
+		m.HasFloor, m.Floor, m.FloorSD = p.dens.hasFloor, p.dens.floor, p.dens.floorSD
+		m.DensityErr = p.dens.lastErr
+		if p.dens.has {
+			r := p.dens.last
+			m.Density = &r
+			st.Tensors[tensorModel] = sdk.FromFloat64(append([]float64(nil), r.model...), len(r.model))
+		}
 		if p.dens.samples != nil {
 			st.Tensors[tensorSamples] = p.dens.samples.Clone()
 		}
@@ -102,8 +114,17 @@ func (p *Plugin) LoadState(ctx context.Context, st *sdk.State) error {
 	p.lastT, p.nonFinite = m.LastT, m.NonFinite
 	p.known, p.class, p.rState = m.Known, m.Class, m.RState
 	if p.dens != nil {
-		p.dens.hasFloor, p.dens.floor = m.HasFloor, m.Floor
+		p.dens.hasFloor, p.dens.floor, p.dens.floorSD = m.HasFloor, m.Floor, m.FloorSD
 		p.dens.samples = samples.Clone()
+		p.dens.has, p.dens.last, p.dens.lastErr = false, densityResult{}, m.DensityErr
+		if m.Density != nil {
+			mt, ok := st.Tensors[tensorModel]
+			if !ok || mt.Expect(sdk.Float64, FineCells*FineCells) != nil {
+				return fmt.Errorf("load state: tensor %q missing or not [%d] float64", tensorModel, FineCells*FineCells)
+			}
+			p.dens.has, p.dens.last = true, *m.Density
+			p.dens.last.model = append([]float64(nil), mt.F64...)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package oscillation
 
 import (
+	"math"
+
 	"github.com/ebmflow/ebmflow/plugins/diag-oscillation/oscillation/series"
 )
 
@@ -15,8 +17,20 @@ type Stats struct {
 	TFirst int `json:"t_first"`
 	TLast  int `json:"t_last"`
 
+	// BurnIn is the number of leading records left out of every statistic
+	// and BurnInRule how it was chosen: "set" (burn_in), "mser" (the
+	// detected transient, series.MSER) or "10%" (the first tenth, when
+	// longer than the detected transient).
+	BurnIn     int    `json:"burn_in"`
+	BurnInRule string `json:"burn_in_rule"`
+
 	DST   series.Moments `json:"d_st"`
 	Trend series.Trend   `json:"d_st_trend"`
+	// Growth is mean |d_st| over the window's last quarter divided by that
+	// over its first quarter; LastQuarterMean the mean d_st of the last
+	// quarter.
+	Growth          float64 `json:"abs_d_st_growth"`
+	LastQuarterMean float64 `json:"last_quarter_mean"`
 
 	// ACFDST and ACFR are the autocorrelations at lags 0..max_lag.
 	ACFDST []float64 `json:"acf_d_st"`
@@ -38,10 +52,14 @@ type Stats struct {
 // RStats places r_t against its target band.
 type RStats struct {
 	series.Moments
-	Band      [2]float64 `json:"band"`
-	FracBelow float64    `json:"frac_below"`
-	FracIn    float64    `json:"frac_in"`
-	FracAbove float64    `json:"frac_above"`
+	// Band is the target band and BandSource where it comes from: "set"
+	// (r_band), "paper" (epsilon = 0.015, the paper's [0.08, 0.15]) or ""
+	// (no band: no fractions, state 0, no events).
+	Band       [2]float64 `json:"band"`
+	BandSource string     `json:"band_source"`
+	FracBelow  float64    `json:"frac_below"`
+	FracIn     float64    `json:"frac_in"`
+	FracAbove  float64    `json:"frac_above"`
 	// Recent is the mean of the last `every` values; State is -1, 0 or 1 as
 	// Recent lies below, in or above the band.
 	Recent    float64 `json:"recent_mean"`
@@ -54,8 +72,41 @@ type scratch struct {
 	sort []float64
 }
 
-// computeStats returns the statistics of the window w (the tail of the
-// history) under the options o, including the class.
+// burnIn returns how many leading records of h the statistics leave out and
+// the rule that chose it (see Stats.BurnIn).
+func burnIn(h history, o options) (int, string) {
+	n := h.len()
+	if o.BurnIn >= 0 {
+		return min(o.BurnIn, n), "set"
+	}
+	tenth := (n + 9) / 10
+	if m := series.MSER(h.D); m > tenth {
+		return m, "mser"
+	}
+	return tenth, "10%"
+}
+
+// windowOf returns the classifier's window of h: its last `window` records
+// after the burn-in, with the burn-in and its rule.
+func windowOf(h history, o options) (history, int, string) {
+	b, rule := burnIn(h, o)
+	lo := max(b, h.len()-o.Window)
+	return history{T: h.T[lo:], D: h.D[lo:], R: h.R[lo:]}, b, rule
+}
+
+// statsOf returns the statistics of the classifier's window of h.
+func statsOf(h history, o options, sc *scratch) Stats {
+	w, b, rule := windowOf(h, o)
+	s := computeStats(w, o, sc)
+	s.BurnIn, s.BurnInRule = b, rule
+	s.Class, s.Reason = classify(&s, o)
+	s.ClassName = s.Class.String()
+	return s
+}
+
+// computeStats returns the statistics of the window w under the options o,
+// including the class (with BurnIn 0; statsOf fills it in and classifies
+// again).
 func computeStats(w history, o options, sc *scratch) Stats {
 	n := w.len()
 	s := Stats{N: n}
@@ -77,16 +128,32 @@ func computeStats(w history, o options, sc *scratch) Stats {
 	s.Band = series.Band(n, SignificanceZ)
 	s.ClassBand = series.Band(n, o.ClassZ)
 	s.R = rStats(w.R, o, sc)
+	if q := n / 4; q > 0 {
+		var first, last, lastSum float64
+		for i := 0; i < q; i++ {
+			first += math.Abs(w.D[i])
+			last += math.Abs(w.D[n-q+i])
+			lastSum += w.D[n-q+i]
+		}
+		if first > 0 {
+			s.Growth = last / first
+		}
+		s.LastQuarterMean = lastSum / float64(q)
+	}
 	s.Class, s.Reason = classify(&s, o)
 	s.ClassName = s.Class.String()
 	return s
 }
 
 func rStats(r []float64, o options, sc *scratch) RStats {
-	rs := RStats{Moments: series.Describe(r, sc.sort), Band: o.RBand}
+	rs := RStats{Moments: series.Describe(r, sc.sort), Band: o.RBand, BandSource: o.RBandSource}
 	n := len(r)
 	if n == 0 {
 		rs.StateName = "unknown"
+		return rs
+	}
+	if o.RBandSource == "" {
+		rs.StateName = "no band"
 		return rs
 	}
 	var below, above int

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/ebmflow/ebmflow/internal/rpc"
 	"github.com/ebmflow/ebmflow/plugins/data-mnist/mnist"
 	"github.com/ebmflow/ebmflow/sdk"
 )
@@ -16,7 +17,10 @@ func TestDensityWithToyData(t *testing.T) {
 	ctx := context.Background()
 	for _, set := range []string{"gmm", "rings"} {
 		data := mnist.New()
-		dcfg := newConfig(t, "", map[string]any{"dataset": set})
+		dcfg, diags := rpc.BuildConfig(data.Schema(), "toy", 123, "", []byte(`{"dataset": "`+set+`"}`), nil)
+		if diags.HasErrors() {
+			t.Fatal(diags.Err())
+		}
 		dcfg.Stage = "toy"
 		if _, diags := data.Configure(ctx, dcfg); diags.HasErrors() {
 			t.Fatalf("%s: configure data: %v", set, diags.Err())

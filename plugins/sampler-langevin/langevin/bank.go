@@ -3,21 +3,21 @@ package langevin
 import "github.com/ebmflow/ebmflow/sdk"
 
 // ensureBank allocates the persistent bank on first use and fills it with
-// uniform noise on [-init_scale, init_scale] from the sampler's stream.
+// uniform noise on [-init_scale, init_scale] from the training stream.
 func (s *Sampler) ensureBank() {
 	if s.bank != nil {
 		return
 	}
 	s.bank = sdk.NewTensor(s.p.DType, append([]int{s.p.BankSize}, s.p.Shape...)...)
-	s.uniformFill(s.bank, 0, s.bank.Len())
+	s.uniformFill(s.rng, s.bank, 0, s.bank.Len())
 }
 
-// drawBank draws n = x.Batch() distinct bank chains uniformly at random (the
+// drawBank draws, with rng, n = x.Batch() distinct bank chains uniformly at random (the
 // first n entries of a partial Fisher-Yates shuffle of 0..bank_size-1) and
 // copies them into x. Each drawn chain is, with probability reinit_prob,
 // replaced in x by fresh uniform noise. It returns the indices drawn and the
 // number re-initialised.
-func (s *Sampler) drawBank(x *sdk.Tensor) (idx []int, reinits int) {
+func (s *Sampler) drawBank(rng *sdk.Stream, x *sdk.Tensor) (idx []int, reinits int) {
 	s.ensureBank()
 	b := s.p.BankSize
 	n := x.Batch()
@@ -29,13 +29,13 @@ func (s *Sampler) drawBank(x *sdk.Tensor) (idx []int, reinits int) {
 		s.perm[i] = i
 	}
 	for i := 0; i < n; i++ {
-		j := i + s.rng.IntN(b-i)
+		j := i + rng.IntN(b-i)
 		s.perm[i], s.perm[j] = s.perm[j], s.perm[i]
 	}
 	idx = append([]int(nil), s.perm[:n]...)
 	for i, k := range idx {
-		if s.p.ReinitProb > 0 && s.rng.Float64() < s.p.ReinitProb {
-			s.uniformFill(x, i*d, (i+1)*d)
+		if s.p.ReinitProb > 0 && rng.Float64() < s.p.ReinitProb {
+			s.uniformFill(rng, x, i*d, (i+1)*d)
 			reinits++
 			continue
 		}

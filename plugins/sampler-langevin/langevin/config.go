@@ -130,11 +130,19 @@ func (s *Sampler) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, s
 	s.stage = cfg.Stage
 	s.energy = energy
 	s.data = data
+	s.seed = cfg.Seed
 	s.rng = sdk.NewStream(cfg.Seed, "langevin")
+	s.streams = map[string]*sdk.Stream{}
 	s.bank = nil
 	s.stats = Stats{}
 	s.configured = true
-	return sdk.Shapes{"sample": append([]int(nil), p.Shape...)}, diags
+	shapes := sdk.Shapes{"sample": append([]int(nil), p.Shape...)}
+	if p.Init == InitPersistent {
+		// Linked stages read the bank's size from this (a diagnostics stage
+		// drawing many chains from it checks it at validation).
+		shapes["bank"] = append([]int{p.BankSize}, p.Shape...)
+	}
+	return shapes, diags
 }
 
 func validInit(s string) bool {

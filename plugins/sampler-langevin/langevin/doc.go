@@ -48,8 +48,19 @@
 // # Randomness and state
 //
 // Every random draw (initial noise, bank permutation, re-initialisation,
-// Langevin noise, MALA momenta and acceptance) comes from one sdk.Stream
-// named "langevin" derived from the stage seed. SaveState stores that
-// stream's state, the bank (tensor "bank") and the bookkeeping counters, so a
-// sampler restored with LoadState continues bit for bit.
+// Langevin noise, MALA momenta and acceptance) of the training loop (a
+// request with an empty Stream) comes from one sdk.Stream named "langevin"
+// derived from the stage seed. A request naming a consumer in
+// SampleRequest.Stream (a diagnostics stage uses "diag:STAGE") draws
+// everything from its own stream "langevin:NAME", so however often a
+// consumer samples, the training loop's draws are unchanged. A named
+// consumer never writes to the persistent bank and never creates it: with
+// init "persistent" it reads a copy of bank chains (drawn without
+// replacement with its own stream, at most bank_size of them), or, before
+// the training loop's first draw, starts from the noise the bank would
+// hold; with init "data" it reads data stream "sampler:STAGE:NAME". When
+// init is "persistent" the sampler declares the shape "bank"
+// [bank_size, sample shape...] to linked stages. SaveState stores every
+// stream's state, the bank (tensor "bank") and the bookkeeping counters, so
+// a sampler restored with LoadState continues bit for bit.
 package langevin

@@ -10,7 +10,12 @@ import (
 // initial returns a fresh [n, shape...] tensor holding the chains' initial
 // state. For a persistent init it also returns the bank indices drawn and how
 // many of them were re-initialised from noise.
-func (s *Sampler) initial(ctx context.Context, n int, init string, start *sdk.Tensor) (x *sdk.Tensor, idx []int, reinits int, err error) {
+//
+// rng is the consumer's stream and consumer its name ("" for the training
+// loop). A named consumer reads the bank without creating it: before the
+// training loop's first persistent draw its chains start from the noise the
+// bank would be filled with, drawn from its own stream.
+func (s *Sampler) initial(ctx context.Context, rng *sdk.Stream, consumer string, n int, init string, start *sdk.Tensor) (x *sdk.Tensor, idx []int, reinits int, err error) {
 	shape := append([]int{n}, s.p.Shape...)
 	x = sdk.NewTensor(s.p.DType, shape...)
 	switch init {
@@ -21,13 +26,17 @@ func (s *Sampler) initial(ctx context.Context, n int, init string, start *sdk.Te
 		}
 		convertInto(x, start)
 	case InitUniform:
-		s.uniformFill(x, 0, x.Len())
+		s.uniformFill(rng, x, 0, x.Len())
 	case InitGaussian:
 		for i := 0; i < x.Len(); i++ {
-			x.Set(i, s.p.InitScale*s.rng.NormFloat64())
+			x.Set(i, s.p.InitScale*rng.NormFloat64())
 		}
 	case InitData:
-		pos, err := s.data.Next(ctx, sdk.NextRequest{N: n, Stream: "sampler:" + s.stage})
+		name := "sampler:" + s.stage
+		if consumer != "" {
+			name += ":" + consumer
+		}
+		pos, err := s.data.Next(ctx, sdk.NextRequest{N: n, Stream: name})
 		if err != nil {
 			return nil, nil, 0, fmt.Errorf("data stage: %w", err)
 		}
@@ -40,7 +49,11 @@ func (s *Sampler) initial(ctx context.Context, n int, init string, start *sdk.Te
 		}
 		convertInto(x, pos)
 	case InitPersistent:
-		idx, reinits = s.drawBank(x)
+		if consumer != "" && s.bank == nil {
+			s.uniformFill(rng, x, 0, x.Len())
+			break
+		}
+		idx, reinits = s.drawBank(rng, x)
 	default:
 		return nil, nil, 0, fmt.Errorf("unknown init %q", init)
 	}
@@ -48,11 +61,11 @@ func (s *Sampler) initial(ctx context.Context, n int, init string, start *sdk.Te
 }
 
 // uniformFill sets elements [lo, hi) of t to independent draws from the
-// uniform distribution on [-init_scale, init_scale].
-func (s *Sampler) uniformFill(t *sdk.Tensor, lo, hi int) {
+// uniform distribution on [-init_scale, init_scale], drawn from rng.
+func (s *Sampler) uniformFill(rng *sdk.Stream, t *sdk.Tensor, lo, hi int) {
 	a := s.p.InitScale
 	for i := lo; i < hi; i++ {
-		t.Set(i, a*(2*s.rng.Float64()-1))
+		t.Set(i, a*(2*rng.Float64()-1))
 	}
 }
 

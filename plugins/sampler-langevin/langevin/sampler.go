@@ -18,10 +18,12 @@ type Sampler struct {
 	stage      string
 	energy     sdk.EnergyLink
 	data       sdk.DataLink
-	rng        *sdk.Stream
-	bank       *sdk.Tensor // [bank_size, shape...], nil until first persistent draw
-	perm       []int       // scratch for drawing bank indices
-	lastIdx    []int       // bank indices of the last persistent batch
+	seed       uint64
+	rng        *sdk.Stream            // the training loop's stream ("langevin")
+	streams    map[string]*sdk.Stream // named consumers' streams
+	bank       *sdk.Tensor            // [bank_size, shape...], nil until first persistent draw
+	perm       []int                  // scratch for drawing bank indices
+	lastIdx    []int                  // bank indices of the last persistent batch
 	stats      Stats
 	ws32       workspace[float32]
 	ws64       workspace[float64]
@@ -64,13 +66,14 @@ func (s *Sampler) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.Sampl
 	if err != nil {
 		return nil, fmt.Errorf("sample: %w", err)
 	}
-	x, idx, reinits, err := s.initial(ctx, n, init, req.Start)
+	rng := s.stream(req.Stream)
+	x, idx, reinits, err := s.initial(ctx, rng, req.Stream, n, init, req.Start)
 	if err != nil {
 		return nil, fmt.Errorf("sample: init %q: %w", init, err)
 	}
 	c := &chainRun{
 		link:  s.energy,
-		rng:   s.rng,
+		rng:   rng,
 		eps:   s.p.Eps,
 		steps: steps,
 		shape: x.Shape,
@@ -99,7 +102,7 @@ func (s *Sampler) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.Sampl
 	if mala {
 		res.AcceptRate = float64(out.accepted) / float64(out.proposed)
 	}
-	if idx != nil {
+	if idx != nil && req.Stream == "" {
 		if !req.LeaveBank {
 			s.writeBack(x, idx)
 		}
@@ -110,6 +113,20 @@ func (s *Sampler) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.Sampl
 	s.stats.Calls++
 	s.stats.Steps += int64(steps)
 	return res, nil
+}
+
+// stream returns the random stream of the named consumer ("" is the
+// training loop), creating it on first use from the stage seed and the name.
+func (s *Sampler) stream(name string) *sdk.Stream {
+	if name == "" {
+		return s.rng
+	}
+	r, ok := s.streams[name]
+	if !ok {
+		r = sdk.NewStream(s.seed, "langevin:"+name)
+		s.streams[name] = r
+	}
+	return r
 }
 
 // resolve applies the request's overrides to the configured batch size,

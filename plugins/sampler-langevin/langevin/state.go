@@ -9,21 +9,25 @@ import (
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
-// stateVersion is the version of the Meta layout below.
-const stateVersion = 1
+// stateVersion is the version of the Meta layout below; version 1 (without
+// the consumers' streams) is still read.
+const stateVersion = 2
 
 // meta is the JSON saved in sdk.State.Meta.
 type meta struct {
-	Version  int    `json:"version"`
-	Stream   []byte `json:"stream"` // sdk.Stream state, base64 in JSON
-	Stats    Stats  `json:"stats"`
-	Shape    []int  `json:"shape"`
-	DType    string `json:"dtype"`
-	BankSize int    `json:"bank_size"`
-	HasBank  bool   `json:"has_bank"`
+	Version int    `json:"version"`
+	Stream  []byte `json:"stream"` // the training stream's state, base64 in JSON
+	// Streams holds the named consumers' stream states.
+	Streams  map[string][]byte `json:"streams,omitempty"`
+	Stats    Stats             `json:"stats"`
+	Shape    []int             `json:"shape"`
+	DType    string            `json:"dtype"`
+	BankSize int               `json:"bank_size"`
+	HasBank  bool              `json:"has_bank"`
 }
 
-// SaveState returns the random stream's state, the counters and, once it
+// SaveState returns the random streams' states (the training loop's and
+// each named consumer's), the counters and, once it
 // exists, the persistent bank as tensor "bank" (a copy).
 func (s *Sampler) SaveState(ctx context.Context) (*sdk.State, error) {
 	s.mu.Lock()
@@ -43,6 +47,16 @@ func (s *Sampler) SaveState(ctx context.Context) (*sdk.State, error) {
 		DType:    s.p.DType.String(),
 		BankSize: s.p.BankSize,
 		HasBank:  s.bank != nil,
+	}
+	for name, r := range s.streams {
+		b, err := r.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("save state: stream %q: %w", name, err)
+		}
+		if m.Streams == nil {
+			m.Streams = map[string][]byte{}
+		}
+		m.Streams[name] = b
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -70,7 +84,7 @@ func (s *Sampler) LoadState(ctx context.Context, st *sdk.State) error {
 	if err := json.Unmarshal(st.Meta, &m); err != nil {
 		return fmt.Errorf("load state: meta: %w", err)
 	}
-	if m.Version != stateVersion {
+	if m.Version != stateVersion && m.Version != 1 {
 		return fmt.Errorf("load state: meta version %d, this sampler reads %d", m.Version, stateVersion)
 	}
 	if !equalShape(m.Shape, s.p.Shape) || m.DType != s.p.DType.String() || m.BankSize != s.p.BankSize {
@@ -92,7 +106,16 @@ func (s *Sampler) LoadState(ctx context.Context, st *sdk.State) error {
 	if err := rng.UnmarshalBinary(m.Stream); err != nil {
 		return fmt.Errorf("load state: stream: %w", err)
 	}
+	streams := map[string]*sdk.Stream{}
+	for name, b := range m.Streams {
+		r := sdk.NewStream(0, "langevin:"+name)
+		if err := r.UnmarshalBinary(b); err != nil {
+			return fmt.Errorf("load state: stream %q: %w", name, err)
+		}
+		streams[name] = r
+	}
 	s.rng = rng
+	s.streams = streams
 	s.bank = bank
 	s.stats = m.Stats
 	s.lastIdx = nil

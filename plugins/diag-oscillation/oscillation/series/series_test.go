@@ -151,3 +151,23 @@ func BenchmarkACF(b *testing.B) {
 		})
 	}
 }
+
+func TestMSERFindsTransient(t *testing.T) {
+	s := rand.New(rand.NewPCG(9, 10))
+	x := make([]float64, 1000)
+	for i := range x {
+		x[i] = s.NormFloat64()
+		if i < 150 {
+			x[i] += 8 // a transient of 150 values
+		}
+	}
+	if d := MSER(x); d < 145 || d > 200 {
+		t.Errorf("MSER cut %d, want about 150", d)
+	}
+	for i := range x {
+		x[i] = s.NormFloat64()
+	}
+	if d := MSER(x); d > 250 {
+		t.Errorf("stationary series: MSER cut %d", d)
+	}
+}

@@ -14,6 +14,11 @@ type Trend struct {
 	// fitted line moves across the series. It is 0 when b = 0 and
 	// +-MaxFloat64 when s = 0 but b != 0.
 	Drift float64 `json:"drift"`
+	// SlopeZ is the slope over its standard error, the error widened for
+	// the lag-1 autocorrelation rho of the residuals (AR(1) effective sample
+	// size n(1-rho)/(1+rho), rho >= 0): below about -3 the series falls
+	// beyond what its own noise explains. 0 when undefined.
+	SlopeZ float64 `json:"slope_z"`
 }
 
 // FitTrend fits x_i ~ a + b*i, i = 0..n-1, by ordinary least squares:
@@ -43,6 +48,21 @@ func FitTrend(x []float64) Trend {
 	}
 	s := math.Sqrt(rss / float64(n-2))
 	tr := Trend{Slope: b, Intercept: a, ResidualSD: s}
+	if s > 0 {
+		var c0, c1 float64
+		prev := 0.0
+		for i, v := range x {
+			r := v - a - b*float64(i)
+			c0 += r * r
+			if i > 0 {
+				c1 += r * prev
+			}
+			prev = r
+		}
+		rho := math.Max(0, math.Min(c1/c0, 0.99))
+		se := s / math.Sqrt(sii) * math.Sqrt((1+rho)/(1-rho))
+		tr.SlopeZ = b / se
+	}
 	switch {
 	case b == 0:
 		tr.Drift = 0
