@@ -75,18 +75,17 @@ func (m *mlp[T]) lossGrad(pos, neg *sdk.Tensor) ([]float64, []*tensor.Dense) {
 	return f, m.grads
 }
 
-// lastGrad writes the last layer's gradients, dL/dW = sum_i c_i y_i and
-// dL/db = sum_i c_i (in float64, rounded to T), and the gradient at the
-// last hidden layer's pre-activation, c_i W * act'(y_i), into w.g.
+// lastGrad writes the last layer's gradients, dL/dW = sum_i c_i y_i (in
+// float64, rounded to T) and dL/db = sum_i c_i (summed as biasGrad sums,
+// which is how the graph path sums it), and the gradient at the last
+// hidden layer's pre-activation, c_i W * act'(y_i), into w.g.
 func (m *mlp[T]) lastGrad(w *mlpWork[T], nt, rows int) {
 	last := len(m.layers) - 1
 	h := m.layers[last].In
 	yh, gz := w.y[last-1], w.g[last-1][:rows*h]
 	acc := grow(&w.acc, h)
 	clear(acc)
-	var cs float64
 	for i, c := range w.coef[:nt] {
-		cs += float64(c)
 		for j, v := range yh[i*h : (i+1)*h] {
 			acc[j] += float64(c) * float64(v)
 		}
@@ -95,11 +94,10 @@ func (m *mlp[T]) lastGrad(w *mlpWork[T], nt, rows int) {
 		}
 	}
 	clear(gz[nt*h:])
-	gw := m.gdata[2*last]
 	for j, v := range acc {
-		gw[j] = T(v)
+		m.gdata[2*last][j] = T(v)
 	}
-	m.gdata[2*last+1][0] = T(cs)
+	sumBlocks(m.gdata[2*last+1], w.coef[:nt], 1, w)
 	m.actGrad(gz, gz, yh[:rows*h])
 }
 
@@ -125,22 +123,28 @@ func (m *mlp[T]) weightTile(k *mlpWorker[T], l, t int, bases []unsafe.Pointer, a
 	}
 }
 
-// biasGrad writes dL/db_l[o] = sum_{i < nt} gz[i][o] as sumBias does:
-// blocks of biasBlock samples summed in T, the block sums in float64.
+// biasGrad writes dL/db_l[o] = sum_{i < nt} gz[i][o].
 func (m *mlp[T]) biasGrad(w *mlpWork[T], l, nt int) {
-	c, gz := m.layers[l].Out, w.g[l]
+	c := m.layers[l].Out
+	sumBlocks(m.gdata[2*l+1], w.g[l][:nt*c], c, w)
+}
+
+// sumBlocks writes db[j] = sum of the rows of src (c values each) as
+// sumBias does: blocks of biasBlock rows summed in T, the block sums added
+// in float64 and rounded to T.
+func sumBlocks[T float](db, src []T, c int, w *mlpWork[T]) {
 	part := grow(&w.part, c)
 	acc := grow(&w.acc, c)
 	clear(acc)
-	for r0 := 0; r0 < nt; r0 += biasBlock {
-		r1 := min(nt, r0+biasBlock)
-		sumRows(part, gz[r0*c:r1*c], c)
+	rows := len(src) / c
+	for r0 := 0; r0 < rows; r0 += biasBlock {
+		r1 := min(rows, r0+biasBlock)
+		sumRows(part, src[r0*c:r1*c], c)
 		for j, v := range part {
 			acc[j] += float64(v)
 		}
 	}
-	gb := m.gdata[2*l+1]
 	for j, v := range acc {
-		gb[j] = T(v)
+		db[j] = T(v)
 	}
 }
