@@ -103,6 +103,7 @@ type mlpWork[T float] struct {
 	x32   []T    // lossGrad: the input padded to a multiple of 32 columns
 	bases []unsafe.Pointer
 	coef  []T // lossGrad's coefficients
+	c8    []T // the coefficients in column 0 of rows of 8
 	part  []T
 	acc   []float64
 	ws    []*mlpWorker[T]

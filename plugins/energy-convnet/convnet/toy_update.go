@@ -40,7 +40,7 @@ func (m *mlp[T]) lossGrad(pos, neg *sdk.Tensor) ([]float64, []*tensor.Dense) {
 		coef[i] = T(coefficient(i, n, nm))
 	}
 	last := len(m.layers) - 1
-	m.lastGrad(w, nt, rows)
+	m.lastGrad(w, n, nt, rows)
 	for l := last - 1; l >= 0; l-- {
 		ly := m.layers[l]
 		gz := w.g[l]
@@ -75,27 +75,41 @@ func (m *mlp[T]) lossGrad(pos, neg *sdk.Tensor) ([]float64, []*tensor.Dense) {
 	return f, m.grads
 }
 
-// lastGrad writes the last layer's gradients, dL/dW = sum_i c_i y_i (in
-// float64, rounded to T) and dL/db = sum_i c_i (summed as biasGrad sums,
-// which is how the graph path sums it), and the gradient at the last
-// hidden layer's pre-activation, c_i W * act'(y_i), into w.g.
-func (m *mlp[T]) lastGrad(w *mlpWork[T], nt, rows int) {
+// lastGrad writes the last layer's gradients, dL/dW = sum_i c_i y_i (the
+// direct kernel over the samples, c_i read from column 0 of rows of 8) and
+// dL/db = sum_i c_i (summed as biasGrad sums, which is how the graph path
+// sums it), and the gradient at the last hidden layer's pre-activation,
+// c_i W * act'(y_i), into w.g. The coefficients take two values, c_0 for
+// the positives and c_nt-1 for the negatives.
+func (m *mlp[T]) lastGrad(w *mlpWork[T], n, nt, rows int) {
 	last := len(m.layers) - 1
 	h := m.layers[last].In
 	yh, gz := w.y[last-1], w.g[last-1][:rows*h]
-	acc := grow(&w.acc, h)
-	clear(acc)
+	cpos, cneg := grow(&w.part, 2*h)[:h], w.part[h:2*h]
+	for j, v := range m.wlast {
+		cpos[j], cneg[j] = w.coef[0]*v, w.coef[nt-1]*v
+	}
+	c8 := grow(&w.c8, nt*indMR)
+	clear(c8)
+	bases := grow(&w.bases, nt)
 	for i, c := range w.coef[:nt] {
-		for j, v := range yh[i*h : (i+1)*h] {
-			acc[j] += float64(c) * float64(v)
+		row := cpos
+		if i >= n {
+			row = cneg
 		}
-		for j, v := range m.wlast {
-			gz[i*h+j] = c * v
-		}
+		copy(gz[i*h:(i+1)*h], row)
+		c8[i*indMR] = c
+		bases[i] = ptr(c8, i*indMR)
 	}
 	clear(gz[nt*h:])
-	for j, v := range acc {
-		m.gdata[2*last][j] = T(v)
+	var z T
+	size := int(unsafe.Sizeof(z))
+	k := w.ws[0]
+	for p := 0; p < h/indNR; p++ {
+		k.wcall = wgCall{bases: unsafe.Pointer(&bases[0]), kc: nt, b: ptr(yh, p*indNR),
+			bstride: h * size, c: unsafe.Pointer(&k.tile[0])}
+		m.wg(&k.wcall)
+		copy(m.gdata[2*last][p*indNR:(p+1)*indNR], k.tile[:indNR])
 	}
 	sumBlocks(m.gdata[2*last+1], w.coef[:nt], 1, w)
 	m.actGrad(gz, gz, yh[:rows*h])
