@@ -1,8 +1,11 @@
+//go:build unix
+
 package convnet
 
 import (
 	"context"
 	"fmt"
+	"syscall"
 	"testing"
 
 	"github.com/ebmflow/ebmflow/sdk"
@@ -45,17 +48,31 @@ func BenchmarkToy(b *testing.B) {
 }
 
 // benchToy runs call once untimed (to build what it caches), then b.N
-// times, and reports samples/s for n samples per call.
+// times, and reports samples/s for n samples per call and the process's
+// CPU time per call (user and system, all threads), which, unlike the wall
+// time, hardly grows when other processes share the cores.
 func benchToy(b *testing.B, n int, call func() error) {
 	if err := call(); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	cpu0 := cpuTime(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := call(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime returns the process's user plus system CPU time in nanoseconds.
+func cpuTime(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
