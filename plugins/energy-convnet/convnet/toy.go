@@ -25,9 +25,8 @@ type toyNet interface {
 }
 
 // newToyNet returns the dedicated path for a with parameters ps (whose
-// tensors it keeps reading), or nil when a is not an MLP
-// it handles: linear layers only, at most 32 inputs, one output, hidden
-// widths multiples of 32.
+// tensors it keeps reading), or nil when a is not an MLP it handles: linear
+// layers only, at most 32 inputs, one output, hidden widths multiples of 32.
 func newToyNet(a arch, ps []param, slope float64, dt sdk.DType) toyNet {
 	ls := a.Layers
 	if len(ls) < 2 || ls[len(ls)-1].Out != 1 || ls[0].In > indNR {
