@@ -104,7 +104,9 @@
 // its linear layers straight on the indirect kernel (8 samples x 32 units a
 // call, bias and LeakyReLU in registers), its input gradient on the same
 // kernel with the weights as B, and the update's weight gradients on the
-// direct kernel reduced over the samples. Its weights are copied into the
+// direct kernel reduced over the samples; with AVX-512 the last layer and
+// dF/dx, one and two outputs per sample, are dot products (the first conv
+// layer's input-gradient kernel) instead of 32-column tiles. Its weights are copied into the
 // kernels' panels by weightsChanged. Energy and Grad of the toy net run under
 // a read lock, each call with its own workspace, so they run concurrently;
 // batches over 128 samples are split into tasks of 128 (a sample's

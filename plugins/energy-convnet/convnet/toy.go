@@ -40,7 +40,11 @@ func newToyNet(a arch, ps []param, slope float64, dt sdk.DType) toyNet {
 	if dt == sdk.Float64 {
 		return newMLP[float64](ls, ps, slope, indGo[float64], wgGo[float64])
 	}
-	return newMLP[float32](ls, ps, slope, kernelF32.ind, kernelF32.wg)
+	m := newMLP[float32](ls, ps, slope, kernelF32.ind, kernelF32.wg)
+	if ls[0].Out%16 == 0 && ls[len(ls)-1].In%16 == 0 {
+		m.dots = kernelF32.first
+	}
+	return m
 }
 
 // mlp runs an MLP whose layers are y = LeakyReLU(x W^T + b), the last
@@ -67,6 +71,10 @@ type mlp[T float] struct {
 	slope64 float64
 	ind     func(*indCall)
 	wg      func(*wgCall)
+	// dots, if not nil (float32 with AVX-512), computes the last layer and
+	// dF/dx from the first layer's gradient as dot products, 4 samples at
+	// a time (firstGradAVX512), instead of 1 useful column of 32.
+	dots func(out, a []float32, bases, toff []int64, w []float32, o int)
 
 	// fw[l]: ceil(Out/32) panels of In rows of 32 units, W_l^T, zero
 	// past Out; bias[l]: b_l, zero past Out; bw[l]: the panels of W_l,
@@ -74,6 +82,7 @@ type mlp[T float] struct {
 	// wlast: the last layer's weights (dF/dy of the last hidden layer).
 	fw, bw, bias [][]T
 	wlast        []T
+	w0t          []T    // the first layer's weights transposed, In x Out
 	params       [][]T  // the parameters' data, in parameter order
 	gen          uint64 // packs done, so workspaces refresh what they derive
 
@@ -96,6 +105,7 @@ type mlpWork[T float] struct {
 	y     [][]T  // y[l]: layer l's output, rows x width(l)
 	g     [][]T  // g[l]: dL/dz of hidden layer l, rows x Out
 	out   []T    // rows x outWidth(): the last layer's tiles (F in column 0)
+	f     []T    // F per sample
 	dx    []T    // rows x outWidth(): dF/dx's tiles
 	wrep  []T    // rows copies of wlast (Grad's dF/dy of the last hidden layer)
 	wgen  uint64 // the pack wrep was made from
@@ -115,6 +125,8 @@ type mlpWorker[T float] struct {
 	wcall wgCall
 	toff  [1]int64
 	tile  [indMR * indNR]T
+	bases []int64 // dots: the byte offset of each sample's row
+	dout  []T     // dots: one value per sample
 }
 
 func newMLP[T float](ls []layer, ps []param, slope float64, ind func(*indCall), wg func(*wgCall)) *mlp[T] {
@@ -132,6 +144,7 @@ func newMLP[T float](ls []layer, ps []param, slope float64, ind func(*indCall), 
 			tensor.New(tensor.WithShape(l.Out), tensor.WithBacking(gb)))
 	}
 	m.wlast = make([]T, ls[len(ls)-1].In)
+	m.w0t = make([]T, ls[0].In*ls[0].Out)
 	return m
 }
 
@@ -153,6 +166,12 @@ func (m *mlp[T]) pack() {
 		copy(m.bias[li], m.params[2*li+1])
 	}
 	copy(m.wlast, m.params[len(m.params)-2])
+	l0 := m.layers[0]
+	for o := 0; o < l0.Out; o++ {
+		for c := 0; c < l0.In; c++ {
+			m.w0t[c*l0.Out+o] = m.params[0][o*l0.In+c]
+		}
+	}
 	m.gen++
 }
 
@@ -185,6 +204,7 @@ func (m *mlp[T]) work(n int) *mlpWork[T] {
 			w.g[l] = make([]T, rows*m.layers[l].Out)
 		}
 		w.out = make([]T, rows*m.outWidth())
+		w.f = make([]T, rows)
 		w.dx = make([]T, rows*m.outWidth())
 		w.wrep, w.wgen = nil, 0
 	}

@@ -62,15 +62,21 @@ func (m *mlp[T]) load(w *mlpWork[T], n int, x *sdk.Tensor) int {
 	return rows
 }
 
-// energies returns F of the first n samples, from the last layer's tiles.
+// energies returns F of the first n samples.
 func (m *mlp[T]) energies(w *mlpWork[T], dt sdk.DType, n int) *sdk.Tensor {
 	f := sdk.NewTensor(dt, n)
-	fv := dataOf[T](f)
-	ow := m.outWidth()
-	for i := range fv {
-		fv[i] = w.out[i*ow]
-	}
+	copy(dataOf[T](f), w.f)
 	return f
+}
+
+// dot writes out[i] = sum_j a[i*aw+j] * v[j] for rows i (a multiple of 4)
+// with m.dots, on worker k.
+func (m *mlp[T]) dot(k *mlpWorker[T], rows int, a []T, aw int, v, out []T) {
+	bases := grow(&k.bases, rows)
+	for i := range bases {
+		bases[i] = int64(i * aw * 4)
+	}
+	m.dots(any(out[:rows]).([]float32), any(a).([]float32), bases, k.toff[:], any(v).([]float32), len(v))
 }
 
 // actGrad writes gz = g * act'(y) (gz may be g).
@@ -110,22 +116,29 @@ func (m *mlp[T]) dense(k *mlpWorker[T], rows int, a []T, aw, nc int, b, bias []T
 	}
 }
 
-// forward runs the layers on samples [r0, r1) of w.x, leaving F of sample
-// i in w.out[i*outWidth()].
+// forward runs the layers on samples [r0, r1) of w.x, leaving F in w.f.
 func (m *mlp[T]) forward(w *mlpWork[T], k *mlpWorker[T], r0, r1 int) {
 	in, inW := w.x[r0*m.layers[0].In:], m.layers[0].In
 	last := len(m.layers) - 1
-	for li, l := range m.layers {
-		ow := m.width(li)
-		if li == last {
-			ow = m.outWidth()
-		}
-		out := w.y[li][r0*ow:]
-		if li == last {
-			out = w.out[r0*ow:]
-		}
-		m.dense(k, r1-r0, in, inW, l.In, m.fw[li], m.bias[li], li != last, out, ow)
+	for li, l := range m.layers[:last] {
+		out, ow := w.y[li][r0*m.width(li):], m.width(li)
+		m.dense(k, r1-r0, in, inW, l.In, m.fw[li], m.bias[li], true, out, ow)
 		in, inW = out, ow
+	}
+	f := w.f[r0:r1]
+	if m.dots != nil {
+		m.dot(k, r1-r0, in, inW, m.wlast, f)
+		b := m.bias[last][0]
+		for i := range f {
+			f[i] += b
+		}
+		return
+	}
+	ow := m.outWidth()
+	out := w.out[r0*ow : r1*ow]
+	m.dense(k, r1-r0, in, inW, m.layers[last].In, m.fw[last], m.bias[last], false, out, ow)
+	for i := range f {
+		f[i] = out[i*ow]
 	}
 }
 
@@ -142,5 +155,16 @@ func (m *mlp[T]) inputGrad(w *mlpWork[T], k *mlpWorker[T], r0, r1, li int) {
 		m.actGrad(next, next, w.y[l-1][r0*ly.In:r1*ly.In])
 	}
 	l0, ow := m.layers[0], m.outWidth()
-	m.dense(k, rows, w.g[0][r0*l0.Out:r1*l0.Out], l0.Out, l0.Out, m.bw[0], nil, false, w.dx[r0*ow:r1*ow], ow)
+	gz, dx := w.g[0][r0*l0.Out:r1*l0.Out], w.dx[r0*ow:r1*ow]
+	if m.dots == nil {
+		m.dense(k, rows, gz, l0.Out, l0.Out, m.bw[0], nil, false, dx, ow)
+		return
+	}
+	d := grow(&k.dout, rows)
+	for c := 0; c < l0.In; c++ {
+		m.dot(k, rows, gz, l0.Out, m.w0t[c*l0.Out:(c+1)*l0.Out], d)
+		for i, v := range d {
+			dx[i*ow+c] = v
+		}
+	}
 }

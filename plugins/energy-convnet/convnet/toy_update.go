@@ -34,9 +34,8 @@ func (m *mlp[T]) lossGrad(pos, neg *sdk.Tensor) ([]float64, []*tensor.Dense) {
 	})
 	f := make([]float64, nt)
 	coef := grow(&w.coef, nt)
-	ow := m.outWidth()
 	for i := range f {
-		f[i] = float64(w.out[i*ow])
+		f[i] = float64(w.f[i])
 		coef[i] = T(coefficient(i, n, nm))
 	}
 	last := len(m.layers) - 1
