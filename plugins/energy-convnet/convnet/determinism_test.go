@@ -19,22 +19,27 @@ func TestBitIdenticalAcrossWorkers(t *testing.T) {
 	// filter gradient of the first layer.
 	for _, nf := range []int{8, 32} {
 		t.Run(fmt.Sprintf("nf%d", nf), func(t *testing.T) {
-			bitIdentical(t, attrs{"net": "vanilla", "epsilon": 0.015, "n_f": nf, "image_size": 28})
+			bitIdentical(t, attrs{"net": "vanilla", "epsilon": 0.015, "n_f": nf, "image_size": 28}, 37, 19)
 		})
 	}
+	// The toy net's dedicated path: 300 samples are three tasks, and the
+	// update's 490 four, besides its weight-gradient tiles.
+	t.Run("toy", func(t *testing.T) { bitIdentical(t, toy("float32"), 300, 190) })
 }
 
-func bitIdentical(t *testing.T, a attrs) {
+// bitIdentical runs Grad on n samples and an update on m positives and the
+// same n negatives with 1, 2 and 4 workers and compares the bits.
+func bitIdentical(t *testing.T, a attrs, n, m int) {
 	run := func(procs int) ([]float32, []float32, [][]float64) {
 		old := runtime.GOMAXPROCS(procs)
 		defer runtime.GOMAXPROCS(old)
 		p := configured(t, 5, a)
-		x := randomBatch(p, 37, 3)
+		x := randomBatch(p, n, 3)
 		f, g, err := p.Grad(context.Background(), x)
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := sdk.UpdateRequest{Pos: randomBatch(p, 19, 4), Neg: x, LR: 0.01}
+		req := sdk.UpdateRequest{Pos: randomBatch(p, m, 4), Neg: x, LR: 0.01}
 		if _, err := p.Update(context.Background(), req); err != nil {
 			t.Fatal(err)
 		}

@@ -57,15 +57,15 @@
 //
 // # Performance notes
 //
-// One gorgonia graph and tape machine is compiled per (operation, batch
-// size) and cached (at most 8, least recently used dropped); gorgonia stays
-// the autodiff engine. Each layer is one custom op (convOp): convolution or
-// linear map, bias and LeakyReLU fused, whose symbolic derivative is three
-// ops reading dL/dy and the layer's output: input, filter and bias
-// gradients (Grad's program runs only the first, Update's all three). The
-// LeakyReLU derivative gz = dL/dy * act'(y) is computed once per layer and
-// run (in cache, by the input gradient's tasks, or by whichever op comes
-// first), 8 lanes at a time with AVX2.
+// For the vanilla net, one gorgonia graph and tape machine is compiled per
+// (operation, batch size) and cached (at most 8, least recently used
+// dropped); gorgonia stays the autodiff engine. Each layer is one custom op
+// (convOp): convolution or linear map, bias and LeakyReLU fused, whose
+// symbolic derivative is three ops reading dL/dy and the layer's output:
+// input, filter and bias gradients (Grad's program runs only the first,
+// Update's all three). The LeakyReLU derivative gz = dL/dy * act'(y) is
+// computed once per layer and run (in cache, by the input gradient's tasks,
+// or by whichever op comes first), 8 lanes at a time with AVX2.
 //
 // Between layers activations are stored NHWC (channels innermost), while
 // gorgonia sees the NCHW shapes; the net's input and its gradient stay NCHW.
@@ -99,6 +99,20 @@
 // split across goroutines, so results are bit-identical whatever the
 // scheduling. Every op keeps its output tensor across runs and all ops share
 // one workspace, so a Grad call allocates almost nothing.
+//
+// The toy net does not use the graphs: a dedicated path (mlp, toy.go) runs
+// its linear layers straight on the indirect kernel (8 samples x 32 units a
+// call, bias and LeakyReLU in registers), its input gradient on the same
+// kernel with the weights as B, and the update's weight gradients on the
+// direct kernel reduced over the samples; with AVX-512 the last layer and
+// dF/dx, one and two outputs per sample, are dot products (the first conv
+// layer's input-gradient kernel) instead of 32-column tiles. Its weights are copied into the
+// kernels' panels by weightsChanged. Energy and Grad of the toy net run under
+// a read lock, each call with its own workspace, so they run concurrently;
+// batches over 128 samples are split into tasks of 128 (a sample's
+// arithmetic is the same in any task, so the bits do not depend on the
+// split). TestToyMatchesGraph checks it against the graphs.
+//
 // docs/performance.md has measurements against PyTorch and bench/convnet the
 // benchmark that produced them.
 package convnet

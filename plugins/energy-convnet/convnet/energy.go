@@ -11,6 +11,9 @@ import (
 // Energy returns F(x; theta) per sample, a tensor of shape [n], for x of shape
 // [n, input...] in the configured dtype.
 func (p *Plugin) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
+	if f, ok, err := p.toyEnergy(x); ok {
+		return f, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.params == nil {
@@ -19,6 +22,19 @@ func (p *Plugin) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error)
 	if err := p.checkInput("energy", "x", x); err != nil {
 		return nil, err
 	}
+	f, err := p.energyGraph(x)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.CheckFinite(); err != nil {
+		return nil, fmt.Errorf("energy: output F: %w", err)
+	}
+	return f, nil
+}
+
+// energyGraph runs the energy graph on a checked batch. The caller holds
+// p.mu.
+func (p *Plugin) energyGraph(x *sdk.Tensor) (*sdk.Tensor, error) {
 	c, err := p.graph(graphKey{kindEnergy, x.Batch()})
 	if err != nil {
 		return nil, fmt.Errorf("energy: %w", err)
@@ -27,18 +43,35 @@ func (p *Plugin) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error)
 	if err := c.run(); err != nil {
 		return nil, fmt.Errorf("energy: %w", err)
 	}
-	f := toSDK(c.f.(*tensor.Dense))
-	if err := f.CheckFinite(); err != nil {
-		return nil, fmt.Errorf("energy: output F: %w", err)
+	return toSDK(c.f.(*tensor.Dense)), nil
+}
+
+// toyEnergy is Energy on the toy net's dedicated path, under the read
+// lock; ok is false when the plugin has no such path.
+func (p *Plugin) toyEnergy(x *sdk.Tensor) (f *sdk.Tensor, ok bool, err error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.toy == nil {
+		return nil, false, nil
 	}
-	return f, nil
+	if err := p.checkInput("energy", "x", x); err != nil {
+		return nil, true, err
+	}
+	f = p.toy.energy(x)
+	if err := f.CheckFinite(); err != nil {
+		return nil, true, fmt.Errorf("energy: output F: %w", err)
+	}
+	return f, true, nil
 }
 
 // Grad returns F(x) (shape [n]) and dF/dx (the shape of x). Samples do not
 // interact, so dF(x_i)/dx_i is the gradient of sum_i F(x_i). This is the
 // sampler's hot path: the graph is compiled once per batch size and computes
-// no weight gradient.
+// no weight gradient; the toy net runs its dedicated path instead.
 func (p *Plugin) Grad(ctx context.Context, x *sdk.Tensor) (f, dfdx *sdk.Tensor, err error) {
+	if f, dfdx, ok, err := p.toyGrad(x); ok {
+		return f, dfdx, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.params == nil {
@@ -47,6 +80,14 @@ func (p *Plugin) Grad(ctx context.Context, x *sdk.Tensor) (f, dfdx *sdk.Tensor, 
 	if err := p.checkInput("grad", "x", x); err != nil {
 		return nil, nil, err
 	}
+	if f, dfdx, err = p.gradGraph(x); err != nil {
+		return nil, nil, err
+	}
+	return f, dfdx, checkGrad(f, dfdx)
+}
+
+// gradGraph runs the grad graph on a checked batch. The caller holds p.mu.
+func (p *Plugin) gradGraph(x *sdk.Tensor) (f, dfdx *sdk.Tensor, err error) {
 	c, err := p.graph(graphKey{kindGrad, x.Batch()})
 	if err != nil {
 		return nil, nil, fmt.Errorf("grad: %w", err)
@@ -58,13 +99,36 @@ func (p *Plugin) Grad(ctx context.Context, x *sdk.Tensor) (f, dfdx *sdk.Tensor, 
 	f = toSDK(c.f.(*tensor.Dense))
 	dfdx = toSDK(c.dfdx.(*tensor.Dense))
 	dfdx.Shape = append([]int(nil), x.Shape...)
+	return f, dfdx, nil
+}
+
+// toyGrad is Grad on the toy net's dedicated path, under the read lock; ok
+// is false when the plugin has no such path.
+func (p *Plugin) toyGrad(x *sdk.Tensor) (f, dfdx *sdk.Tensor, ok bool, err error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.toy == nil {
+		return nil, nil, false, nil
+	}
+	if err := p.checkInput("grad", "x", x); err != nil {
+		return nil, nil, true, err
+	}
+	f, dfdx = p.toy.grad(x)
+	if err := checkGrad(f, dfdx); err != nil {
+		return nil, nil, true, err
+	}
+	return f, dfdx, true, nil
+}
+
+// checkGrad checks that Grad's outputs are finite.
+func checkGrad(f, dfdx *sdk.Tensor) error {
 	if err := f.CheckFinite(); err != nil {
-		return nil, nil, fmt.Errorf("grad: output F: %w", err)
+		return fmt.Errorf("grad: output F: %w", err)
 	}
 	if err := dfdx.CheckFinite(); err != nil {
-		return nil, nil, fmt.Errorf("grad: output dF/dx: %w", err)
+		return fmt.Errorf("grad: output dF/dx: %w", err)
 	}
-	return f, dfdx, nil
+	return nil
 }
 
 // loadInput copies the samples of x into dst starting at sample offset off.

@@ -21,9 +21,11 @@ var errNotConfigured = errors.New("energy-convnet: not configured")
 
 // Plugin is the energy-convnet energy stage. Its zero value is not usable; get
 // one from New. All methods are safe for concurrent use: one mutex serialises
-// them (the graphs and their buffers are shared state).
+// them (the graphs and their buffers are shared state), except that the toy
+// net's Energy and Grad share a read lock and run concurrently (each call
+// takes its own workspace).
 type Plugin struct {
-	mu sync.Mutex
+	mu sync.RWMutex
 
 	set    settings
 	arch   arch
@@ -35,6 +37,9 @@ type Plugin struct {
 	graphs map[graphKey]*compiled
 	lru    []graphKey // least recently used first
 	work   *opBuffers // the kernels' packing buffers, shared by all graphs
+	// toy is the toy net's dedicated path (nil for the vanilla net), which
+	// Energy, Grad and Update use instead of the graphs.
+	toy toyNet
 }
 
 // New returns an unconfigured plugin.
@@ -79,13 +84,25 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	p.graphs = map[graphKey]*compiled{}
 	p.lru = nil
 	p.work = &opBuffers{wgen: 1}
+	p.toy = nil
+	if s.Net == "toy" {
+		if p.toy = newToyNet(a, p.params, s.Slope, p.dt); p.toy != nil {
+			p.toy.pack()
+		}
+	}
 	return sdk.Shapes{"input": append([]int(nil), a.Input...)}, diags
 }
 
 // weightsChanged tells the ops that the parameters' values changed, so
-// that filters they keep packed are packed again. Everything that writes
-// p.params outside Configure must call it (with p.mu held).
-func (p *Plugin) weightsChanged() { p.work.wgen++ }
+// that filters they keep packed are packed again, and repacks the toy net's
+// weights. Everything that writes p.params outside Configure must call it
+// (with p.mu held for writing).
+func (p *Plugin) weightsChanged() {
+	p.work.wgen++
+	if p.toy != nil {
+		p.toy.pack()
+	}
+}
 
 // NumParams returns the number of learnable values (0 before Configure).
 func (p *Plugin) NumParams() int {

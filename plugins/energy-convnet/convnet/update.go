@@ -67,12 +67,33 @@ func (p *Plugin) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateR
 	return res, nil
 }
 
-// lossGrad runs the update graph on the concatenated batch [pos; neg] with
-// coefficients 1/n and -1/m. It returns F per sample (positives first) and
-// the weight gradients of L = mean F(pos) - mean F(neg) in parameter order;
-// the gradients are the graph's buffers, valid until its next run. The caller
+// lossGrad returns F per sample of the concatenated batch [pos; neg]
+// (positives first) and the weight gradients of L = mean F(pos) - mean F(neg)
+// in parameter order, from the toy net's dedicated path or the update
+// graph; the gradients are buffers valid until the next call. The caller
 // holds p.mu and has checked the inputs.
 func (p *Plugin) lossGrad(pos, neg *sdk.Tensor) ([]float64, []*tensor.Dense, error) {
+	var f []float64
+	var grads []*tensor.Dense
+	if p.toy != nil {
+		f, grads = p.toy.lossGrad(pos, neg)
+	} else {
+		var err error
+		if f, grads, err = p.lossGradGraph(pos, neg); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, v := range f {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, nil, fmt.Errorf("update: energies: %w: F = %v", sdk.ErrNonFinite, v)
+		}
+	}
+	return f, grads, nil
+}
+
+// lossGradGraph is lossGrad on the update graph: it runs the graph on
+// [pos; neg] with coefficients 1/n and -1/m.
+func (p *Plugin) lossGradGraph(pos, neg *sdk.Tensor) ([]float64, []*tensor.Dense, error) {
 	n, m := pos.Batch(), neg.Batch()
 	c, err := p.graph(graphKey{kindUpdate, n + m})
 	if err != nil {
@@ -84,17 +105,11 @@ func (p *Plugin) lossGrad(pos, neg *sdk.Tensor) ([]float64, []*tensor.Dense, err
 	if err := c.run(); err != nil {
 		return nil, nil, fmt.Errorf("update: %w", err)
 	}
-	f := values(c.f.(*tensor.Dense))
-	for _, v := range f {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, nil, fmt.Errorf("update: energies: %w: F = %v", sdk.ErrNonFinite, v)
-		}
-	}
 	grads := make([]*tensor.Dense, len(c.grads))
 	for i, g := range c.grads {
 		grads[i] = g.(*tensor.Dense)
 	}
-	return f, grads, nil
+	return values(c.f.(*tensor.Dense)), grads, nil
 }
 
 // sumSquares returns the sum of the squares of t's values, in float64,
