@@ -45,6 +45,9 @@ const tick = 100 * time.Millisecond
 
 var errDeadline = fmt.Errorf("deadline passed")
 
+// busySpin is how long a waiter spins without yielding its core.
+const busySpin = 10 * time.Microsecond
+
 // until waits until cond() is true: a bounded spin, then futex sleeps on w
 // (whose value the peer changes when cond may have become true), flagging
 // the sleep in flag so that the peer knows to wake us.
@@ -53,13 +56,22 @@ func (wt waiter) until(w, flag *atomic.Uint32, cond func() bool) error {
 		return nil
 	}
 	if wt.spin > 0 {
+		// Busy for the first few µs (the peer is usually about to
+		// answer), then yielding the core at every turn, so that a peer
+		// that shares it (more runnable threads than cores) gets to run.
 		start := time.Now()
 		for i := 1; ; i++ {
 			if cond() {
 				return nil
 			}
-			if i&63 == 0 && time.Since(start) > wt.spin {
-				break
+			if i&63 == 0 {
+				d := time.Since(start)
+				if d > wt.spin {
+					break
+				}
+				if d > busySpin {
+					yield()
+				}
 			}
 		}
 	}
