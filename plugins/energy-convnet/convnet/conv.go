@@ -61,9 +61,10 @@ type convWork[T float] struct {
 	toff     []int64
 	colOff   []int
 	zeros    []T
-	biasPart []T       // sumBias: the sum of each block of rows
-	biasAcc  []float64 // sumBias: the total
-	wfirst   []float32 // inputGradFirst's filters, tap-major
+	biasPart []T          // sumBias: the sum of each block of rows
+	biasAcc  []float64    // sumBias: the total
+	wfirst   []float32    // inputGradFirst's filters, tap-major
+	orders   []*tileOrder // tile orders of the geometries and task sizes seen (tiles.go)
 	ws       []*convWorker[T]
 }
 

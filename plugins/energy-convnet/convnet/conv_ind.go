@@ -55,10 +55,15 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 	if _, ok := any(slope).(float32); ok {
 		sl32 = float32(slope)
 	}
+	full, last := cw.taskOrders(g)
 	parallel(tasks, func(w, i int) {
 		wk := cw.ws[w]
 		n0, n1 := g.images(i)
 		j0 := n0 * q
+		ord := full
+		if n1-n0 != full.m {
+			ord = last
+		}
 		rows := wk.rows[:(n1-n0)*q]
 		xp := x // the input as the kernel reads it, padded if need be
 		if g.padded() {
@@ -74,34 +79,50 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 			bp := wp[blk*kd*indNR:]
 			for t0 := 0; t0 < kk; t0 += tb {
 				t1 := min(kk, t0+tb)
-				call.toff, call.nt, call.b = unsafe.Pointer(&toff[t0]), t1-t0, ptr(bp, t0*g.c*indNR)
-				call.act = 0
-				switch {
-				case t0 > 0:
-					call.init = indLoad
-				case inPlace:
-					call.init, call.bias = indBias, ptr(b, blk*indNR)
-				default:
-					call.init = indZero
-				}
-				if inPlace && act && t1 == kk {
-					call.act = 1
-				}
 				for p0 := 0; p0 < len(rows); p0 += indMR {
+					box := ord.boxes[p0/indMR]
 					for r := 0; r < indMR; r++ {
 						l := p0 + r
 						if l >= len(rows) {
-							call.arow[r], call.crow[r] = ptr(xp, rows[p0]), ptr(wk.dummy[:], 0)
+							call.arow[r], call.crow[r] = ptr(xp, rows[ord.perm[p0]]), ptr(wk.dummy[:], 0)
 							continue
 						}
-						call.arow[r] = ptr(xp, rows[l])
+						pl := ord.perm[l]
+						call.arow[r] = ptr(xp, rows[pl])
 						if inPlace {
-							call.crow[r] = ptr(y, (j0+l)*g.o+blk*indNR)
+							call.crow[r] = ptr(y, (j0+pl)*g.o+blk*indNR)
 						} else {
-							call.crow[r] = ptr(wk.acc, l*indNR)
+							call.crow[r] = ptr(wk.acc, pl*indNR)
 						}
 					}
-					kern(call)
+					// the runs of the box's taps in [t0, t1): one per tap row,
+					// or one for all when the box spans whole rows
+					first, end := box.y0*g.k+box.x0, (box.y1-1)*g.k+box.x1
+					wide := box.x0 == 0 && box.x1 == g.k
+					for ky := max(box.y0, t0/g.k); ky < box.y1 && ky*g.k < t1; ky++ {
+						a, e := max(t0, ky*g.k+box.x0), min(t1, ky*g.k+box.x1)
+						if wide {
+							e = min(t1, box.y1*g.k)
+							ky = box.y1
+						}
+						if a >= e {
+							continue
+						}
+						call.toff, call.nt, call.b = unsafe.Pointer(&toff[a]), e-a, ptr(bp, a*g.c*indNR)
+						call.act = 0
+						switch {
+						case a > first:
+							call.init = indLoad
+						case inPlace:
+							call.init, call.bias = indBias, ptr(b, blk*indNR)
+						default:
+							call.init = indZero
+						}
+						if inPlace && act && e == end {
+							call.act = 1
+						}
+						kern(call)
+					}
 				}
 			}
 			if inPlace {
@@ -190,6 +211,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 	}
 	kern := indKernelFor[T]()
 	zero := [1]int64{0}
+	full, last := cw.taskOrders(g)
 	img := g.hp() * g.wp() * g.c
 	img0 := g.h * g.w * g.c
 	parallel(tasks, func(w, i int) {
@@ -206,21 +228,31 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 			call.toff, call.nt, call.nc, call.init = unsafe.Pointer(&zero[0]), 1, g.o, indLoad
 			pn := wk.pn[:3*len(rows)]
 			posPixels(g, j0, pn)
+			ord := full
+			if n1-n0 != full.m {
+				ord = last
+			}
 			for blk := 0; blk < nb; blk++ {
 				t, c0 := blk*indNR/g.c, blk*indNR%g.c
 				ky, kx := t/g.k, t%g.k
 				call.b = ptr(wp, blk*g.o*indNR)
 				for p0 := 0; p0 < len(rows); p0 += indMR {
+					// a tile whose rows all read this tap from the padding
+					// adds nothing to gx
+					if box := ord.boxes[p0/indMR]; ky < box.y0 || ky >= box.y1 || kx < box.x0 || kx >= box.x1 {
+						continue
+					}
 					for r := 0; r < indMR; r++ {
 						l := p0 + r
 						if l >= len(rows) {
-							call.arow[r], call.crow[r] = ptr(gz.g, (j0+p0)*g.o), ptr(wk.dummy[:], 0)
+							call.arow[r], call.crow[r] = ptr(gz.g, (j0+ord.perm[p0])*g.o), ptr(wk.dummy[:], 0)
 							continue
 						}
-						call.arow[r] = ptr(gz.g, (j0+l)*g.o)
-						iy, ix := pn[3*l+1]+ky, pn[3*l+2]+kx
+						pl := ord.perm[l]
+						call.arow[r] = ptr(gz.g, (j0+pl)*g.o)
+						iy, ix := pn[3*pl+1]+ky, pn[3*pl+2]+kx
 						if uint(iy) < uint(g.h) && uint(ix) < uint(g.w) {
-							call.crow[r] = ptr(gx, pn[3*l]+(iy*g.w+ix)*g.c+c0)
+							call.crow[r] = ptr(gx, pn[3*pl]+(iy*g.w+ix)*g.c+c0)
 						} else {
 							call.crow[r] = ptr(wk.dummy[:], 0)
 						}
