@@ -64,6 +64,7 @@ type convWork[T float] struct {
 	biasPart []T          // sumBias: the sum of each block of rows
 	biasAcc  []float64    // sumBias: the total
 	wfirst   []float32    // inputGradFirst's filters, tap-major
+	firstTap []int        // convInputGrad: the first tap reaching each input row and column
 	orders   []*tileOrder // tile orders of the geometries and task sizes seen (tiles.go)
 	ws       []*convWorker[T]
 }

@@ -212,6 +212,12 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 	kern := indKernelFor[T]()
 	zero := [1]int64{0}
 	full, last := cw.taskOrders(g)
+	// ft: the first tap row (ft[iy]) and column (ft[h+ix]) that reaches each
+	// input pixel in the blocks' order; a pixel's first block writes it
+	// rather than adding to it, so that gx need not be cleared, when every
+	// pixel is reached (covered)
+	ft := grow(&cw.firstTap, g.h+g.w)
+	covered := firstTaps(ft[:g.h], g.s, g.p, g.k, g.oh) && firstTaps(ft[g.h:], g.s, g.p, g.k, g.ow)
 	img := g.hp() * g.wp() * g.c
 	img0 := g.h * g.w * g.c
 	parallel(tasks, func(w, i int) {
@@ -223,9 +229,11 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 		}
 		rows := wk.rows[:(n1-n0)*q]
 		if unpadded {
-			clear(gx[n0*img0 : n1*img0])
+			if !covered {
+				clear(gx[n0*img0 : n1*img0])
+			}
 			call := wk.newCall()
-			call.toff, call.nt, call.nc, call.init = unsafe.Pointer(&zero[0]), 1, g.o, indLoad
+			call.toff, call.nt, call.nc = unsafe.Pointer(&zero[0]), 1, g.o
 			pn := wk.pn[:3*len(rows)]
 			posPixels(g, j0, pn)
 			ord := full
@@ -242,6 +250,10 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 					if box := ord.boxes[p0/indMR]; ky < box.y0 || ky >= box.y1 || kx < box.x0 || kx >= box.x1 {
 						continue
 					}
+					// rows whose pixel this tap reaches first (first) and after
+					// another one (later)
+					var first [indMR]bool
+					nfirst, nlater := 0, 0
 					for r := 0; r < indMR; r++ {
 						l := p0 + r
 						if l >= len(rows) {
@@ -253,8 +265,24 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 						iy, ix := pn[3*pl+1]+ky, pn[3*pl+2]+kx
 						if uint(iy) < uint(g.h) && uint(ix) < uint(g.w) {
 							call.crow[r] = ptr(gx, pn[3*pl]+(iy*g.w+ix)*g.c+c0)
+							if first[r] = covered && ft[iy] == ky && ft[g.h+ix] == kx; first[r] {
+								nfirst++
+							} else {
+								nlater++
+							}
 						} else {
 							call.crow[r] = ptr(wk.dummy[:], 0)
+						}
+					}
+					call.init = indLoad
+					switch {
+					case nlater == 0:
+						call.init = indZero // every row's first write
+					case nfirst > 0:
+						for r, f := range first { // start those rows from zero
+							if f {
+								clear(unsafe.Slice((*T)(call.crow[r]), indNR))
+							}
 						}
 					}
 					kern(call)
@@ -375,4 +403,22 @@ func inputGradFirst(g convGeom, cw *convWork[float32], gz []float32, fill func(a
 		first(out, wk.pad, bases, toff, w, g.o)
 		copy(gx[n0*g.h*g.w:n1*g.h*g.w], out[:np])
 	})
+}
+
+// firstTaps sets ft[i], for each input coordinate i along an axis, to the
+// smallest tap that reaches it from an output coordinate in [0, n), or -1,
+// and reports whether every coordinate is reached.
+func firstTaps(ft []int, s, p, k, n int) bool {
+	all := true
+	for i := range ft {
+		ft[i] = -1
+		for t := 0; t < k; t++ {
+			if d := i + p - t; d >= 0 && d%s == 0 && d/s < n {
+				ft[i] = t
+				break
+			}
+		}
+		all = all && ft[i] >= 0
+	}
+	return all
 }
