@@ -275,6 +275,24 @@ func padImages[T float](g convGeom, xp, x []T, n0, n1 int) {
 	}
 }
 
+// padGradImages is padImages for a gradient gz = dL/dz (NHWC), read
+// through d: the LeakyReLU derivative is applied as each row is copied.
+func padGradImages[T float](g convGeom, xp []T, d gradAt[T], n0, n1 int) {
+	wp, c := g.wp(), g.c
+	img := g.hp() * wp * c
+	for n := n0; n < n1; n++ {
+		dst := xp[(n-n0)*img:][:img]
+		clear(dst[:g.p*wp*c])
+		clear(dst[(g.p+g.h)*wp*c:])
+		for iy := 0; iy < g.h; iy++ {
+			row := dst[(g.p+iy)*wp*c:][:wp*c]
+			clear(row[:g.p*c])
+			clear(row[(g.p+g.w)*c:])
+			d.copyTo(row[g.p*c:][:g.w*c], (n*g.h+iy)*g.w*c)
+		}
+	}
+}
+
 // unpadImages writes the interior of the padded images in xp, from its
 // start, into images [n0, n1) of x (NHWC, or NCHW for the net's input).
 func unpadImages[T float](g convGeom, x, xp []T, n0, n1 int) {

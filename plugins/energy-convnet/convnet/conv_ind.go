@@ -165,17 +165,17 @@ func leaky[T float](v []T, slope T) {
 // in a fixed order.
 func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T, epoch uint64, fc *filterCache) {
 	q, kd, kk := g.q(), g.kd(), g.k*g.k
-	gz, fillGZ, doneGZ := cw.gzPlan(gz, epoch) // filled by each task for its images, while in cache
 	if first := kernelF32.first; first != nil && g.c == 1 && g.s == 1 && g.o%16 == 0 {
 		if gx32, ok := any(gx).([]float32); ok {
-			inputGradFirst(g, any(cw).(*convWork[float32]), any(gz.g).([]float32), fillGZ,
+			// gz is applied as it is padded, not stored: only this pass
+			// reads it (the filter gradient runs in Update, not here)
+			src := cw.cachedGZ(gz, epoch)
+			inputGradFirst(g, any(cw).(*convWork[float32]), any(src).(gradAt[float32]),
 				any(wt).([]float32), gx32, first)
-			if doneGZ != nil {
-				doneGZ()
-			}
 			return
 		}
 	}
+	gz, fillGZ, doneGZ := cw.gzPlan(gz, epoch) // filled by each task for its images, while in cache
 	nb := (kd + indNR - 1) / indNR
 	inPlace := g.c%indNR == 0
 	// With inPlace and NHWC x, the kernel adds into gx itself, each block
@@ -355,10 +355,11 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 //	gx[n,iy,ix] = sum over (ky, kx, o) of wt[o,0,ky,kx] * gz[n, iy+p-ky, ix+p-kx, o],
 //
 // with gz zero-padded by k-1 on every side so that every tap reads inside.
-// Tasks are groups of images; fill, if set, computes gz for them first.
-func inputGradFirst(g convGeom, cw *convWork[float32], gz []float32, fill func(a, b int),
+// Tasks are groups of images; each pads gz for its images, applying the
+// LeakyReLU derivative as it copies (gz is not stored).
+func inputGradFirst(g convGeom, cw *convWork[float32], gz gradAt[float32],
 	wt, gx []float32, first func(out, gzp []float32, bases, toff []int64, w []float32, o int)) {
-	q, kk, e := g.q(), g.k*g.k, g.k-1
+	kk, e := g.k*g.k, g.k-1
 	pg := convGeom{n: g.n, c: g.o, h: g.oh, w: g.ow, p: e} // gz as a padded image
 	hp, wp := pg.hp(), pg.wp()
 	w := grow(&cw.wfirst, kk*g.o) // w[t*o + j] = wt[j, 0, t]
@@ -381,10 +382,7 @@ func inputGradFirst(g convGeom, cw *convWork[float32], gz []float32, fill func(a
 	parallel(tasks, func(wi, i int) {
 		wk := cw.ws[wi]
 		n0, n1 := g.images(i)
-		if fill != nil {
-			fill(n0*q*g.o, n1*q*g.o)
-		}
-		padImages(pg, wk.pad, gz, n0, n1)
+		padGradImages(pg, wk.pad, gz, n0, n1)
 		np := (n1 - n0) * g.h * g.w
 		bases := wk.bases[:roundUp(np, 4)]
 		l := 0
