@@ -164,8 +164,27 @@ func leaky[T float](v []T, slope T) {
 // tile is added element by element. Each task owns whole images and adds
 // in a fixed order.
 func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T, epoch uint64, fc *filterCache) {
+	convInputGradAct(g, cw, gz, wt, gx, epoch, fc, nil, 0)
+}
+
+// convInputGradAct is convInputGrad followed, when xa is not nil, by the
+// derivative of the LeakyReLU whose output is the input x (xa = x):
+//
+//	gx = dL/dx * (x > 0 ? 1 : slope)
+//
+// the gz of the layer before, applied by each task to its images while
+// they are in cache, so that the layer before need not make another pass
+// over dL/dx and its output.
+func convInputGradAct[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T, epoch uint64, fc *filterCache, xa []T, slope T) {
 	q, kd, kk := g.q(), g.kd(), g.k*g.k
-	if first := kernelF32.first; first != nil && g.c == 1 && g.s == 1 && g.o%16 == 0 {
+	img0 := g.h * g.w * g.c
+	applyAct := func(n0, n1 int) {
+		if xa != nil {
+			seg := gx[n0*img0 : n1*img0]
+			gradAt[T]{g: seg, y: xa[n0*img0 : n1*img0], slope: slope, act: true}.copyTo(seg, 0)
+		}
+	}
+	if first := kernelF32.first; first != nil && xa == nil && g.c == 1 && g.s == 1 && g.o%16 == 0 {
 		if gx32, ok := any(gx).([]float32); ok {
 			// gz is applied as it is padded, not stored: only this pass
 			// reads it (the filter gradient runs in Update, not here)
@@ -219,7 +238,6 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 	ft := grow(&cw.firstTap, g.h+g.w)
 	covered := firstTaps(ft[:g.h], g.s, g.p, g.k, g.oh) && firstTaps(ft[g.h:], g.s, g.p, g.k, g.ow)
 	img := g.hp() * g.wp() * g.c
-	img0 := g.h * g.w * g.c
 	parallel(tasks, func(w, i int) {
 		wk := cw.ws[w]
 		n0, n1 := g.images(i)
@@ -288,6 +306,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 					kern(call)
 				}
 			}
+			applyAct(n0, n1)
 			return
 		}
 		gxp := gx // the gradient as the kernel adds into it, padded if need be
@@ -341,6 +360,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 		if g.padded() {
 			unpadImages(g, gx, gxp, n0, n1)
 		}
+		applyAct(n0, n1)
 	})
 	if doneGZ != nil {
 		doneGZ()
