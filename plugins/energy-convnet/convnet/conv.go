@@ -85,6 +85,7 @@ type convWorker[T float] struct {
 	bases []int64          // pixel offsets in the padded gz (inputGradFirst)
 	apack []T              // the packed filter gradient's A, the task's rows
 	pn    []int            // position pixels of a super-block (filter gradient)
+	irows []inRow          // the input gradient's tile rows
 	acc   []T              // positions x 32 results when the output is not written in place
 	bbuf  []T              // the filter gradient's packed B panel
 	dummy [indNR]T         // the output row of tile rows past the last position
@@ -92,6 +93,13 @@ type convWorker[T float] struct {
 	// them (a struct passed by pointer to a function value escapes)
 	ind indCall
 	wg  wgCall
+}
+
+// inRow is a tile row of the input gradient: its gz row, the offset of
+// its image in dL/dx and the input pixel (iy, ix) of its tap (0, 0).
+type inRow struct {
+	a           unsafe.Pointer
+	img, iy, ix int
 }
 
 // newCall returns the worker's indirect-kernel arguments, cleared.

@@ -1,6 +1,9 @@
 package convnet
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // The forward and input-gradient passes, with the indirect kernel (ind.go).
 
@@ -224,6 +227,7 @@ func convInputGradAct[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx
 	if unpadded {
 		for _, w := range cw.ws[:numWorkers(tasks)] {
 			w.pn = grow(&w.pn, 3*np)
+			w.irows = grow(&w.irows, roundUp(np, indMR))
 		}
 	} else {
 		cw.padBuffers(numWorkers(tasks), g)
@@ -258,6 +262,17 @@ func convInputGradAct[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx
 			if n1-n0 != full.m {
 				ord = last
 			}
+			// the tile rows in tile order: gz row, image and top-left pixel
+			// (a row past the last position reaches no pixel)
+			irows := wk.irows[:roundUp(len(rows), indMR)]
+			for l := range irows {
+				if l >= len(rows) {
+					irows[l] = inRow{a: ptr(gz.g, (j0+ord.perm[l/indMR*indMR])*g.o), iy: math.MinInt32}
+					continue
+				}
+				pl := ord.perm[l]
+				irows[l] = inRow{a: ptr(gz.g, (j0+pl)*g.o), img: pn[3*pl], iy: pn[3*pl+1], ix: pn[3*pl+2]}
+			}
 			for blk := 0; blk < nb; blk++ {
 				t, c0 := blk*indNR/g.c, blk*indNR%g.c
 				ky, kx := t/g.k, t%g.k
@@ -272,17 +287,11 @@ func convInputGradAct[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx
 					// another one (later)
 					var first [indMR]bool
 					nfirst, nlater := 0, 0
-					for r := 0; r < indMR; r++ {
-						l := p0 + r
-						if l >= len(rows) {
-							call.arow[r], call.crow[r] = ptr(gz.g, (j0+ord.perm[p0])*g.o), ptr(wk.dummy[:], 0)
-							continue
-						}
-						pl := ord.perm[l]
-						call.arow[r] = ptr(gz.g, (j0+pl)*g.o)
-						iy, ix := pn[3*pl+1]+ky, pn[3*pl+2]+kx
+					for r, ir := range irows[p0 : p0+indMR] {
+						call.arow[r] = ir.a
+						iy, ix := ir.iy+ky, ir.ix+kx
 						if uint(iy) < uint(g.h) && uint(ix) < uint(g.w) {
-							call.crow[r] = ptr(gx, pn[3*pl]+(iy*g.w+ix)*g.c+c0)
+							call.crow[r] = ptr(gx, ir.img+(iy*g.w+ix)*g.c+c0)
 							if first[r] = covered && ft[iy] == ky && ft[g.h+ix] == kx; first[r] {
 								nfirst++
 							} else {
