@@ -61,9 +61,11 @@ type convWork[T float] struct {
 	toff     []int64
 	colOff   []int
 	zeros    []T
-	biasPart []T       // sumBias: the sum of each block of rows
-	biasAcc  []float64 // sumBias: the total
-	wfirst   []float32 // inputGradFirst's filters, tap-major
+	biasPart []T          // sumBias: the sum of each block of rows
+	biasAcc  []float64    // sumBias: the total
+	wfirst   []float32    // inputGradFirst's filters, tap-major
+	firstTap []int        // convInputGrad: the first tap reaching each input row and column
+	orders   []*tileOrder // tile orders of the geometries and task sizes seen (tiles.go)
 	ws       []*convWorker[T]
 }
 
@@ -83,6 +85,7 @@ type convWorker[T float] struct {
 	bases []int64          // pixel offsets in the padded gz (inputGradFirst)
 	apack []T              // the packed filter gradient's A, the task's rows
 	pn    []int            // position pixels of a super-block (filter gradient)
+	irows []inRow          // the input gradient's tile rows
 	acc   []T              // positions x 32 results when the output is not written in place
 	bbuf  []T              // the filter gradient's packed B panel
 	dummy [indNR]T         // the output row of tile rows past the last position
@@ -90,6 +93,13 @@ type convWorker[T float] struct {
 	// them (a struct passed by pointer to a function value escapes)
 	ind indCall
 	wg  wgCall
+}
+
+// inRow is a tile row of the input gradient: its gz row, the offset of
+// its image in dL/dx and the input pixel (iy, ix) of its tap (0, 0).
+type inRow struct {
+	a           unsafe.Pointer
+	img, iy, ix int
 }
 
 // newCall returns the worker's indirect-kernel arguments, cleared.
@@ -269,6 +279,24 @@ func padImages[T float](g convGeom, xp, x []T, n0, n1 int) {
 					in[ix*c+ch] = v
 				}
 			}
+		}
+	}
+}
+
+// padGradImages is padImages for a gradient gz = dL/dz (NHWC), read
+// through d: the LeakyReLU derivative is applied as each row is copied.
+func padGradImages[T float](g convGeom, xp []T, d gradAt[T], n0, n1 int) {
+	wp, c := g.wp(), g.c
+	img := g.hp() * wp * c
+	for n := n0; n < n1; n++ {
+		dst := xp[(n-n0)*img:][:img]
+		clear(dst[:g.p*wp*c])
+		clear(dst[(g.p+g.h)*wp*c:])
+		for iy := 0; iy < g.h; iy++ {
+			row := dst[(g.p+iy)*wp*c:][:wp*c]
+			clear(row[:g.p*c])
+			clear(row[(g.p+g.w)*c:])
+			d.copyTo(row[g.p*c:][:g.w*c], (n*g.h+iy)*g.w*c)
 		}
 	}
 }

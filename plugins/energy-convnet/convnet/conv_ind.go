@@ -1,6 +1,9 @@
 package convnet
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // The forward and input-gradient passes, with the indirect kernel (ind.go).
 
@@ -55,10 +58,15 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 	if _, ok := any(slope).(float32); ok {
 		sl32 = float32(slope)
 	}
+	full, last := cw.taskOrders(g)
 	parallel(tasks, func(w, i int) {
 		wk := cw.ws[w]
 		n0, n1 := g.images(i)
 		j0 := n0 * q
+		ord := full
+		if n1-n0 != full.m {
+			ord = last
+		}
 		rows := wk.rows[:(n1-n0)*q]
 		xp := x // the input as the kernel reads it, padded if need be
 		if g.padded() {
@@ -74,34 +82,50 @@ func convForward[T float](g convGeom, cw *convWork[T], x, wt, b []T, slope T, ac
 			bp := wp[blk*kd*indNR:]
 			for t0 := 0; t0 < kk; t0 += tb {
 				t1 := min(kk, t0+tb)
-				call.toff, call.nt, call.b = unsafe.Pointer(&toff[t0]), t1-t0, ptr(bp, t0*g.c*indNR)
-				call.act = 0
-				switch {
-				case t0 > 0:
-					call.init = indLoad
-				case inPlace:
-					call.init, call.bias = indBias, ptr(b, blk*indNR)
-				default:
-					call.init = indZero
-				}
-				if inPlace && act && t1 == kk {
-					call.act = 1
-				}
 				for p0 := 0; p0 < len(rows); p0 += indMR {
+					box := ord.boxes[p0/indMR]
 					for r := 0; r < indMR; r++ {
 						l := p0 + r
 						if l >= len(rows) {
-							call.arow[r], call.crow[r] = ptr(xp, rows[p0]), ptr(wk.dummy[:], 0)
+							call.arow[r], call.crow[r] = ptr(xp, rows[ord.perm[p0]]), ptr(wk.dummy[:], 0)
 							continue
 						}
-						call.arow[r] = ptr(xp, rows[l])
+						pl := ord.perm[l]
+						call.arow[r] = ptr(xp, rows[pl])
 						if inPlace {
-							call.crow[r] = ptr(y, (j0+l)*g.o+blk*indNR)
+							call.crow[r] = ptr(y, (j0+pl)*g.o+blk*indNR)
 						} else {
-							call.crow[r] = ptr(wk.acc, l*indNR)
+							call.crow[r] = ptr(wk.acc, pl*indNR)
 						}
 					}
-					kern(call)
+					// the runs of the box's taps in [t0, t1): one per tap row,
+					// or one for all when the box spans whole rows
+					first, end := box.y0*g.k+box.x0, (box.y1-1)*g.k+box.x1
+					wide := box.x0 == 0 && box.x1 == g.k
+					for ky := max(box.y0, t0/g.k); ky < box.y1 && ky*g.k < t1; ky++ {
+						a, e := max(t0, ky*g.k+box.x0), min(t1, ky*g.k+box.x1)
+						if wide {
+							e = min(t1, box.y1*g.k)
+							ky = box.y1
+						}
+						if a >= e {
+							continue
+						}
+						call.toff, call.nt, call.b = unsafe.Pointer(&toff[a]), e-a, ptr(bp, a*g.c*indNR)
+						call.act = 0
+						switch {
+						case a > first:
+							call.init = indLoad
+						case inPlace:
+							call.init, call.bias = indBias, ptr(b, blk*indNR)
+						default:
+							call.init = indZero
+						}
+						if inPlace && act && e == end {
+							call.act = 1
+						}
+						kern(call)
+					}
 				}
 			}
 			if inPlace {
@@ -143,18 +167,37 @@ func leaky[T float](v []T, slope T) {
 // tile is added element by element. Each task owns whole images and adds
 // in a fixed order.
 func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T, epoch uint64, fc *filterCache) {
+	convInputGradAct(g, cw, gz, wt, gx, epoch, fc, nil, 0)
+}
+
+// convInputGradAct is convInputGrad followed, when xa is not nil, by the
+// derivative of the LeakyReLU whose output is the input x (xa = x):
+//
+//	gx = dL/dx * (x > 0 ? 1 : slope)
+//
+// the gz of the layer before, applied by each task to its images while
+// they are in cache, so that the layer before need not make another pass
+// over dL/dx and its output.
+func convInputGradAct[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []T, epoch uint64, fc *filterCache, xa []T, slope T) {
 	q, kd, kk := g.q(), g.kd(), g.k*g.k
-	gz, fillGZ, doneGZ := cw.gzPlan(gz, epoch) // filled by each task for its images, while in cache
-	if first := kernelF32.first; first != nil && g.c == 1 && g.s == 1 && g.o%16 == 0 {
+	img0 := g.h * g.w * g.c
+	applyAct := func(n0, n1 int) {
+		if xa != nil {
+			seg := gx[n0*img0 : n1*img0]
+			gradAt[T]{g: seg, y: xa[n0*img0 : n1*img0], slope: slope, act: true}.copyTo(seg, 0)
+		}
+	}
+	if first := kernelF32.first; first != nil && xa == nil && g.c == 1 && g.s == 1 && g.o%16 == 0 {
 		if gx32, ok := any(gx).([]float32); ok {
-			inputGradFirst(g, any(cw).(*convWork[float32]), any(gz.g).([]float32), fillGZ,
+			// gz is applied as it is padded, not stored: only this pass
+			// reads it (the filter gradient runs in Update, not here)
+			src := cw.cachedGZ(gz, epoch)
+			inputGradFirst(g, any(cw).(*convWork[float32]), any(src).(gradAt[float32]),
 				any(wt).([]float32), gx32, first)
-			if doneGZ != nil {
-				doneGZ()
-			}
 			return
 		}
 	}
+	gz, fillGZ, doneGZ := cw.gzPlan(gz, epoch) // filled by each task for its images, while in cache
 	nb := (kd + indNR - 1) / indNR
 	inPlace := g.c%indNR == 0
 	// With inPlace and NHWC x, the kernel adds into gx itself, each block
@@ -184,14 +227,21 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 	if unpadded {
 		for _, w := range cw.ws[:numWorkers(tasks)] {
 			w.pn = grow(&w.pn, 3*np)
+			w.irows = grow(&w.irows, roundUp(np, indMR))
 		}
 	} else {
 		cw.padBuffers(numWorkers(tasks), g)
 	}
 	kern := indKernelFor[T]()
 	zero := [1]int64{0}
+	full, last := cw.taskOrders(g)
+	// ft: the first tap row (ft[iy]) and column (ft[h+ix]) that reaches each
+	// input pixel in the blocks' order; a pixel's first block writes it
+	// rather than adding to it, so that gx need not be cleared, when every
+	// pixel is reached (covered)
+	ft := grow(&cw.firstTap, g.h+g.w)
+	covered := firstTaps(ft[:g.h], g.s, g.p, g.k, g.oh) && firstTaps(ft[g.h:], g.s, g.p, g.k, g.ow)
 	img := g.hp() * g.wp() * g.c
-	img0 := g.h * g.w * g.c
 	parallel(tasks, func(w, i int) {
 		wk := cw.ws[w]
 		n0, n1 := g.images(i)
@@ -201,33 +251,71 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 		}
 		rows := wk.rows[:(n1-n0)*q]
 		if unpadded {
-			clear(gx[n0*img0 : n1*img0])
+			if !covered {
+				clear(gx[n0*img0 : n1*img0])
+			}
 			call := wk.newCall()
-			call.toff, call.nt, call.nc, call.init = unsafe.Pointer(&zero[0]), 1, g.o, indLoad
+			call.toff, call.nt, call.nc = unsafe.Pointer(&zero[0]), 1, g.o
 			pn := wk.pn[:3*len(rows)]
 			posPixels(g, j0, pn)
+			ord := full
+			if n1-n0 != full.m {
+				ord = last
+			}
+			// the tile rows in tile order: gz row, image and top-left pixel
+			// (a row past the last position reaches no pixel)
+			irows := wk.irows[:roundUp(len(rows), indMR)]
+			for l := range irows {
+				if l >= len(rows) {
+					irows[l] = inRow{a: ptr(gz.g, (j0+ord.perm[l/indMR*indMR])*g.o), iy: math.MinInt32}
+					continue
+				}
+				pl := ord.perm[l]
+				irows[l] = inRow{a: ptr(gz.g, (j0+pl)*g.o), img: pn[3*pl], iy: pn[3*pl+1], ix: pn[3*pl+2]}
+			}
 			for blk := 0; blk < nb; blk++ {
 				t, c0 := blk*indNR/g.c, blk*indNR%g.c
 				ky, kx := t/g.k, t%g.k
 				call.b = ptr(wp, blk*g.o*indNR)
 				for p0 := 0; p0 < len(rows); p0 += indMR {
-					for r := 0; r < indMR; r++ {
-						l := p0 + r
-						if l >= len(rows) {
-							call.arow[r], call.crow[r] = ptr(gz.g, (j0+p0)*g.o), ptr(wk.dummy[:], 0)
-							continue
-						}
-						call.arow[r] = ptr(gz.g, (j0+l)*g.o)
-						iy, ix := pn[3*l+1]+ky, pn[3*l+2]+kx
+					// a tile whose rows all read this tap from the padding
+					// adds nothing to gx
+					if box := ord.boxes[p0/indMR]; ky < box.y0 || ky >= box.y1 || kx < box.x0 || kx >= box.x1 {
+						continue
+					}
+					// rows whose pixel this tap reaches first (first) and after
+					// another one (later)
+					var first [indMR]bool
+					nfirst, nlater := 0, 0
+					for r, ir := range irows[p0 : p0+indMR] {
+						call.arow[r] = ir.a
+						iy, ix := ir.iy+ky, ir.ix+kx
 						if uint(iy) < uint(g.h) && uint(ix) < uint(g.w) {
-							call.crow[r] = ptr(gx, pn[3*l]+(iy*g.w+ix)*g.c+c0)
+							call.crow[r] = ptr(gx, ir.img+(iy*g.w+ix)*g.c+c0)
+							if first[r] = covered && ft[iy] == ky && ft[g.h+ix] == kx; first[r] {
+								nfirst++
+							} else {
+								nlater++
+							}
 						} else {
 							call.crow[r] = ptr(wk.dummy[:], 0)
+						}
+					}
+					call.init = indLoad
+					switch {
+					case nlater == 0:
+						call.init = indZero // every row's first write
+					case nfirst > 0:
+						for r, f := range first { // start those rows from zero
+							if f {
+								clear(unsafe.Slice((*T)(call.crow[r]), indNR))
+							}
 						}
 					}
 					kern(call)
 				}
 			}
+			applyAct(n0, n1)
 			return
 		}
 		gxp := gx // the gradient as the kernel adds into it, padded if need be
@@ -281,6 +369,7 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 		if g.padded() {
 			unpadImages(g, gx, gxp, n0, n1)
 		}
+		applyAct(n0, n1)
 	})
 	if doneGZ != nil {
 		doneGZ()
@@ -295,10 +384,11 @@ func convInputGrad[T float](g convGeom, cw *convWork[T], gz gradAt[T], wt, gx []
 //	gx[n,iy,ix] = sum over (ky, kx, o) of wt[o,0,ky,kx] * gz[n, iy+p-ky, ix+p-kx, o],
 //
 // with gz zero-padded by k-1 on every side so that every tap reads inside.
-// Tasks are groups of images; fill, if set, computes gz for them first.
-func inputGradFirst(g convGeom, cw *convWork[float32], gz []float32, fill func(a, b int),
+// Tasks are groups of images; each pads gz for its images, applying the
+// LeakyReLU derivative as it copies (gz is not stored).
+func inputGradFirst(g convGeom, cw *convWork[float32], gz gradAt[float32],
 	wt, gx []float32, first func(out, gzp []float32, bases, toff []int64, w []float32, o int)) {
-	q, kk, e := g.q(), g.k*g.k, g.k-1
+	kk, e := g.k*g.k, g.k-1
 	pg := convGeom{n: g.n, c: g.o, h: g.oh, w: g.ow, p: e} // gz as a padded image
 	hp, wp := pg.hp(), pg.wp()
 	w := grow(&cw.wfirst, kk*g.o) // w[t*o + j] = wt[j, 0, t]
@@ -321,10 +411,7 @@ func inputGradFirst(g convGeom, cw *convWork[float32], gz []float32, fill func(a
 	parallel(tasks, func(wi, i int) {
 		wk := cw.ws[wi]
 		n0, n1 := g.images(i)
-		if fill != nil {
-			fill(n0*q*g.o, n1*q*g.o)
-		}
-		padImages(pg, wk.pad, gz, n0, n1)
+		padGradImages(pg, wk.pad, gz, n0, n1)
 		np := (n1 - n0) * g.h * g.w
 		bases := wk.bases[:roundUp(np, 4)]
 		l := 0
@@ -343,4 +430,22 @@ func inputGradFirst(g convGeom, cw *convWork[float32], gz []float32, fill func(a
 		first(out, wk.pad, bases, toff, w, g.o)
 		copy(gx[n0*g.h*g.w:n1*g.h*g.w], out[:np])
 	})
+}
+
+// firstTaps sets ft[i], for each input coordinate i along an axis, to the
+// smallest tap that reaches it from an output coordinate in [0, n), or -1,
+// and reports whether every coordinate is reached.
+func firstTaps(ft []int, s, p, k, n int) bool {
+	all := true
+	for i := range ft {
+		ft[i] = -1
+		for t := 0; t < k; t++ {
+			if d := i + p - t; d >= 0 && d%s == 0 && d/s < n {
+				ft[i] = t
+				break
+			}
+		}
+		all = all && ft[i] >= 0
+	}
+	return all
 }

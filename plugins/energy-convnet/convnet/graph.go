@@ -139,6 +139,9 @@ func forward(a arch, x *G.Node, nodes []*G.Node, slope float64, work *opBuffers)
 	last := len(a.Layers) - 1
 	for i, l := range a.Layers {
 		op := newConvOp(l, i == 0, i != last, slope, x.Dtype(), n, work)
+		// every layer but the last has the LeakyReLU: each layer's input
+		// derivative applies the derivative of the one before
+		op.inAct, op.gzIn = i > 0, i != last
 		var err error
 		if h, err = G.ApplyOp(op, h, nodes[2*i], nodes[2*i+1]); err != nil {
 			return nil, fmt.Errorf("layer %s: %w", l.Name, err)

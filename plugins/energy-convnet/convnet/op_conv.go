@@ -30,7 +30,13 @@ type convOp struct {
 	dt    tensor.Dtype
 	n     int  // batch size
 	nchw  bool // x is the net's input, in NCHW
-	buf   *opBuffers
+	// inAct says that x is the output of a LeakyReLU of the same slope
+	// (the layer before): the input derivative then writes that layer's
+	// gz = dL/dx * act'(x) rather than dL/dx. gzIn says that the gradient
+	// this layer receives is such a gz already (the layer after applies
+	// act'), so that its derivative ops do not apply act' again.
+	inAct, gzIn bool
+	buf         *opBuffers
 	// work holds the kernels' packing buffers. It is shared by every op of
 	// the plugin: ops run one at a time (graphs run under the plugin's
 	// mutex, ops in tape order), so one set of the largest size suffices.
@@ -180,7 +186,7 @@ func (op convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%v: filter derivative: %w", op, err)
 	}
-	gb, err := G.ApplyOp(biasGradOp{dims: grad.Dims(), dt: op.dt, act: op.act, slope: op.slope, work: op.work}, grad, out)
+	gb, err := G.ApplyOp(biasGradOp{dims: grad.Dims(), dt: op.dt, act: op.act && !op.gzIn, slope: op.slope, work: op.work}, grad, out)
 	if err != nil {
 		return nil, fmt.Errorf("%v: bias derivative: %w", op, err)
 	}

@@ -55,10 +55,10 @@ func (op convGradOp) Do(in ...G.Value) (G.Value, error) {
 	g := op.geom()
 	switch gs := gy.Data().(type) {
 	case []float32:
-		convGrad(op, g, workFor[float32](op.work), gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act},
+		convGrad(op, g, workFor[float32](op.work), gradAt[float32]{gs, y.Data().([]float32), float32(op.slope), op.act && !op.gzIn},
 			x.Data().([]float32), w.Data().([]float32), out.Data().([]float32))
 	case []float64:
-		convGrad(op, g, workFor[float64](op.work), gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act},
+		convGrad(op, g, workFor[float64](op.work), gradAt[float64]{gs, y.Data().([]float64), op.slope, op.act && !op.gzIn},
 			x.Data().([]float64), w.Data().([]float64), out.Data().([]float64))
 	default:
 		return nil, fmt.Errorf("%v: dtype %v not supported", op, gy.Dtype())
@@ -71,7 +71,11 @@ func convGrad[T float](op convGradOp, g convGeom, cw *convWork[T], gz gradAt[T],
 	if op.wrt == 0 {
 		fc := &op.buf.filters
 		fc.gen = op.work.wgen
-		convInputGrad(g, cw, gz, w, out, op.work.epoch, fc)
+		var xa []T // the input's LeakyReLU, whose derivative this op applies
+		if op.inAct {
+			xa = x
+		}
+		convInputGradAct(g, cw, gz, w, out, op.work.epoch, fc, xa, T(op.slope))
 	} else {
 		convWeightGrad(g, cw, x, gz, out, op.work.epoch)
 	}
