@@ -24,6 +24,9 @@ type ebmResult struct {
 	HostCPU float64
 	Procs   map[string]float64
 	CPUOK   bool
+	// CPUPerIter is the CPU time of the host and all plugin processes
+	// together over that window, seconds per iteration.
+	CPUPerIter float64
 }
 
 // runEbmflow runs `bin run -out <tmp> -var ... pipeline` for warmup +
@@ -80,6 +83,11 @@ func runEbmflow(bin, pipeline string, vars []string, warmup, iterations int, kee
 	if w.start != nil && w.end != nil {
 		r.HostCPU, r.Procs = cpuPercent(*w.start, *w.end)
 		r.CPUOK = true
+		total := w.end.Host - w.start.Host
+		for name, c := range w.end.Procs {
+			total += c - w.start.Procs[name]
+		}
+		r.CPUPerIter = total / float64(w.last-1)
 	}
 	return r, nil
 }

@@ -42,8 +42,12 @@
 // process (its children) when ebmflow logs the end of iteration 1 and again
 // when it logs the end of the last, and reports the difference over the
 // elapsed time as % of one core. PyTorch's CPU % is its process time over
-// its timed iterations. The load average is printed before and after:
-// other work on the machine slows both sides, PyTorch's threads more.
+// its timed iterations. The last two columns give the CPU seconds per
+// iteration of each side (ebmflow: host and plugins together over the same
+// window), a measure of work that other load on the machine disturbs less
+// than wall time. uptime is printed before and after: other work on the
+// machine slows both sides, PyTorch's more (one process, and OpenMP
+// threads that wait for each other, against ebmflow's several processes).
 package main
 
 import (

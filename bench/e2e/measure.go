@@ -19,6 +19,7 @@ type row struct {
 	procs      map[string]float64 // plugin processes' CPU %
 	torch      map[int]float64    // PyTorch s/iteration by thread count
 	torchCPU   map[int]float64    // PyTorch process CPU % by thread count
+	ebmCPUIt   float64            // ebmflow CPU seconds per iteration, all processes
 	bestThread int                // the thread count with the least s/iteration
 }
 
@@ -28,10 +29,10 @@ type row struct {
 // comment line.
 func measureWorkload(w *workload, bin, script string, rounds, warmup, n, steps int, keep bool) (row, error) {
 	var (
-		ebm, host []float64
-		procs     = map[string][]float64{}
-		torch     = map[int][]float64{}
-		torchCPU  = map[int][]float64{}
+		ebm, host, cpuIt []float64
+		procs            = map[string][]float64{}
+		torch            = map[int][]float64{}
+		torchCPU         = map[int][]float64{}
 	)
 	for r := 1; r <= rounds; r++ {
 		e, err := runEbmflow(bin, w.pipeline, w.vars(warmup+n, steps), warmup, n, keep)
@@ -42,6 +43,7 @@ func measureWorkload(w *workload, bin, script string, rounds, warmup, n, steps i
 		line := fmt.Sprintf("# %s round %d/%d: ebmflow %.4f s/it", w.name, r, rounds, e.SecPerIter)
 		if e.CPUOK {
 			host = append(host, e.HostCPU)
+			cpuIt = append(cpuIt, e.CPUPerIter)
 			line += fmt.Sprintf(" (host %.1f%%, %s)", e.HostCPU, procList(e.Procs))
 			for name, p := range e.Procs {
 				procs[name] = append(procs[name], p)
@@ -64,7 +66,7 @@ func measureWorkload(w *workload, bin, script string, rounds, warmup, n, steps i
 		}
 		fmt.Println(line)
 	}
-	res := row{w: w, rounds: rounds, n: n, steps: steps, ebm: median(ebm), host: median(host),
+	res := row{w: w, rounds: rounds, n: n, steps: steps, ebm: median(ebm), host: median(host), ebmCPUIt: median(cpuIt),
 		procs: map[string]float64{}, torch: map[int]float64{}, torchCPU: map[int]float64{}}
 	for name, v := range procs {
 		res.procs[name] = median(v)
@@ -108,16 +110,16 @@ func procList(p map[string]float64) string {
 // printTable prints one line per workload, in Markdown with md.
 func printTable(rows []row, md bool) {
 	head := []string{"workload", "iterations x rounds", "ebmflow s/it", "PyTorch s/it", "PyTorch threads",
-		"ebmflow / PyTorch", "ebmflow host CPU %", "plugin CPU %", "PyTorch CPU %"}
+		"ebmflow / PyTorch", "ebmflow host CPU %", "plugin CPU %", "PyTorch CPU %", "CPU s/it ebmflow", "CPU s/it PyTorch"}
 	var lines [][]string
 	for _, r := range rows {
 		var alts []string
 		for _, th := range r.w.threads {
 			alts = append(alts, fmt.Sprintf("%d: %.4f", th, r.torch[th]))
 		}
-		host := "n/a"
+		host, cpuIt := "n/a", "n/a"
 		if !math.IsNaN(r.host) {
-			host = fmt.Sprintf("%.1f", r.host)
+			host, cpuIt = fmt.Sprintf("%.1f", r.host), fmt.Sprintf("%.3f", r.ebmCPUIt)
 		}
 		best := r.torch[r.bestThread]
 		lines = append(lines, []string{
@@ -130,6 +132,8 @@ func printTable(rows []row, md bool) {
 			host,
 			procList(r.procs),
 			fmt.Sprintf("%.0f", r.torchCPU[r.bestThread]),
+			cpuIt,
+			fmt.Sprintf("%.3f", r.torchCPU[r.bestThread]/100*best),
 		})
 	}
 	if md {
