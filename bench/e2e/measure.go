@@ -40,6 +40,7 @@ func measureWorkload(w *workload, bin, script string, rounds, warmup, n, steps i
 			return row{}, err
 		}
 		ebm = append(ebm, e.SecPerIter)
+		fmt.Fprintf(os.Stderr, "e2e: %s round %d: ebmflow %.4f s/it\n", w.name, r, e.SecPerIter)
 		line := fmt.Sprintf("# %s round %d/%d: ebmflow %.4f s/it", w.name, r, rounds, e.SecPerIter)
 		if e.CPUOK {
 			host = append(host, e.HostCPU)
@@ -61,6 +62,7 @@ func measureWorkload(w *workload, bin, script string, rounds, warmup, n, steps i
 				return row{}, err
 			}
 			torch[th] = append(torch[th], t.SecPerIter)
+			fmt.Fprintf(os.Stderr, "e2e: %s round %d: PyTorch %d threads %.4f s/it\n", w.name, r, th, t.SecPerIter)
 			torchCPU[th] = append(torchCPU[th], t.CPUPercent)
 			line += fmt.Sprintf("; PyTorch %d thr %.4f s/it (%.0f%% CPU)", th, t.SecPerIter, t.CPUPercent)
 		}
