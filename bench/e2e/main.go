@@ -8,6 +8,7 @@
 // `go build -o bin/ ./cmd/ebmflow ./plugins/...`):
 //
 //	go run ./bench/e2e [-rounds 3] [-iterations K] [-warmup 2] [-only toy|mnist] [-md]
+//	    [-steps L] [-toy-threads 1,2] [-mnist-threads 2] [-bin bin/ebmflow] [-keep]
 //
 // Two workloads:
 //
