@@ -89,16 +89,10 @@ func writeTitled(dst string, img *image.RGBA, title string) error {
 // box[0] <= x1, x2 <= box[1], the box drawn, and a title. Points outside the
 // box are counted in the title, not drawn.
 func PointsFigure(dst string, x *sdk.Tensor, box [2]float64, title string) error {
-	if err := x.Validate(); err != nil {
-		return fmt.Errorf("grid: points: %w", err)
-	}
-	if len(x.Shape) != 2 || x.Shape[1] != 2 {
-		return fmt.Errorf("grid: points: %w: want [n 2], received %s", sdk.ErrShape, sdk.FormatShape(x.Shape))
+	if err := checkPoints(x, box); err != nil {
+		return err
 	}
 	lo, hi := box[0], box[1]
-	if !(lo < hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-		return fmt.Errorf("grid: points: box must be [lo, hi] with finite lo < hi, got %v", box)
-	}
 	n := x.Shape[0]
 	pts := make(plotter.XYs, 0, n)
 	out := 0

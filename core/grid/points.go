@@ -30,16 +30,10 @@ var Frame = color.RGBA{A: 0xff}
 // with opacity PointAlpha, so dense regions darken; points outside the box
 // and non-finite points are not drawn. The frame is drawn last.
 func Points(dst string, x *sdk.Tensor, box [2]float64, size int) error {
-	if err := x.Validate(); err != nil {
-		return fmt.Errorf("grid: points: %w", err)
-	}
-	if len(x.Shape) != 2 || x.Shape[1] != 2 {
-		return fmt.Errorf("grid: points: %w: want [n 2], received %s", sdk.ErrShape, sdk.FormatShape(x.Shape))
+	if err := checkPoints(x, box); err != nil {
+		return err
 	}
 	lo, hi := box[0], box[1]
-	if !(lo < hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-		return fmt.Errorf("grid: points: box must be [lo, hi] with finite lo < hi, got %v", box)
-	}
 	if size < 8 || size > MaxPixels {
 		return fmt.Errorf("grid: points: size must be in [8, %d], got %d", MaxPixels, size)
 	}
@@ -78,4 +72,18 @@ func Points(dst string, x *sdk.Tensor, box [2]float64, size int) error {
 // blend puts src with opacity a/255 over dst.
 func blend(src, dst uint8, a uint32) uint8 {
 	return uint8((uint32(src)*a + uint32(dst)*(255-a) + 127) / 255)
+}
+
+// checkPoints checks a 2-D batch, shape [n, 2], and its plot box.
+func checkPoints(x *sdk.Tensor, box [2]float64) error {
+	if err := x.Validate(); err != nil {
+		return fmt.Errorf("grid: points: %w", err)
+	}
+	if len(x.Shape) != 2 || x.Shape[1] != 2 {
+		return fmt.Errorf("grid: points: %w: want [n 2], received %s", sdk.ErrShape, sdk.FormatShape(x.Shape))
+	}
+	if lo, hi := box[0], box[1]; !(lo < hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return fmt.Errorf("grid: points: box must be [lo, hi] with finite lo < hi, got %v", box)
+	}
+	return nil
 }
