@@ -18,18 +18,11 @@ func runULA[T float](ctx context.Context, c *chainRun, xt *sdk.Tensor, x []T) (o
 	n := c.shape[0]
 	d := len(x) / n
 	var rsum float64
-	// The noise of a step does not depend on its gradient: it is drawn
-	// (in index order, from the same stream) while the energy computes
-	// dF/dx, and added after; the numbers are those of drawing it after.
-	z := make([]T, len(x))
-	drawn := make(chan struct{}, 1)
 	for l := 1; l <= c.steps; l++ {
 		if err := ctx.Err(); err != nil {
 			return outcome{}, fmt.Errorf("step %d of %d: %w", l, c.steps, err)
 		}
-		go func() { drawNoise(z, c.eps, c.rng); drawn <- struct{}{} }()
 		f, gt, err := c.grad(ctx, xt, l)
-		<-drawn
 		if err != nil {
 			return outcome{}, err
 		}
@@ -42,7 +35,7 @@ func runULA[T float](ctx context.Context, c *chainRun, xt *sdk.Tensor, x []T) (o
 		if c.trace != nil {
 			c.trace[l-1] = sdk.StepStat{MeanEnergy: meanOf(f), DriftNorm: norm}
 		}
-		ulaStep(x, g, z)
+		ulaStep(x, g, c.eps, c.rng)
 		if bad := nonFiniteRows(x, d); bad > 0 {
 			return outcome{}, fmt.Errorf("step %d of %d: sample: %w in %d of %d chains", l, c.steps, sdk.ErrNonFinite, bad, n)
 		}
@@ -50,17 +43,11 @@ func runULA[T float](ctx context.Context, c *chainRun, xt *sdk.Tensor, x []T) (o
 	return outcome{r: rsum / float64(c.steps)}, nil
 }
 
-// drawNoise sets z[i] = eps*N(0, 1), drawn from rng in index order.
-func drawNoise[T float](z []T, eps float64, rng *sdk.Stream) {
-	for i := range z {
-		z[i] = T(eps * rng.NormFloat64())
-	}
-}
-
-// ulaStep sets x[i] = x[i] - g[i] + z[i], z the step's noise (drawNoise).
-func ulaStep[T float](x, g, z []T) {
-	g, z = g[:len(x)], z[:len(x)]
+// ulaStep sets x[i] = x[i] - g[i] + eps*z[i] with z[i] ~ N(0, 1) drawn from
+// rng in index order.
+func ulaStep[T float](x, g []T, eps float64, rng *sdk.Stream) {
+	g = g[:len(x)]
 	for i := range x {
-		x[i] = x[i] - g[i] + z[i]
+		x[i] = x[i] - g[i] + T(eps*rng.NormFloat64())
 	}
 }
