@@ -160,7 +160,7 @@ func TestChannelIsolation(t *testing.T) {
 	}
 	defer caller.Close()
 	x := sdk.FromFloat32([]float32{1, 2}, 1, 2)
-	a, err := caller.Call(ctx, pb.Energy_Grad_FullMethodName, nil, []wire.Named{{Name: "x", Tensor: x}})
+	a, err := caller.Call(ctx, time.Time{}, pb.Energy_Grad_FullMethodName, nil, []wire.Named{{Name: "x", Tensor: x}})
 	if err != nil || a.Err() != nil || a.Tensors["dfdx"] == nil {
 		t.Fatalf("grad through the channel: %v %v", err, a)
 	}
@@ -175,7 +175,7 @@ func TestChannelIsolation(t *testing.T) {
 	}
 	defer link.Close()
 	meta, _ := proto.Marshal(&pb.UpdateRequest{Lr: 1, T: 1})
-	a, err = link.Call(ctx, pb.Energy_Update_FullMethodName, meta, []wire.Named{{Name: "pos", Tensor: x}, {Name: "neg", Tensor: x}})
+	a, err = link.Call(ctx, time.Time{}, pb.Energy_Update_FullMethodName, meta, []wire.Named{{Name: "pos", Tensor: x}, {Name: "neg", Tensor: x}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,6 @@ type Process struct {
 	stderr   *stderrRelay
 	timedOut atomic.Pointer[string]
 	timeout  atomic.Int64 // call timeout in nanoseconds; 0: none
-	ch       *channel.Caller
 }
 
 // SetCallTimeout bounds every later call to the plugin (0: no bound).
@@ -165,7 +164,7 @@ func (h *Host) Start(ctx context.Context, stage string, bin Binary) (*Process, e
 	}
 	p.Info = info
 	p.openChannel(ctx, log)
-	log.Debug().Str("path", bin.Path).Str("version", info.Version).Str("kind", string(info.Kind)).Bool("channel", p.ch != nil).Msg("plugin started")
+	log.Debug().Str("path", bin.Path).Str("version", info.Version).Str("kind", string(info.Kind)).Bool("channel", p.Client.Channel()).Msg("plugin started")
 	return p, nil
 }
 
@@ -176,18 +175,16 @@ func (p *Process) openChannel(ctx context.Context, log zerolog.Logger) {
 		return
 	}
 	ch, err := p.Client.OpenChannel(ctx, os.Getpid(), "")
-	if err == nil && int(ch.Pid) != p.Pid() {
-		err = fmt.Errorf("the channel is served by pid %d, not the plugin's %d", ch.Pid, p.Pid())
-	}
 	var caller *channel.Caller
 	if err == nil {
-		caller, err = channel.Dial(ch.Socket, int(ch.Pid), p.Client.Limit)
+		// The plugin's own pid, not the one it announced: Dial checks
+		// that the socket is served by our child.
+		caller, err = channel.Dial(ch.Socket, p.Pid(), p.Client.Limit)
 	}
 	if err != nil {
 		log.Debug().Err(err).Msg("no shared-memory channel to this plugin; calls go as gRPC frames")
 		return
 	}
-	p.ch = caller
 	p.Client.SetChannel(caller)
 }
 
@@ -218,8 +215,9 @@ func (p *Process) tailText() string {
 // or the plugin's own error.
 func (p *Process) wrap(method string, err error) error {
 	st, _ := status.FromError(err)
-	if st.Code() == codes.DeadlineExceeded && p.ch != nil && p.callTimeout() > 0 {
-		// A channel call has no interceptor: its deadline is found here.
+	if st.Code() == codes.DeadlineExceeded && p.callTimeout() > 0 {
+		// A channel call has no interceptor: its deadline is found here
+		// (for a gRPC call the interceptor has already acted).
 		p.deadlinePassed(method)
 	}
 	if m := p.timedOut.Load(); m != nil {
@@ -282,8 +280,8 @@ func (p *Process) Stderr() []string { return p.stderr.Tail() }
 // Kill stops the plugin: a graceful shutdown, then SIGKILL after 2 s.
 func (p *Process) Kill() {
 	p.client.Kill()
-	if p.ch != nil {
-		p.ch.Close()
+	if p.Client != nil { // nil when the start failed
+		p.Client.CloseChannel()
 	}
 }
 

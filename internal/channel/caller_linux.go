@@ -243,12 +243,14 @@ func (c *Caller) learn(method string, n int64) {
 	c.mu.Unlock()
 }
 
-// Call sends a request and waits for its answer, at most until ctx's
-// deadline (which the callee also receives). It returns ErrPeerGone when
+// Call sends a request and waits for its answer, at most until the earlier
+// of deadline (zero: none) and ctx's deadline, which the callee also
+// receives. An explicit deadline spares a derived context (and its timer)
+// per call on a Langevin step's path. It returns ErrPeerGone when
 // the callee's process ended during the call, the context's error when the
 // deadline passed or ctx was cancelled, and ErrProtocol for a malformed
 // answer; any of these abandons the lane.
-func (c *Caller) Call(ctx context.Context, method string, meta []byte, ts []wire.Named) (*Answer, error) {
+func (c *Caller) Call(ctx context.Context, deadline time.Time, method string, meta []byte, ts []wire.Named) (*Answer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -256,7 +258,9 @@ func (c *Caller) Call(ctx context.Context, method string, meta []byte, ts []wire
 	if err != nil {
 		return nil, err
 	}
-	deadline, _ := ctx.Deadline()
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
 	wt := waiter{spin: c.spin, deadline: deadline, stop: func() error {
 		if c.dead.Load() {
 			return ErrPeerGone

@@ -69,7 +69,7 @@ func TestCallRoundTrip(t *testing.T) {
 	// first lane, then a larger lane next time.
 	for _, n := range []int{200, 3 << 20, 3 << 20, 200} {
 		x := ramp(n)
-		a, err := c.Call(context.Background(), "double", []byte("abc"), []wire.Named{{Name: "x", Tensor: x}})
+		a, err := c.Call(context.Background(), time.Time{}, "double", []byte("abc"), []wire.Named{{Name: "x", Tensor: x}})
 		if err != nil {
 			t.Fatalf("n=%d: %v", n, err)
 		}
@@ -93,7 +93,7 @@ func TestCallRoundTrip(t *testing.T) {
 
 func TestCallErrorStatus(t *testing.T) {
 	_, c := pair(t, echo)
-	a, err := c.Call(context.Background(), "nope", nil, nil)
+	a, err := c.Call(context.Background(), time.Time{}, "nope", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestConcurrentCalls(t *testing.T) {
 			defer wg.Done()
 			for i := range 50 {
 				x := ramp(2 * (1 + (g*50+i)%300))
-				a, err := c.Call(context.Background(), "double", nil, []wire.Named{{Name: "x", Tensor: x}})
+				a, err := c.Call(context.Background(), time.Time{}, "double", nil, []wire.Named{{Name: "x", Tensor: x}})
 				if err == nil {
 					err = a.Err()
 				}
@@ -138,7 +138,7 @@ func TestDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := c.Call(ctx, "sleep", nil, nil)
+	_, err := c.Call(ctx, time.Time{}, "sleep", nil, nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want the deadline", err)
 	}
@@ -146,7 +146,7 @@ func TestDeadline(t *testing.T) {
 		t.Errorf("took %s", d)
 	}
 	// The lane was abandoned; the next call gets another and works.
-	if _, err := c.Call(context.Background(), "double", nil, []wire.Named{{Name: "x", Tensor: ramp(4)}}); err != nil {
+	if _, err := c.Call(context.Background(), time.Time{}, "double", nil, []wire.Named{{Name: "x", Tensor: ramp(4)}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -160,7 +160,7 @@ func TestPeerGoneWakesCaller(t *testing.T) {
 	defer close(block)
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Call(context.Background(), "x", nil, nil)
+		_, err := c.Call(context.Background(), time.Time{}, "x", nil, nil)
 		done <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
@@ -173,7 +173,7 @@ func TestPeerGoneWakesCaller(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("the caller did not notice the peer going away")
 	}
-	if _, err := c.Call(context.Background(), "x", nil, nil); !errors.Is(err, ErrPeerGone) {
+	if _, err := c.Call(context.Background(), time.Time{}, "x", nil, nil); !errors.Is(err, ErrPeerGone) {
 		t.Errorf("after: %v", err)
 	}
 }
@@ -266,7 +266,7 @@ func TestMalformedPartDropsLane(t *testing.T) {
 			}
 			c.drop(l)
 			// The channel goes on with a new lane.
-			a, err := c.Call(context.Background(), "double", nil, []wire.Named{{Name: "x", Tensor: ramp(8)}})
+			a, err := c.Call(context.Background(), time.Time{}, "double", nil, []wire.Named{{Name: "x", Tensor: ramp(8)}})
 			if err != nil || a.Err() != nil {
 				t.Fatalf("after the bad lane: %v %v", err, a)
 			}

@@ -4,6 +4,7 @@ package channel
 
 import (
 	"context"
+	"time"
 
 	"github.com/ebmflow/ebmflow/internal/wire"
 )
@@ -17,7 +18,7 @@ type Caller struct{}
 func Dial(string, int, int64) (*Caller, error) { return nil, ErrUnsupported }
 
 // Call returns ErrUnsupported here.
-func (*Caller) Call(context.Context, string, []byte, []wire.Named) (*Answer, error) {
+func (*Caller) Call(context.Context, time.Time, string, []byte, []wire.Named) (*Answer, error) {
 	return nil, ErrUnsupported
 }
 

@@ -42,9 +42,6 @@ func (s *baseServer) OpenChannel(ctx context.Context, req *pb.OpenChannelRequest
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "open channel: %v", err)
 	}
-	s.mu.Lock()
-	s.listeners = append(s.listeners, ln)
-	s.mu.Unlock()
 	return &pb.OpenChannelResponse{Channel: &pb.Channel{Socket: ln.Name, Pid: int32(os.Getpid())}}, nil
 }
 
@@ -87,15 +84,19 @@ func (s *baseServer) dialChannel(c *Client, ch *pb.Channel) error {
 	timeout := time.Duration(ch.TimeoutMs) * time.Millisecond
 	c.Timeout = func() time.Duration { return timeout }
 	c.SetChannel(caller)
-	s.mu.Lock()
-	s.callers = append(s.callers, caller)
-	s.mu.Unlock()
 	return nil
 }
 
 // SetChannel makes the client send its tensor calls through ch, each with
 // the deadline Timeout gives.
 func (c *Client) SetChannel(ch *channel.Caller) { c.ch = ch }
+
+// CloseChannel closes the client's channel, if it has one.
+func (c *Client) CloseChannel() {
+	if c.ch != nil {
+		c.ch.Close()
+	}
+}
 
 // Channel reports whether the client's calls go through a channel.
 func (c *Client) Channel() bool { return c.ch != nil && !c.ch.Dead() }
@@ -127,17 +128,14 @@ func (c *Client) callChannel(ctx context.Context, method, full string, meta prot
 			return nil, c.fail(method, err)
 		}
 	}
-	outer := ctx
 	var limit time.Duration
+	var deadline time.Time
 	if c.Timeout != nil {
-		limit = c.Timeout()
+		if limit = c.Timeout(); limit > 0 {
+			deadline = time.Now().Add(limit)
+		}
 	}
-	if limit > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, limit)
-		defer cancel()
-	}
-	a, err := c.ch.Call(ctx, full, mb, tensors)
+	a, err := c.ch.Call(ctx, deadline, full, mb, tensors)
 	if err != nil {
 		var st *status.Status
 		var cf *CallFailure
@@ -145,7 +143,7 @@ func (c *Client) callChannel(ctx context.Context, method, full string, meta prot
 		case errors.Is(err, channel.ErrPeerGone):
 			st = status.New(codes.Unavailable, "the plugin's process ended during the call")
 			cf = &CallFailure{Stage: c.Stage, Method: method, Caller: c.caller, Crashed: true}
-		case errors.Is(err, context.DeadlineExceeded) && outer.Err() == nil:
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 			st = status.Newf(codes.DeadlineExceeded, "no answer within %s", limit)
 			cf = &CallFailure{Stage: c.Stage, Method: method, Caller: c.caller, Timeout: limit}
 		case errors.Is(err, context.DeadlineExceeded):

@@ -27,11 +27,9 @@ type baseServer struct {
 	limit   int64
 	methods map[string]method
 
-	mu        sync.Mutex
-	stage     string
-	conns     []*grpc.ClientConn
-	callers   []*channel.Caller
-	listeners []*channel.Listener
+	mu    sync.Mutex
+	stage string
+	conns []*grpc.ClientConn
 }
 
 // errorf turns an implementation error into a gRPC status naming the stage.
