@@ -20,8 +20,13 @@ type Energy interface {
 // EnergyLink is what another stage can call on a linked energy stage.
 type EnergyLink interface {
 	// Energy returns F(x) per sample: a tensor of shape [n].
+	//
+	// Here and in Grad, x belongs to the caller and is valid only until
+	// the call returns: an energy that keeps it must copy it. (Through a
+	// channel, x lives in storage reused by the next call.)
 	Energy(ctx context.Context, x *Tensor) (*Tensor, error)
-	// Grad returns F(x) (shape [n]) and dF/dx (the shape of x).
+	// Grad returns F(x) (shape [n]) and dF/dx (the shape of x), new
+	// tensors the caller may keep.
 	Grad(ctx context.Context, x *Tensor) (f, dfdx *Tensor, err error)
 }
 
@@ -119,7 +124,8 @@ type DataLink interface {
 	// other's sequence; the training loop uses stream "positives".
 	Next(ctx context.Context, req NextRequest) (*Tensor, error)
 	// LogDensity returns the true log-density at x (shape [n]); data sets
-	// without a known density return an error wrapping ErrUnsupported.
+	// without a known density return an error wrapping ErrUnsupported. x
+	// is valid only until the call returns, as in EnergyLink.Energy.
 	LogDensity(ctx context.Context, x *Tensor) (*Tensor, error)
 }
 

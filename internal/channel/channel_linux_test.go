@@ -40,7 +40,9 @@ func echo(ctx context.Context, req *Request) (uint32, []byte, []wire.Named) {
 }
 
 // pair is a listener and a caller in this process (the peer pid is ours).
-func pair(t *testing.T, h Handler) (*Listener, *Caller) {
+func pair(t *testing.T, h Handler) (*Listener, *Caller) { return pairB(t, h) }
+
+func pairB(t testing.TB, h Handler) (*Listener, *Caller) {
 	t.Helper()
 	ln, err := Listen(Options{Peer: os.Getpid(), Limit: 1 << 30, Handler: h})
 	if err != nil {

@@ -193,8 +193,40 @@ type source interface {
 // before it allocates, and allocating only as bytes arrive.
 type decoder struct {
 	src   source
-	limit int64 // largest tensor in bytes
-	total int64 // tensor bytes so far
+	limit int64  // largest tensor in bytes
+	total int64  // tensor bytes so far
+	arena *arena // if set, tensor data goes there when it fits
+}
+
+// arena is storage a lane reuses from request to request for the tensors
+// of methods that borrow them (Options.Borrow): the handler sees them only
+// until it returns. A tensor that does not fit is read as usual (storage
+// growing as its bytes arrive), and the arena grows to fit before the next
+// request, so that nothing is allocated ahead of bytes that have not come.
+type arena struct {
+	buf  []byte
+	off  int64
+	miss int64 // bytes that did not fit this time, and arrived
+}
+
+// take returns n bytes of the arena, 64-byte aligned, or nil when they do
+// not fit.
+func (a *arena) take(n int64) []byte {
+	off := (a.off + 63) &^ 63
+	if off+n > int64(len(a.buf)) {
+		return nil
+	}
+	a.off = off + n
+	return a.buf[off : off+n : off+n]
+}
+
+// reset makes the whole arena free for the next request, enlarged first
+// if the last one did not fit.
+func (a *arena) reset() {
+	if a.miss > 0 {
+		a.buf = wire.AlignedBytes(a.off + a.miss)
+	}
+	a.off, a.miss = 0, 0
 }
 
 func (d *decoder) read(p []byte) error {
@@ -306,7 +338,17 @@ func (d *decoder) tensors() (map[string]*sdk.Tensor, error) {
 			return nil, fmt.Errorf("%w: record exceeds %d bytes of tensors", ErrTooLarge, 4*d.limit)
 		}
 		d.total += byteLen
-		data, err := d.grow(byteLen)
+		var data []byte
+		if d.arena != nil {
+			if data = d.arena.take(byteLen); data != nil {
+				err = d.read(data)
+			}
+		}
+		if data == nil {
+			if data, err = d.grow(byteLen); err == nil && d.arena != nil {
+				d.arena.miss += byteLen + 63 // room for next time
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -315,11 +357,17 @@ func (d *decoder) tensors() (map[string]*sdk.Tensor, error) {
 	return out, nil
 }
 
-func decodeRequest(src source, limit int64) (*Request, error) {
+// decodeRequest decodes a request; if borrow says so for its method, its
+// tensors go into a (the lane's arena).
+func decodeRequest(src source, limit int64, a *arena, borrow func(method string) bool) (*Request, error) {
 	d := decoder{src: src, limit: limit}
 	m, err := d.field(maxMethod, "method name")
 	if err != nil {
 		return nil, err
+	}
+	if a != nil && borrow != nil && borrow(string(m)) {
+		a.reset()
+		d.arena = a
 	}
 	dl, err := d.i64()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/ebmflow/ebmflow/internal/wire"
 	"github.com/ebmflow/ebmflow/sdk"
@@ -49,10 +50,20 @@ func FuzzRecords(f *testing.F) {
 				t.Fatalf("%d tensor bytes from a %d-byte record", total, len(b))
 			}
 		}
-		if r, err := decodeRequest(&memSource{b: b, part: part}, limit); err == nil {
+		if r, err := decodeRequest(&memSource{b: b, part: part}, limit, nil, nil); err == nil {
 			check(r.Tensors)
 			if len(r.Method) > maxMethod || len(r.Meta) > len(b) {
 				t.Fatalf("method %d bytes, meta %d bytes", len(r.Method), len(r.Meta))
+			}
+			// Borrowed: the same tensors from a lane's arena, the first
+			// time (too small) and the second (grown to fit).
+			var a arena
+			for range 2 {
+				rb, err := decodeRequest(&memSource{b: b, part: part}, limit, &a, func(string) bool { return true })
+				if err != nil {
+					t.Fatalf("borrowed decode failed where the plain one did not: %v", err)
+				}
+				sameTensors(t, r.Tensors, rb.Tensors)
 			}
 		}
 		if a, err := decodeAnswer(&memSource{b: b, part: part}, limit); err == nil {
@@ -71,7 +82,7 @@ func TestRecordRoundTrip(t *testing.T) {
 	b := encoded(t, "grad", []byte("meta"), wire.Named{Name: "x", Tensor: x}, wire.Named{Name: "empty", Tensor: e}, wire.Named{Name: "nil"})
 	for _, part := range []int{1, 5, 64, len(b)} {
 		src := &memSource{b: b, part: part}
-		r, err := decodeRequest(src, 1<<20)
+		r, err := decodeRequest(src, 1<<20, nil, nil)
 		if err != nil {
 			t.Fatalf("part %d: %v", part, err)
 		}
@@ -120,9 +131,74 @@ func TestClaimedSizeAllocatesNothing(t *testing.T) {
 	b := bytes.NewBuffer(claimingRecord("m", 1<<28, 100))
 	var ms1, ms2 runtimeMem
 	ms1.read()
-	decodeRequest(&memSource{b: b.Bytes(), part: 1 << 16}, 1<<31)
+	decodeRequest(&memSource{b: b.Bytes(), part: 1 << 16}, 1<<31, nil, nil)
+	// Borrowed, twice: the arena grows only for bytes that arrived.
+	var a arena
+	for range 2 {
+		decodeRequest(&memSource{b: b.Bytes(), part: 1 << 16}, 1<<31, &a, func(string) bool { return true })
+	}
 	ms2.read()
 	if d := ms2.total - ms1.total; d > 1<<20 {
 		t.Errorf("allocated %d bytes for a record of %d", d, b.Len())
+	}
+}
+
+// sameTensors fails unless a and b hold the same tensors, bit for bit.
+func sameTensors(t *testing.T, a, b map[string]*sdk.Tensor) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%d tensors against %d", len(a), len(b))
+	}
+	for name, x := range a {
+		y := b[name]
+		if y == nil || x.DType != y.DType || sdk.FormatShape(x.Shape) != sdk.FormatShape(y.Shape) {
+			t.Fatalf("tensor %q differs: %v against %v", name, x, y)
+		}
+		if !bytes.Equal(wire.TensorBytes(x), wire.TensorBytes(y)) {
+			t.Fatalf("tensor %q: data differs", name)
+		}
+	}
+}
+
+// TestArenaReuse: borrowed tensors of a second request reuse the storage
+// of the first, and hold the second request's values.
+func TestArenaReuse(t *testing.T) {
+	var a arena
+	borrow := func(m string) bool { return m == "grad" }
+	var first *sdk.Tensor
+	for i, v := range []float32{1.5, -2, 3} {
+		x := sdk.NewTensor(sdk.Float32, 100, 2)
+		for j := range x.F32 {
+			x.F32[j] = v * float32(j)
+		}
+		b := encoded(t, "grad", nil, wire.Named{Name: "x", Tensor: x})
+		r, err := decodeRequest(&memSource{b: b, part: 100}, 1<<20, &a, borrow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := r.Tensors["x"]
+		sameTensors(t, map[string]*sdk.Tensor{"x": x}, r.Tensors)
+		switch i {
+		case 0:
+			first = got
+		case 1:
+			if &got.F32[0] == &first.F32[0] {
+				t.Error("the first request's tensor was in an arena that had no room yet")
+			}
+			first = got
+		case 2:
+			if &got.F32[0] != &first.F32[0] {
+				t.Error("the third request did not reuse the arena")
+			}
+		}
+	}
+	// A method that does not borrow gets storage of its own.
+	x := sdk.NewTensor(sdk.Float32, 100, 2)
+	r, err := decodeRequest(&memSource{b: encoded(t, "update", nil, wire.Named{Name: "x", Tensor: x}), part: 100}, 1<<20, &a, borrow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unsafe.Pointer(&r.Tensors["x"].F32[0]) == unsafe.Pointer(&a.buf[0]) {
+		t.Error("a method that does not borrow was decoded into the arena")
 	}
 }

@@ -23,8 +23,9 @@ type lane struct {
 	closed   *atomic.Uint32
 	call     uint32 // the caller's last call id
 
-	w partWriter
-	r partReader
+	w     partWriter
+	r     partReader
+	arena arena // the callee's storage for borrowed request tensors
 }
 
 func (l *lane) reqLen() int64 { return int64(len(l.req.area)) }

@@ -165,7 +165,7 @@ func (l *Listener) serveLane(ln *lane) {
 	for {
 		r := &ln.r
 		r.reset(&ln.req, wt, 0, true, maxReq)
-		req, err := decodeRequest(r, l.opts.Limit)
+		req, err := decodeRequest(r, l.opts.Limit, &ln.arena, l.opts.Borrow)
 		if err == nil {
 			err = r.done()
 		}
@@ -199,9 +199,9 @@ func (l *Listener) serveLane(ln *lane) {
 func (l *Listener) handle(req *Request) (uint32, []byte, []wire.Named) {
 	ctx := l.ctx
 	if !req.Deadline.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, req.Deadline)
-		defer cancel()
+		c := newCallCtx(ctx, req.Deadline)
+		defer c.release()
+		ctx = c
 	}
 	code, meta, ts := l.opts.Handler(ctx, req)
 	if err := checkOut("", meta, ts); err != nil {

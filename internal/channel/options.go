@@ -23,6 +23,11 @@ type Options struct {
 	// AcceptTimeout bounds the wait for the peer to connect; 2 minutes if
 	// zero.
 	AcceptTimeout time.Duration
+	// Borrow, if set, names the methods whose handlers use the request's
+	// tensors only until they return: those are decoded into storage the
+	// lane reuses, sparing an allocation (and the zeroing of fresh memory)
+	// per call.
+	Borrow func(method string) bool
 	// Log, if set, receives one line for each refused connection or lane.
 	Log func(msg string, err error)
 }

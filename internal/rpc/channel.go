@@ -37,7 +37,8 @@ func (s *baseServer) OpenChannel(ctx context.Context, req *pb.OpenChannelRequest
 	log := sdk.Logger()
 	ln, err := channel.Listen(channel.Options{
 		Peer: int(req.PeerPid), Limit: s.limit, Handler: s.channelHandler(link, req.PeerStage),
-		Log: func(msg string, err error) { log.Warn().Str("peer_stage", req.PeerStage).Err(err).Msg(msg) },
+		Borrow: func(m string) bool { return s.methods[m].borrow },
+		Log:    func(msg string, err error) { log.Warn().Str("peer_stage", req.PeerStage).Err(err).Msg(msg) },
 	})
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "open channel: %v", err)

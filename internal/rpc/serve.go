@@ -62,6 +62,8 @@ func Serve(impl sdk.Base) {
 	// The host ends its plugins itself, and a plugin whose host is gone
 	// exits on its own (watchParent).
 	signal.Ignore(syscall.SIGINT, syscall.SIGTERM)
+	stopProfile := startProfile(d.Info.Name)
+	defer stopProfile()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: PluginSets(impl),

@@ -16,11 +16,15 @@ import (
 // A method is one tensor-carrying call a plugin serves, the same whether it
 // arrives as a gRPC frame stream or through a channel: the decoded request
 // in, the answer's message and tensors out. link says whether a linked
-// stage may call it (the host may call every method).
+// stage may call it (the host may call every method). borrow says that
+// the implementation uses the request's tensors only until it returns (the
+// sdk's contract for Energy, Grad and LogDensity), so that a channel may
+// decode them into storage it reuses.
 type method struct {
-	name string // for errors: "grad"
-	link bool
-	run  func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error)
+	name   string // for errors: "grad"
+	link   bool
+	borrow bool
+	run    func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error)
 }
 
 // MethodName returns the name errors and logs use for a gRPC method of
@@ -78,7 +82,7 @@ func baseMethods(impl sdk.Base) map[string]method {
 
 func energyMethods(impl sdk.Energy) map[string]method {
 	return map[string]method{
-		pb.Energy_Energy_FullMethodName: {name: "energy", link: true, run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
+		pb.Energy_Energy_FullMethodName: {name: "energy", link: true, borrow: true, run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
 			x, err := req.Tensor("x")
 			if err != nil {
 				return nil, nil, err
@@ -89,7 +93,7 @@ func energyMethods(impl sdk.Energy) map[string]method {
 			}
 			return nil, []wire.Named{{Name: "f", Tensor: f}}, err
 		}},
-		pb.Energy_Grad_FullMethodName: {name: "grad", link: true, run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
+		pb.Energy_Grad_FullMethodName: {name: "grad", link: true, borrow: true, run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
 			x, err := req.Tensor("x")
 			if err != nil {
 				return nil, nil, err
@@ -171,7 +175,7 @@ func dataMethods(impl sdk.Data) map[string]method {
 			}
 			return nil, []wire.Named{{Name: "x", Tensor: x}}, err
 		}},
-		pb.Data_LogDensity_FullMethodName: {name: "log density", link: true, run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
+		pb.Data_LogDensity_FullMethodName: {name: "log density", link: true, borrow: true, run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
 			x, err := req.Tensor("x")
 			if err != nil {
 				return nil, nil, err
