@@ -4,9 +4,12 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/ebmflow/ebmflow/internal/channel"
 	"github.com/ebmflow/ebmflow/internal/pb"
 	"github.com/ebmflow/ebmflow/internal/testplugins"
 	"github.com/ebmflow/ebmflow/internal/wire"
@@ -15,9 +18,11 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 )
 
-// BenchmarkGradCall measures one Grad call of the quadratic test energy over
-// go-plugin's in-process gRPC test connection (no TLS, no second process):
-// the CPU cost of the call path without the scheduling of two processes.
+// BenchmarkGradCall measures one Grad call of the quadratic test energy
+// served in this process (no second process): through a shared-memory
+// channel between two goroutines, or with EBMFLOW_SHM=0 over go-plugin's
+// in-process gRPC test connection (no TLS). It is the CPU cost and the
+// allocations of the call path without the scheduling of two processes.
 // info is a unary call carrying no tensor on the same connection.
 func BenchmarkGradCall(b *testing.B) {
 	ctx := context.Background()
@@ -25,6 +30,21 @@ func BenchmarkGradCall(b *testing.B) {
 		b.Run(sdk.FormatShape(shape), func(b *testing.B) {
 			c := dial(b, testplugins.NewQuadratic())
 			configure(b, c, map[string]any{"shape": shape[1:]})
+			if channel.Enabled() {
+				// The same call through a channel to this process, with
+				// the link timeout a sampler's calls carry.
+				ch, err := c.OpenChannel(ctx, os.Getpid(), "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				caller, err := channel.Dial(ch.Socket, int(ch.Pid), c.Limit)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.SetChannel(caller)
+				c.Timeout = func() time.Duration { return time.Minute }
+				b.Cleanup(c.CloseChannel)
+			}
 			x := sdk.NewTensor(sdk.Float32, shape...)
 			b.SetBytes(int64(4 * (2*x.Len() + shape[0])))
 			b.ReportAllocs()
