@@ -281,7 +281,7 @@ func (c *Caller) Call(ctx context.Context, deadline time.Time, method string, me
 	if err == nil {
 		r := &l.r
 		r.reset(&l.ans, wt, l.call, false, 4*c.limit+2*maxMeta)
-		if a, err = decodeAnswer(r, c.limit); err == nil {
+		if a, err = decodeAnswer(r, c.limit, &l.names); err == nil {
 			err = r.done()
 		}
 		c.learn(method, r.got)

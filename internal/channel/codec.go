@@ -71,6 +71,15 @@ func (e *encoder) bytes(b []byte) error {
 	return err
 }
 
+// str writes a length-prefixed string without converting it to bytes.
+func (e *encoder) str(s string) error {
+	if err := e.u32(uint32(len(s))); err != nil {
+		return err
+	}
+	_, err := io.WriteString(e.w, s)
+	return err
+}
+
 func (e *encoder) tensors(ts []wire.Named) error {
 	var n uint32
 	for _, t := range ts {
@@ -89,7 +98,7 @@ func (e *encoder) tensors(ts []wire.Named) error {
 		if err := t.Validate(); err != nil {
 			return fmt.Errorf("tensor %q: %w", nt.Name, err)
 		}
-		if err := e.bytes([]byte(nt.Name)); err != nil {
+		if err := e.str(nt.Name); err != nil {
 			return err
 		}
 		if err := e.u32(uint32(t.DType)); err != nil {
@@ -140,7 +149,7 @@ func encodeRequest(w io.Writer, method string, deadline time.Time, meta []byte, 
 		return err
 	}
 	e := encoder{w: w}
-	if err := e.bytes([]byte(method)); err != nil {
+	if err := e.str(method); err != nil {
 		return err
 	}
 	var dl int64
@@ -196,6 +205,48 @@ type decoder struct {
 	limit int64  // largest tensor in bytes
 	total int64  // tensor bytes so far
 	arena *arena // if set, tensor data goes there when it fits
+	names *names // if set, method and tensor names are interned there
+}
+
+// names interns the method and tensor names of a lane's records, which
+// repeat from call to call, sparing two allocations per name.
+type names struct{ m map[string]string }
+
+// maxInterned bounds the names kept; later ones are allocated each time.
+const maxInterned = 64
+
+func (n *names) get(b []byte) string {
+	if s, ok := n.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if n.m == nil {
+		n.m = map[string]string{}
+	}
+	if len(n.m) < maxInterned {
+		n.m[s] = s
+	}
+	return s
+}
+
+// name reads a length-prefixed name of at most max (<= 256) bytes.
+func (d *decoder) name(max int, what string) (string, error) {
+	n, err := d.u32()
+	if err != nil {
+		return "", err
+	}
+	if int64(n) > int64(max) {
+		return "", fmt.Errorf("%w: %s of %d bytes exceeds %d", ErrTooLarge, what, n, max)
+	}
+	var buf [256]byte
+	b := buf[:n]
+	if err := d.read(b); err != nil {
+		return "", err
+	}
+	if d.names != nil {
+		return d.names.get(b), nil
+	}
+	return string(b), nil
 }
 
 // arena is storage a lane reuses from request to request for the tensors
@@ -301,11 +352,10 @@ func (d *decoder) tensors() (map[string]*sdk.Tensor, error) {
 	}
 	out := make(map[string]*sdk.Tensor, count)
 	for range count {
-		nb, err := d.field(maxName, "tensor name")
+		name, err := d.name(maxName, "tensor name")
 		if err != nil {
 			return nil, err
 		}
-		name := string(nb)
 		if _, dup := out[name]; dup {
 			return nil, fmt.Errorf("%w: tensor %q sent twice", ErrProtocol, name)
 		}
@@ -320,7 +370,8 @@ func (d *decoder) tensors() (map[string]*sdk.Tensor, error) {
 		if nd > maxDims {
 			return nil, fmt.Errorf("%w: tensor %q has %d dimensions, at most %d", ErrProtocol, name, nd, maxDims)
 		}
-		shape := make([]int64, nd)
+		var dims [maxDims]int64
+		shape := dims[:nd]
 		for i := range shape {
 			if shape[i], err = d.i64(); err != nil {
 				return nil, err
@@ -360,12 +411,17 @@ func (d *decoder) tensors() (map[string]*sdk.Tensor, error) {
 // decodeRequest decodes a request; if borrow says so for its method, its
 // tensors go into a (the lane's arena).
 func decodeRequest(src source, limit int64, a *arena, borrow func(method string) bool) (*Request, error) {
-	d := decoder{src: src, limit: limit}
-	m, err := d.field(maxMethod, "method name")
+	return decodeRequestNames(src, limit, a, borrow, nil)
+}
+
+// decodeRequestNames is decodeRequest interning names in nm.
+func decodeRequestNames(src source, limit int64, a *arena, borrow func(method string) bool, nm *names) (*Request, error) {
+	d := decoder{src: src, limit: limit, names: nm}
+	m, err := d.name(maxMethod, "method name")
 	if err != nil {
 		return nil, err
 	}
-	if a != nil && borrow != nil && borrow(string(m)) {
+	if a != nil && borrow != nil && borrow(m) {
 		a.reset()
 		d.arena = a
 	}
@@ -381,15 +437,15 @@ func decodeRequest(src source, limit int64, a *arena, borrow func(method string)
 	if err != nil {
 		return nil, err
 	}
-	r := &Request{Method: string(m), Meta: meta, Tensors: ts}
+	r := &Request{Method: m, Meta: meta, Tensors: ts}
 	if dl != 0 {
 		r.Deadline = time.Unix(0, dl)
 	}
 	return r, nil
 }
 
-func decodeAnswer(src source, limit int64) (*Answer, error) {
-	d := decoder{src: src, limit: limit}
+func decodeAnswer(src source, limit int64, nm *names) (*Answer, error) {
+	d := decoder{src: src, limit: limit, names: nm}
 	code, err := d.u32()
 	if err != nil {
 		return nil, err

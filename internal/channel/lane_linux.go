@@ -26,6 +26,7 @@ type lane struct {
 	w     partWriter
 	r     partReader
 	arena arena // the callee's storage for borrowed request tensors
+	names names // names seen in this lane's records
 }
 
 func (l *lane) reqLen() int64 { return int64(len(l.req.area)) }

@@ -78,6 +78,9 @@ func (l *Listener) accept() {
 			l.logf(fmt.Sprintf("channel: refused a connection from pid %d (expecting pid %d)", pid, l.opts.Peer), err)
 			continue
 		}
+		// The one peer is here: stop listening at once, so that the name
+		// refuses every later connection instead of queueing it.
+		l.ln.Close()
 		l.mu.Lock()
 		l.conn = c
 		l.mu.Unlock()
@@ -165,7 +168,7 @@ func (l *Listener) serveLane(ln *lane) {
 	for {
 		r := &ln.r
 		r.reset(&ln.req, wt, 0, true, maxReq)
-		req, err := decodeRequest(r, l.opts.Limit, &ln.arena, l.opts.Borrow)
+		req, err := decodeRequestNames(r, l.opts.Limit, &ln.arena, l.opts.Borrow, &ln.names)
 		if err == nil {
 			err = r.done()
 		}

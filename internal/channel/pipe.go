@@ -125,6 +125,31 @@ func (w *partWriter) begin() error {
 	return w.err
 }
 
+// WriteString is Write without converting s to bytes.
+func (w *partWriter) WriteString(s string) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	done := 0
+	for len(s) > 0 {
+		room := len(w.p.area) - partHeader - w.n
+		if room == 0 {
+			if w.err = w.post(false); w.err != nil {
+				return done, w.err
+			}
+			if w.err = w.begin(); w.err != nil {
+				return done, w.err
+			}
+			continue
+		}
+		k := copy(w.p.area[partHeader+w.n:], s)
+		w.n += k
+		done += k
+		s = s[k:]
+	}
+	return done, nil
+}
+
 func (w *partWriter) Write(b []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
