@@ -118,18 +118,6 @@ func (s *Sweep) Point(i int) (Point, error) {
 	return s.Plan.Points[i], nil
 }
 
-// lastSubmission returns the latest submission that holds point i.
-func (s *Sweep) lastSubmission(i int) *Submission {
-	for k := len(s.Submissions) - 1; k >= 0; k-- {
-		for _, j := range s.Submissions[k].Indices {
-			if j == i {
-				return &s.Submissions[k]
-			}
-		}
-	}
-	return nil
-}
-
 // Cancelled reports whether cancel was asked for (no new local points
 // start).
 func (s *Sweep) Cancelled() bool {
