@@ -101,7 +101,9 @@ func Prepare(ctx context.Context, path string, popts pipeline.Options, opts Opti
 	if err := r.Manifest.write(dir); err != nil {
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write manifest", Detail: err.Error()})
 	}
-	os.WriteFile(filepath.Join(dir, "pipeline.hcl"), p.Source, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "pipeline.hcl"), p.Source, 0o644); err != nil {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write pipeline", Detail: err.Error()})
+	}
 	h := host.New(host.Options{Logger: opts.Logger, StartTimeout: opts.StartTimeout, CallTimeout: opts.CallTimeout})
 	st, more := Launch(ctx, p, res, h, dir)
 	diags = append(diags, more...)
