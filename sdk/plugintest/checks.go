@@ -43,14 +43,14 @@ func (e *env) checkInfo(t testing.TB) error {
 	if info.Description == "" {
 		probs.add("Info().Description is empty: give one line for `ebmflow plugins`")
 	}
-	if d := e.bin.Description.Info; d != info {
+	if d := e.bin.Info; d != info {
 		probs.add("`describe` prints info %+v, but the running plugin says %+v", d, info)
 	}
 	schema, err := st.p.Schema(ctx)
 	if err != nil {
 		probs.add("schema: %v", err)
-	} else if !reflect.DeepEqual(schema, e.bin.Description.Schema) {
-		probs.add("`describe` prints a schema that differs from the running plugin's:\n  describe: %+v\n  running:  %+v", e.bin.Description.Schema, schema)
+	} else if !reflect.DeepEqual(schema, e.bin.Schema) {
+		probs.add("`describe` prints a schema that differs from the running plugin's:\n  describe: %+v\n  running:  %+v", e.bin.Schema, schema)
 	}
 	return probs.err()
 }
@@ -61,7 +61,7 @@ var attrTypes = []sdk.AttrType{sdk.TypeString, sdk.TypeNumber, sdk.TypeInt, sdk.
 func (e *env) checkSchema(t testing.TB) error {
 	var probs problems
 	seen := map[string]bool{}
-	schema := e.bin.Description.Schema
+	schema := e.bin.Schema
 	if len(schema.Attributes) == 0 {
 		t.Log("the schema declares no attributes")
 	}
