@@ -214,15 +214,8 @@ func TestREADMEPipelineValidates(t *testing.T) {
 	os.WriteFile(pipe, []byte(src), 0o644)
 	t.Setenv(host.PathEnv, dir)
 	t.Setenv("PATH", "")
-	p, diags := pipeline.Parse(pipe, pipeline.Options{Env: []string{}})
+	p, res, diags := runner.Load(context.Background(), pipe, runner.LoadOptions{Options: pipeline.Options{Env: []string{}}})
 	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	res, err := runner.NewResolver(context.Background(), p, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diags := p.Bind(res.Describer(p)); diags.HasErrors() {
 		t.Fatal(diags)
 	}
 	h := host.New(host.Options{Logger: zerolog.Nop()})

@@ -131,4 +131,3 @@ func (c *Config) SetLink(attr string, link any) {
 	}
 	c.links[attr] = link
 }
-

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ebmflow/ebmflow/core/schedule"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -25,6 +26,13 @@ type Options struct {
 	// VarFiles are -var-file FILE paths (HCL files of NAME = VALUE), applied
 	// in order after the environment and before Vars.
 	VarFiles []string
+	// Values are variable values as HCL expressions by name (a run
+	// manifest's variables, a sweep point's), applied after VarFiles and
+	// before Vars, as a variable file would be, without writing one.
+	Values map[string]string
+	// ValuesSource says where Values came from, in diagnostics and in
+	// VariableSources ("values" if empty).
+	ValuesSource string
 	// Env is the environment searched for EBMFLOW_VAR_NAME (os.Environ() if
 	// nil).
 	Env []string
@@ -96,7 +104,7 @@ func ParseSource(path string, src []byte, opts Options) (*Pipeline, hcl.Diagnost
 	diags = append(diags, p.decodeSchedules(schedules)...)
 	if p.Schedule == nil {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing schedule block",
-			Detail: "A pipeline needs a schedule \"lr\" block giving the learning rate, with at least type (constant, exp, linear, cosine or step) and initial.", Subject: rangeOfFile(path).Ptr()})
+			Detail: fmt.Sprintf("A pipeline needs a schedule \"lr\" block giving the learning rate, with at least type (%s) and initial.", strings.Join(schedule.Kinds, ", ")), Subject: rangeOfFile(path).Ptr()})
 	}
 	switch len(trains) {
 	case 0:
@@ -220,6 +228,15 @@ func (p *Pipeline) evalInt(a *hcl.Attribute, dst *int, min int) hcl.Diagnostics 
 	}
 	*dst = int(f)
 	return diags
+}
+
+// PluginSource returns the binary path a plugin block gives for the named
+// plugin, or "" when discovery finds it.
+func (p *Pipeline) PluginSource(name string) string {
+	if req, ok := p.Plugins[name]; ok {
+		return req.Source
+	}
+	return ""
 }
 
 // PluginNames returns the plugins the pipeline's stages name, sorted, without

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -144,6 +146,22 @@ func (p *Pipeline) resolveVariables(parser *hclparse.Parser, blocks []*hcl.Block
 			values[n], sources[n] = cv, "variable file "+file
 		}
 	}
+	valuesSource := opts.ValuesSource
+	if valuesSource == "" {
+		valuesSource = "values"
+	}
+	for _, n := range slices.Sorted(maps.Keys(opts.Values)) {
+		d, ok := decls[n]
+		if !ok {
+			set(n, "", valuesSource, nil)
+			continue
+		}
+		cv, more := parseValue(opts.Values[n], d.typ, valuesSource+" "+n)
+		diags = append(diags, more...)
+		if !more.HasErrors() {
+			values[n], sources[n] = cv, valuesSource
+		}
+	}
 	names := make([]string, 0, len(opts.Vars))
 	for n := range opts.Vars {
 		names = append(names, n)
@@ -198,25 +216,15 @@ func checkValidation(ctx *hcl.EvalContext, name string, b *hcl.Block) hcl.Diagno
 	return diags
 }
 
-// parseVarValue reads a command-line or environment value: raw text for a
-// string variable, an HCL expression otherwise (so -var eps=0.01 is a number
-// and -var digits='[0, 1]' a list).
-func parseVarValue(raw string, typ cty.Type, source string) (cty.Value, hcl.Diagnostics) {
-	if typ == cty.String {
-		return cty.StringVal(raw), nil
-	}
+// parseValue reads an HCL expression given as text, as a variable file's
+// value, and converts it to typ.
+func parseValue(raw string, typ cty.Type, source string) (cty.Value, hcl.Diagnostics) {
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), source, hcl.InitialPos)
 	if diags.HasErrors() {
-		if typ == cty.DynamicPseudoType {
-			return cty.StringVal(raw), nil
-		}
 		return cty.NilVal, diags
 	}
 	v, diags := expr.Value(nil)
 	if diags.HasErrors() {
-		if typ == cty.DynamicPseudoType {
-			return cty.StringVal(raw), nil
-		}
 		return cty.NilVal, diags
 	}
 	cv, err := convert.Convert(v, typ)
@@ -225,6 +233,20 @@ func parseVarValue(raw string, typ cty.Type, source string) (cty.Value, hcl.Diag
 			Detail: fmt.Sprintf("%s: %q: %s.", source, raw, err)}}
 	}
 	return cv, nil
+}
+
+// parseVarValue reads a command-line or environment value: raw text for a
+// string variable, an HCL expression otherwise (so -var eps=0.01 is a number
+// and -var digits='[0, 1]' a list).
+func parseVarValue(raw string, typ cty.Type, source string) (cty.Value, hcl.Diagnostics) {
+	if typ == cty.String {
+		return cty.StringVal(raw), nil
+	}
+	v, diags := parseValue(raw, typ, source)
+	if diags.HasErrors() && typ == cty.DynamicPseudoType {
+		return cty.StringVal(raw), nil
+	}
+	return v, diags
 }
 
 // resolveLocals evaluates locals in dependency order; a local that refers to

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ebmflow/ebmflow/core/host"
 	"github.com/ebmflow/ebmflow/core/pipeline"
+	"github.com/ebmflow/ebmflow/core/schedule"
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/rs/zerolog"
@@ -53,7 +54,7 @@ type Run struct {
 	opts    Options
 	log     zerolog.Logger
 	st      *Stages
-	sched   lrSchedule
+	sched   *schedule.Schedule
 	metrics *metricsFile
 	started time.Time
 	wallOff float64
@@ -61,25 +62,16 @@ type Run struct {
 	box     []float64
 }
 
-// Prepare parses and binds the pipeline, resolves its plugins (pinning them
-// in the lock file on first use), creates the run folder and starts and
-// configures every stage. It reports every problem it finds.
-func Prepare(ctx context.Context, path string, popts pipeline.Options, opts Options) (*Run, hcl.Diagnostics) {
-	p, diags := pipeline.Parse(path, popts)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	res, err := NewResolver(ctx, p, true)
+// Prepare makes a run of a pipeline that Load returned without errors: it
+// pins newly found plugins in the lock file, creates the run folder (its
+// manifest and pipeline.hcl) and starts and configures every stage. It
+// reports every problem it finds; the diagnostics' snippets come from
+// p.Files.
+func Prepare(ctx context.Context, p *pipeline.Pipeline, res *host.Resolver, opts Options) (*Run, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	sched, err := schedule.New(*p.Schedule)
 	if err != nil {
-		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid lock file", Detail: err.Error()})
-	}
-	diags = append(diags, p.Bind(res.Describer(p))...)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	sched, err := newSchedule(p.Schedule)
-	if err != nil {
-		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid schedule", Detail: err.Error(), Subject: p.Schedule.DeclRange.Ptr()})
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid schedule", Detail: err.Error(), Subject: p.ScheduleRange.Ptr()})
 	}
 	dir := opts.RunDir
 	if dir == "" {
@@ -87,7 +79,7 @@ func Prepare(ctx context.Context, path string, popts pipeline.Options, opts Opti
 		if out == "" {
 			out = "runs"
 		}
-		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		name := strings.TrimSuffix(filepath.Base(p.Path), filepath.Ext(p.Path))
 		dir = filepath.Join(out, name+"-"+time.Now().UTC().Format("20060102T150405Z"))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
