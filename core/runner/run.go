@@ -239,11 +239,8 @@ func (r *Run) iterate(ctx context.Context, it int) (Metric, error) {
 	return m, nil
 }
 
-// failure wraps an error of iteration it; a non-finite value reported by a
-// plugin keeps sdk.ErrNonFinite in the chain.
+// failure wraps an error of iteration it. A plugin's sdk.ErrNonFinite
+// crosses the boundary as its own status code and stays in the chain.
 func (r *Run) failure(it int, err error) error {
-	if strings.Contains(err.Error(), sdk.ErrNonFinite.Error()) && !errors.Is(err, sdk.ErrNonFinite) {
-		err = fmt.Errorf("%w: %w", sdk.ErrNonFinite, err)
-	}
 	return fmt.Errorf("iteration %d: %w", it, err)
 }

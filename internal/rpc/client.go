@@ -80,6 +80,9 @@ func (c *Client) fail(method string, err error) error {
 	if c.Wrap != nil {
 		return c.Wrap(method, err)
 	}
+	if perr := PluginError(err); perr != nil {
+		return perr // the plugin's own error names its stage and call
+	}
 	if c.Stage != "" {
 		return fmt.Errorf("stage %q: %s: %w", c.Stage, method, err)
 	}
@@ -181,10 +184,7 @@ func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sd
 	if err != nil {
 		return nil, nil, c.fail("configure", err)
 	}
-	req := &pb.ConfigureRequest{Stage: a.Stage, Seed: a.Seed, RunDir: a.RunDir, ValuesJson: string(values), Upstream: map[string]*pb.ShapeSet{}}
-	for attr, s := range a.Upstream {
-		req.Upstream[attr] = &pb.ShapeSet{Shapes: shapesToPB(s)}
-	}
+	req := &pb.ConfigureRequest{Stage: a.Stage, Seed: a.Seed, RunDir: a.RunDir, ValuesJson: string(values), Upstream: shapeSetsToPB(a.Upstream)}
 	for _, l := range a.Links {
 		if c.broker == nil {
 			return nil, nil, c.fail("configure", fmt.Errorf("cannot link %q: no broker", l.Attribute))

@@ -32,8 +32,8 @@ type baseServer struct {
 	conns []*grpc.ClientConn
 }
 
-// errorf turns an implementation error into a gRPC status naming the stage.
-// An error that is already a status keeps its code; a failed call to a
+// errorf turns an implementation error into a gRPC status naming the stage,
+// with the code of the sdk sentinel it wraps (errors.go); a failed call to a
 // linked stage keeps its CallFailure in the status's details, so that the
 // host can name the stage that really failed.
 func (s *baseServer) errorf(method string, err error) error {
@@ -43,16 +43,7 @@ func (s *baseServer) errorf(method string, err error) error {
 	if stage == "" {
 		stage = s.impl.Info().Name
 	}
-	code := codes.Unknown
-	switch {
-	case errors.Is(err, sdk.ErrUnsupported):
-		code = codes.Unimplemented
-	case errors.Is(err, context.DeadlineExceeded):
-		code = codes.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		code = codes.Canceled
-	}
-	st := status.Newf(code, "stage %q: %s: %v", stage, method, err)
+	st := status.Newf(codeOf(err), "stage %q: %s: %v", stage, method, err)
 	var cf *CallFailure
 	if errors.As(err, &cf) {
 		if d, derr := st.WithDetails(cf.toPB()); derr == nil {
@@ -102,10 +93,7 @@ func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 	if diags.HasErrors() {
 		return &pb.ConfigureResponse{Diagnostics: diagsToPB(diags)}, nil
 	}
-	cfg.Upstream = map[string]sdk.Shapes{}
-	for attr, set := range req.Upstream {
-		cfg.Upstream[attr] = shapesFromPB(set.GetShapes())
-	}
+	cfg.Upstream = shapeSetsFromPB(req.Upstream)
 	for _, l := range req.Links {
 		if s.broker == nil {
 			return nil, status.Errorf(codes.FailedPrecondition, "stage %q: attribute %q links stage %q but no broker is available", req.Stage, l.Attribute, l.Stage)
