@@ -98,7 +98,7 @@ func (m *Manifest) write(dir string) error {
 	if err != nil {
 		return err
 	}
-	return host.WriteFileAtomic(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644)
+	return sdk.WriteFileAtomic(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644)
 }
 
 // ReadManifest reads a run folder's manifest.json.

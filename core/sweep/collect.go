@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/ebmflow/ebmflow/core/runner"
+	"github.com/ebmflow/ebmflow/sdk"
 )
 
 // Files collect writes into the sweep folder.
@@ -202,7 +203,7 @@ func (s *Sweep) WriteResults(rows []Row) ([]string, error) {
 			return paths, fmt.Errorf("%s: %w", f.name, err)
 		}
 		p := filepath.Join(s.Dir, f.name)
-		if err := writeAtomic(p, []byte(b.String())); err != nil {
+		if err := sdk.WriteFileAtomic(p, []byte(b.String()), 0o644); err != nil {
 			return paths, err
 		}
 		paths = append(paths, p)

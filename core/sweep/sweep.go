@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -100,7 +101,7 @@ func (s *Sweep) Save() error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(s.Dir, RecordFile), append(b, '\n'))
+	return sdk.WriteFileAtomic(filepath.Join(s.Dir, RecordFile), append(b, '\n'), 0o644)
 }
 
 // Paths of a point's files.
@@ -123,25 +124,4 @@ func (s *Sweep) Point(i int) (Point, error) {
 func (s *Sweep) Cancelled() bool {
 	_, err := os.Stat(filepath.Join(s.Dir, cancelMarker))
 	return err == nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

