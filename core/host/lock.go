@@ -2,8 +2,9 @@ package host
 
 import (
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/hashicorp/hcl/v2"
@@ -83,11 +84,7 @@ func (l *Lock) Write() error {
 	f := hclwrite.NewEmptyFile()
 	root := f.Body()
 	root.AppendUnstructuredTokens(hclwrite.Tokens{{Type: 0, Bytes: []byte("# This file is maintained by ebmflow. It pins the plugin binaries this\n# pipeline runs with; 'ebmflow init -upgrade PIPELINE' accepts changed ones.\n")}})
-	names := make([]string, 0, len(l.Plugins))
-	for n := range l.Plugins {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(l.Plugins))
 	for _, n := range names {
 		e := l.Plugins[n]
 		root.AppendNewline()

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -120,11 +119,7 @@ func (p *Pipeline) resolveVariables(parser *hclparse.Parser, blocks []*hcl.Block
 		}
 		attrs, more := f.Body.JustAttributes()
 		diags = append(diags, more...)
-		names := make([]string, 0, len(attrs))
-		for n := range attrs {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(attrs))
 		for _, n := range names {
 			a := attrs[n]
 			d, ok := decls[n]
@@ -162,11 +157,7 @@ func (p *Pipeline) resolveVariables(parser *hclparse.Parser, blocks []*hcl.Block
 			values[n], sources[n] = cv, valuesSource
 		}
 	}
-	names := make([]string, 0, len(opts.Vars))
-	for n := range opts.Vars {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(opts.Vars))
 	for _, n := range names {
 		set(n, opts.Vars[n], "-var "+n, nil)
 	}
@@ -287,11 +278,7 @@ func (p *Pipeline) resolveLocals(blocks []*hcl.Block) hcl.Diagnostics {
 	if diags.HasErrors() {
 		return diags
 	}
-	names := make([]string, 0, len(attrs))
-	for n := range attrs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(attrs))
 	order, cycle := topoSort(names, deps)
 	if cycle != nil {
 		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cycle in local values",

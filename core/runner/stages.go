@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -45,11 +46,7 @@ func Launch(ctx context.Context, p *pipeline.Pipeline, r *host.Resolver, h *host
 			continue
 		}
 		args := rpc.ConfigureArgs{Stage: s.Name, Seed: sdk.DeriveSeed(seed, "stage:"+s.Name), RunDir: runDir, Values: s.Values, Upstream: map[string]sdk.Shapes{}}
-		attrs := make([]string, 0, len(s.Refs))
-		for a := range s.Refs {
-			attrs = append(attrs, a)
-		}
-		slices.Sort(attrs)
+		attrs := slices.Sorted(maps.Keys(s.Refs))
 		for _, a := range attrs {
 			target := s.Refs[a]
 			args.Links = append(args.Links, rpc.Link{Attribute: a, Target: st.Procs[target].Client, Kind: p.Stage(target).Kind})

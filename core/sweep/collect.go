@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -95,11 +96,7 @@ func readReport(run string) (string, float64) {
 	if err != nil {
 		return "", math.NaN()
 	}
-	names := make([]string, 0, len(sum.Stages))
-	for k := range sum.Stages {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(sum.Stages))
 	for _, name := range names {
 		var doc struct {
 			Verdict string             `json:"verdict"`

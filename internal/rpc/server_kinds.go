@@ -2,7 +2,8 @@ package rpc
 
 import (
 	"context"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -40,11 +41,7 @@ func MethodName(full string) string {
 }
 
 func sortedTensors(m map[string]*sdk.Tensor) []wire.Named {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(m))
 	out := make([]wire.Named, len(names))
 	for i, k := range names {
 		out[i] = wire.Named{Name: k, Tensor: m[k]}

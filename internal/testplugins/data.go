@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -115,11 +116,7 @@ func (g *Gaussian) SaveState(ctx context.Context) (*sdk.State, error) {
 	g.smu.Lock()
 	defer g.smu.Unlock()
 	st := dataState{Streams: map[string][]byte{}, Calls: g.faults.save()}
-	names := make([]string, 0, len(g.streams))
-	for n := range g.streams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(g.streams))
 	for _, n := range names {
 		b, err := g.streams[n].MarshalBinary()
 		if err != nil {

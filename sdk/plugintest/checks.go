@@ -3,6 +3,7 @@ package plugintest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"regexp"
@@ -99,22 +100,12 @@ func (e *env) checkSchema(t testing.TB) error {
 			}
 		}
 	}
-	for _, v := range slices.Sorted(mapKeys(e.s.Config)) {
+	for _, v := range slices.Sorted(maps.Keys(e.s.Config)) {
 		if _, ok := schema.Lookup(v); !ok {
 			probs.add("Suite.Config sets %q, which the schema does not declare", v)
 		}
 	}
 	return probs.err()
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // fits reports whether v (as decoded from JSON) is a value of a's type.
