@@ -57,23 +57,23 @@ func (p *Pipeline) decodeTrain(b *hcl.Block) hcl.Diagnostics {
 	for name, a := range c.Attributes {
 		switch name {
 		case "iterations":
-			diags = append(diags, p.evalInt(a, &t.Iterations, 1)...)
+			diags = append(diags, eval(p, a, &t.Iterations, 1)...)
 		case "seed":
 			var s int
-			diags = append(diags, p.evalInt(a, &s, 0)...)
+			diags = append(diags, eval(p, a, &s, 0)...)
 			t.Seed = uint64(s)
 		case "checkpoint_every":
-			diags = append(diags, p.evalInt(a, &t.CheckpointEvery, 0)...)
+			diags = append(diags, eval(p, a, &t.CheckpointEvery, 0)...)
 		case "keep_checkpoints":
-			diags = append(diags, p.evalInt(a, &t.KeepCheckpoints, 1)...)
+			diags = append(diags, eval(p, a, &t.KeepCheckpoints, 1)...)
 		case "sample_every":
-			diags = append(diags, p.evalInt(a, &t.SampleEvery, 0)...)
+			diags = append(diags, eval(p, a, &t.SampleEvery, 0)...)
 		case "batch":
-			diags = append(diags, p.evalInt(a, &t.Batch, 1)...)
+			diags = append(diags, eval(p, a, &t.Batch, 1)...)
 		case "output":
-			diags = append(diags, p.evalString(a, &t.Output)...)
+			diags = append(diags, eval(p, a, &t.Output, 0)...)
 		case "on_nonfinite":
-			diags = append(diags, p.evalString(a, &t.OnNonfinite)...)
+			diags = append(diags, eval(p, a, &t.OnNonfinite, 0)...)
 			if !contains(NonfiniteActions, t.OnNonfinite) {
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value",
 					Detail: fmt.Sprintf("on_nonfinite must be one of %s; got %q.", quoteList(NonfiniteActions), t.OnNonfinite), Subject: a.Expr.Range().Ptr()})
