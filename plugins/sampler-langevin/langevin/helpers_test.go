@@ -88,7 +88,7 @@ func config(t testing.TB, seed uint64, vals map[string]any, shape []int, energy 
 
 // configured returns a sampler configured with cfg, failing the test on any
 // error diagnostic.
-func configured(t testing.TB, cfg *sdk.Config) *Sampler {
+func configured(t testing.TB, cfg *sdk.Config) *Plugin {
 	t.Helper()
 	s := New()
 	shapes, diags := s.Configure(context.Background(), cfg)

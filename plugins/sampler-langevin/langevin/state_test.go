@@ -28,7 +28,7 @@ func sameTensor(a, b *sdk.Tensor) bool {
 	return true
 }
 
-func sampleN(t *testing.T, s *Sampler, k int) []*sdk.SampleResult {
+func sampleN(t *testing.T, s *Plugin, k int) []*sdk.SampleResult {
 	t.Helper()
 	var out []*sdk.SampleResult
 	for i := 0; i < k; i++ {
@@ -55,7 +55,7 @@ func sameResults(t *testing.T, what string, a, b []*sdk.SampleResult) {
 func TestSameSeedSameSamples(t *testing.T) {
 	for name, vals := range stateCases {
 		t.Run(name, func(t *testing.T) {
-			mk := func(seed uint64) *Sampler {
+			mk := func(seed uint64) *Plugin {
 				return configured(t, config(t, seed, vals, []int{2, 2}, quad(0.4, []float64{1, 0, -1, 0}, nil), nil))
 			}
 			a, b, c := sampleN(t, mk(8), 3), sampleN(t, mk(8), 3), sampleN(t, mk(9), 1)
