@@ -9,7 +9,7 @@
 //     connection the host brokers.
 //   - Data: positive samples (with data noise), and for toy sets the true
 //     log-density.
-//   - Diagnostics: watches per-iteration records and writes reports and figures.
+//   - Problems: watches per-iteration records and writes reports and figures.
 //
 // Every kind embeds the Base contract: Info, Schema, Configure, SaveState and
 // LoadState. A plugin's main function is one call to the Serve function of

@@ -78,7 +78,7 @@ func Launch(ctx context.Context, p *pipeline.Pipeline, r *host.Resolver, h *host
 
 // pluginDiagnostic places a plugin's diagnostic on the attribute it names,
 // or on the stage block.
-func pluginDiagnostic(s *pipeline.Stage, d sdk.Diagnostic) *hcl.Diagnostic {
+func pluginDiagnostic(s *pipeline.Stage, d sdk.Problem) *hcl.Diagnostic {
 	sev := hcl.DiagError
 	if d.Severity == sdk.SeverityWarning {
 		sev = hcl.DiagWarning

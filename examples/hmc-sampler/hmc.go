@@ -78,8 +78,8 @@ func (s *HMC) Schema() sdk.Schema {
 }
 
 // Configure checks the block, links the energy and seeds the random stream.
-func (s *HMC) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func (s *HMC) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
+	var diags sdk.Problems
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.steps, s.l, s.batch = cfg.Int("steps"), cfg.Int("leapfrog"), cfg.Int("batch")

@@ -179,7 +179,7 @@ type ConfigureArgs struct {
 // forwarded to the target stage without decoding) and, where both plugins
 // can, through a shared-memory channel from the plugin straight to the
 // target, which the plugin then uses instead.
-func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sdk.Diagnostics, error) {
+func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sdk.Problems, error) {
 	values, err := json.Marshal(a.Values)
 	if err != nil {
 		return nil, nil, c.fail("configure", err)
@@ -215,7 +215,7 @@ func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sd
 		return nil, nil, c.fail("configure", err)
 	}
 	c.ObserveTensors = r.ObserveTensors
-	return shapesFromPB(r.Shapes), diagsFromPB(r.Diagnostics), nil
+	return shapesFromPB(r.Shapes), problemsFromPB(r.Diagnostics), nil
 }
 
 // SaveState fetches the stage's state.

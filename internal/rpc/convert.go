@@ -50,7 +50,7 @@ func schemaFromPB(p *pb.SchemaResponse) (sdk.Schema, error) {
 	return s, nil
 }
 
-func diagsToPB(ds sdk.Diagnostics) []*pb.Diagnostic {
+func problemsToPB(ds sdk.Problems) []*pb.Diagnostic {
 	var out []*pb.Diagnostic
 	for _, d := range ds {
 		sev := pb.Diagnostic_ERROR
@@ -62,14 +62,14 @@ func diagsToPB(ds sdk.Diagnostics) []*pb.Diagnostic {
 	return out
 }
 
-func diagsFromPB(ps []*pb.Diagnostic) sdk.Diagnostics {
-	var out sdk.Diagnostics
+func problemsFromPB(ps []*pb.Diagnostic) sdk.Problems {
+	var out sdk.Problems
 	for _, p := range ps {
 		sev := sdk.SeverityError
 		if p.Severity == pb.Diagnostic_WARNING {
 			sev = sdk.SeverityWarning
 		}
-		out = append(out, sdk.Diagnostic{Severity: sev, Summary: p.Summary, Detail: p.Detail, Path: p.Path})
+		out = append(out, sdk.Problem{Severity: sev, Summary: p.Summary, Detail: p.Detail, Path: p.Path})
 	}
 	return out
 }

@@ -91,7 +91,7 @@ func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 	}
 	cfg, diags := BuildConfig(s.impl.Schema(), req.Stage, req.Seed, req.RunDir, []byte(req.ValuesJson), linked)
 	if diags.HasErrors() {
-		return &pb.ConfigureResponse{Diagnostics: diagsToPB(diags)}, nil
+		return &pb.ConfigureResponse{Diagnostics: problemsToPB(diags)}, nil
 	}
 	cfg.Upstream = shapeSetsFromPB(req.Upstream)
 	for _, l := range req.Links {
@@ -119,7 +119,7 @@ func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 	s.mu.Unlock()
 	shapes, more := s.impl.Configure(ctx, cfg)
 	diags = append(diags, more...)
-	return &pb.ConfigureResponse{Diagnostics: diagsToPB(diags), Shapes: shapesToPB(shapes), ObserveTensors: cfg.WantsTensors()}, nil
+	return &pb.ConfigureResponse{Diagnostics: problemsToPB(diags), Shapes: shapesToPB(shapes), ObserveTensors: cfg.WantsTensors()}, nil
 }
 
 // BuildConfig decodes a values JSON object against schema, fills defaults,
@@ -127,8 +127,8 @@ func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 // attribute's value is the linked stage's name, taken from linked (attribute
 // to stage) when the values do not give it. The host has already checked
 // types against the schema; this is the plugin's own guard.
-func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, values []byte, linked map[string]string) (*sdk.Config, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, values []byte, linked map[string]string) (*sdk.Config, sdk.Problems) {
+	var diags sdk.Problems
 	cfg := &sdk.Config{Stage: stage, Seed: seed, RunDir: runDir, Values: map[string]json.RawMessage{}}
 	if len(bytes.TrimSpace(values)) > 0 {
 		if err := json.Unmarshal(values, &cfg.Values); err != nil {

@@ -41,8 +41,8 @@ func (g *Gaussian) Schema() sdk.Schema {
 	)
 }
 
-func (g *Gaussian) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func (g *Gaussian) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
+	var diags sdk.Problems
 	g.faults.configure(cfg)
 	g.mean, g.sd, g.seed, g.shortBy = cfg.Float("mean"), cfg.Float("sd"), cfg.Seed, cfg.Int("short_by")
 	if g.sd <= 0 {

@@ -56,8 +56,8 @@ func (q *Quadratic) Schema() sdk.Schema {
 	)
 }
 
-func (q *Quadratic) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func (q *Quadratic) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
+	var diags sdk.Problems
 	q.faults.configure(cfg)
 	q.a, q.mu, q.eps, q.nanAt = cfg.Float("a"), cfg.Float("mu"), cfg.Float("epsilon"), cfg.Int("nan_at")
 	if q.a <= 0 {

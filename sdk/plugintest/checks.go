@@ -206,12 +206,12 @@ func (e *env) checkConfigure(t testing.TB) error {
 			if d.Severity == sdk.SeverityError && len(d.Path) > 0 && d.Path[0] == b.Path {
 				found = true
 				if d.Summary == "" {
-					probs.add("bad configuration %d (%v): the error diagnostic about %q has no summary", i, b.Set, b.Path)
+					probs.add("bad configuration %d (%v): the error problem about %q has no summary", i, b.Set, b.Path)
 				}
 			}
 		}
 		if !found {
-			probs.add("bad configuration %d (%v): want an error diagnostic with path [%s], got %d diagnostics: %v", i, b.Set, b.Path, len(bad.diags), describeDiags(bad.diags))
+			probs.add("bad configuration %d (%v): want an error problem with path [%s], got %d problems: %v", i, b.Set, b.Path, len(bad.diags), describeDiags(bad.diags))
 		}
 		if _, err := bad.p.Client.Info(ctx); err != nil {
 			probs.add("bad configuration %d: the plugin stopped answering after refusing it: %v", i, err)
@@ -221,7 +221,7 @@ func (e *env) checkConfigure(t testing.TB) error {
 	return probs.err()
 }
 
-func describeDiags(ds sdk.Diagnostics) string {
+func describeDiags(ds sdk.Problems) string {
 	s := "["
 	for i, d := range ds {
 		if i > 0 {

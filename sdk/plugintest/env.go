@@ -107,13 +107,13 @@ type stage struct {
 	log    *logBuffer
 	p      *host.Process
 	shapes sdk.Shapes
-	diags  sdk.Diagnostics
+	diags  sdk.Problems
 	runDir string
 	closed bool
 }
 
 // start starts the linked stages and the plugin and configures them; values
-// is the plugin's configuration. An error diagnostic is not an error here:
+// is the plugin's configuration. An error problem is not an error here:
 // it is in stage.diags.
 func (e *env) start(ctx context.Context, t testing.TB, values map[string]any) (*stage, error) {
 	log := &logBuffer{}
@@ -153,7 +153,7 @@ func (e *env) start(ctx context.Context, t testing.TB, values map[string]any) (*
 }
 
 // startGood starts the plugin with the suite's good configuration and
-// fails if it gives an error diagnostic.
+// fails if it gives an error problem.
 func (e *env) startGood(ctx context.Context, t testing.TB) (*stage, error) {
 	st, err := e.start(ctx, t, e.s.Config)
 	if err != nil {

@@ -15,8 +15,8 @@ import (
 type Started struct {
 	// Shapes are the shapes Configure declared.
 	Shapes sdk.Shapes
-	// Diagnostics are Configure's warnings.
-	Diagnostics sdk.Diagnostics
+	// Warnings are the problems Configure reported as warnings.
+	Warnings sdk.Problems
 	// RunDir is the stage's run folder, a temporary folder.
 	RunDir string
 
@@ -26,8 +26,8 @@ type Started struct {
 // Start builds the suite's plugin and links, starts them through the host
 // and configures them with s.Config and s.Seed, for tests of an author's own
 // (a sampler's statistics, say) over a real process. The processes are shut
-// down when the test ends; the test fails if the plugin gives an error
-// diagnostic, wrote to stdout or did not shut down cleanly.
+// down when the test ends; the test fails if the plugin reports an error
+// problem, wrote to stdout or did not shut down cleanly.
 func Start(t testing.TB, s Suite) *Started {
 	t.Helper()
 	e, err := newEnv(t, s)
@@ -43,7 +43,7 @@ func Start(t testing.TB, s Suite) *Started {
 			t.Error(err)
 		}
 	})
-	return &Started{p: st.p, Shapes: st.shapes, Diagnostics: st.diags, RunDir: st.runDir}
+	return &Started{p: st.p, Shapes: st.shapes, Warnings: st.diags, RunDir: st.runDir}
 }
 
 // The calls every Started plugin satisfies, whatever its kind, checked at
