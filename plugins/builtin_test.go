@@ -18,6 +18,7 @@ import (
 	"github.com/ebmflow/ebmflow/core/pipeline"
 	"github.com/ebmflow/ebmflow/core/runner"
 	"github.com/ebmflow/ebmflow/internal/rpc"
+	"github.com/ebmflow/ebmflow/internal/testplugins"
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/rs/zerolog"
 )
@@ -31,10 +32,12 @@ func build(t *testing.T) string {
 	for _, b := range builtins {
 		args = append(args, "./"+b+"/cmd/ebmflow-plugin-"+b)
 	}
-	args = append(args, "./sampler-langevin/internal/quadratic/cmd/ebmflow-plugin-quadratic")
 	cmd := exec.Command("go", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if err := testplugins.Build(dir); err != nil { // the quadratic test energy is testenergy
+		t.Fatal(err)
 	}
 	return dir
 }
@@ -214,15 +217,8 @@ func TestREADMEPipelineValidates(t *testing.T) {
 	os.WriteFile(pipe, []byte(src), 0o644)
 	t.Setenv(host.PathEnv, dir)
 	t.Setenv("PATH", "")
-	p, diags := pipeline.Parse(pipe, pipeline.Options{Env: []string{}})
+	p, res, diags := runner.Load(context.Background(), pipe, runner.LoadOptions{Options: pipeline.Options{Env: []string{}}})
 	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	res, err := runner.NewResolver(context.Background(), p, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diags := p.Bind(res.Describer(p)); diags.HasErrors() {
 		t.Fatal(diags)
 	}
 	h := host.New(host.Options{Logger: zerolog.Nop()})
@@ -242,12 +238,12 @@ func TestLangevinStationaryLawOverBroker(t *testing.T) {
 	h := host.New(host.Options{Logger: zerolog.Nop()})
 	defer h.Close()
 	const a, mu, eps, chains, dims = 0.5, 0.3, 0.1, 2000, 2
-	e, err := h.Start(ctx, "energy", host.Binary{Name: "quadratic", Path: filepath.Join(dir, host.BinaryPrefix+"quadratic")})
+	e, err := h.Start(ctx, "energy", host.Binary{Name: "testenergy", Path: filepath.Join(dir, host.BinaryPrefix+"testenergy")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	shapes, d, err := e.Configure(ctx, rpc.ConfigureArgs{Stage: "energy", Values: map[string]json.RawMessage{
-		"a": raw(a), "mu": raw([]float64{mu}), "epsilon": raw(eps), "shape": raw([]int{dims}), "dtype": raw("float64")}})
+		"a": raw(a), "mu": raw(mu), "epsilon": raw(eps), "shape": raw([]int{dims})}})
 	if err != nil || d.HasErrors() {
 		t.Fatal(err, d.Err())
 	}

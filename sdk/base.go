@@ -40,9 +40,9 @@ type Base interface {
 	// Schema returns the attributes the plugin accepts in its stage block.
 	Schema() Schema
 	// Configure receives the decoded stage block and the stage's seed. It
-	// answers with the shapes the stage will produce and with diagnostics; an
-	// error diagnostic means the stage cannot run.
-	Configure(ctx context.Context, cfg *Config) (Shapes, Diagnostics)
+	// answers with the shapes the stage will produce and with the problems
+	// it finds in its configuration; an error means the stage cannot run.
+	Configure(ctx context.Context, cfg *Config) (Shapes, Problems)
 	// SaveState returns everything needed to continue bit for bit: weights,
 	// optimiser moments, persistent chains, random stream states.
 	SaveState(ctx context.Context) (*State, error)

@@ -131,12 +131,3 @@ func (c *Config) SetLink(attr string, link any) {
 	}
 	c.links[attr] = link
 }
-
-// LinkNames returns the attributes that have a linked stage.
-func (c *Config) LinkNames() []string {
-	var names []string
-	for k := range c.links {
-		names = append(names, k)
-	}
-	return names
-}

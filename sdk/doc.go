@@ -9,12 +9,15 @@
 //     connection the host brokers.
 //   - Data: positive samples (with data noise), and for toy sets the true
 //     log-density.
-//   - Diagnostics: watches per-iteration records and writes reports and figures.
+//   - Problems: watches per-iteration records and writes reports and figures.
 //
 // Every kind embeds the Base contract: Info, Schema, Configure, SaveState and
-// LoadState. A plugin's main function is one call:
+// LoadState. A plugin's main function is one call to the Serve function of
+// its kind's package (sdk/energy, sdk/sampler, sdk/data, sdk/diagnostics):
 //
-//	func main() { sdk.Serve(langevin.New()) }
+//	import "github.com/ebmflow/ebmflow/sdk/sampler"
+//
+//	func main() { sampler.Serve(langevin.New()) }
 //
 // Tensors are *Tensor values (float32 or float64, row-major, batch first). They
 // cross process boundaries in chunks of at most 1 MiB; shapes, dtypes and byte

@@ -2,7 +2,8 @@ package sdk
 
 import (
 	"context"
-	"sort"
+	"maps"
+	"slices"
 )
 
 // Energy is the contract of an energy stage: F(x; theta), dF/dx and the
@@ -197,11 +198,7 @@ func (r Record) TrainingFields() []Field {
 // in a fixed order (extra metrics sorted by name), for comparisons.
 func (r Record) Fields() []Field {
 	out := r.TrainingFields()[1:]
-	keys := make([]string, 0, len(r.Extra))
-	for k := range r.Extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(r.Extra))
 	for _, k := range keys {
 		out = append(out, Field{"extra." + k, r.Extra[k]})
 	}

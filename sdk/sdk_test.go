@@ -95,7 +95,7 @@ func TestStageRefKind(t *testing.T) {
 	if StageRef(KindEnergy).RefKind() != KindEnergy || TypeNumber.RefKind() != "" {
 		t.Fatal("RefKind")
 	}
-	var d Diagnostics
+	var d Problems
 	d.Warnf([]string{"x"}, "w", "")
 	if d.HasErrors() || d.Err() != nil {
 		t.Fatal("warning counted as error")

@@ -3,8 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/mattn/go-isatty"
@@ -65,11 +66,7 @@ func runCLI(args []string, out, errw io.Writer) int {
 }
 
 func usage(cmds map[string]command) string {
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(cmds))
 	var b strings.Builder
 	b.WriteString("Usage: ebmflow <command> [options] [args]\n\nCommands:\n")
 	for _, n := range names {

@@ -82,6 +82,15 @@ stage "sampler" {
 	if code, out, errs = run("init", "-upgrade", pipe); code != exitOK {
 		t.Fatalf("upgrade: %d %q %q", code, out, errs)
 	}
+	// A plugin block's source names the binary; discovery is not asked.
+	src := filepath.Join(dir, "own", "ebmflow-plugin-testenergy")
+	os.MkdirAll(filepath.Dir(src), 0o755)
+	b, _ = os.ReadFile(filepath.Join(kit, "ebmflow-plugin-testkit"))
+	os.WriteFile(src, append(b, 1), 0o755)
+	os.WriteFile(pipe, []byte("plugin \"testenergy\" {\n  source = \"own/ebmflow-plugin-testenergy\"\n}\nstage \"energy\" {\n  plugin = \"testenergy\"\n}\n"), 0o644)
+	if code, out, errs = run("init", "-upgrade", pipe); code != exitOK || !strings.Contains(out, "("+src+")") {
+		t.Fatalf("init with a source: %d %q %q", code, out, errs)
+	}
 	os.WriteFile(pipe, []byte("stage \"e\" {\n  plugin = \n}\n"), 0o644)
 	code, _, errs = run("init", pipe)
 	if code != exitInvalid || !strings.Contains(errs, "Error parsing pipeline") || !strings.Contains(errs, "p.hcl:2") {

@@ -62,15 +62,13 @@ func writeDiags(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics) 
 	hcl.NewDiagnosticTextWriter(w, files, width, color).WriteDiagnostics(diags)
 }
 
-// writeDiagsFor renders diagnostics of the pipeline at path, re-reading its
-// files for the snippets.
-func writeDiagsFor(w io.Writer, path string, v *varFlags, diags hcl.Diagnostics) {
-	p, _ := pipeline.Parse(path, v.options())
-	var files map[string]*hcl.File
-	if p != nil {
-		files = p.Files
+// files returns the parsed files of p for diagnostics' snippets (none when
+// the pipeline could not be read).
+func files(p *pipeline.Pipeline) map[string]*hcl.File {
+	if p == nil {
+		return nil
 	}
-	writeDiags(w, files, diags)
+	return p.Files
 }
 
 func countErrors(diags hcl.Diagnostics) int {

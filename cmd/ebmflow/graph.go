@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ebmflow/ebmflow/core/pipeline"
 	"github.com/ebmflow/ebmflow/core/runner"
 )
 
@@ -41,17 +40,9 @@ func (c *graphCommand) Run(args []string) int {
 		fs.Usage()
 		return exitInvalid
 	}
-	p, diags := pipeline.Parse(fs.Arg(0), vars.options())
-	if !diags.HasErrors() {
-		res, err := runner.NewResolver(context.Background(), p, false)
-		if err != nil {
-			fmt.Fprintf(c.err, "Error: %v\n", err)
-			return exitInvalid
-		}
-		diags = append(diags, p.Bind(res.Describer(p))...)
-	}
+	p, _, diags := runner.Load(context.Background(), fs.Arg(0), runner.LoadOptions{Options: vars.options()})
 	if diags.HasErrors() {
-		writeDiags(c.err, p.Files, diags)
+		writeDiags(c.err, files(p), diags)
 		fmt.Fprintf(c.err, "For additional help try 'ebmflow graph -help'\n")
 		return exitInvalid
 	}

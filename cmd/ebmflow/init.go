@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/ebmflow/ebmflow/core/host"
@@ -49,23 +49,35 @@ func (c *initCommand) Run(args []string) int {
 		fmt.Fprintf(c.err, "Error parsing pipeline: %s\nFor additional help try 'ebmflow init -help'\n", diags.Error())
 		return exitInvalid
 	}
-	names := p.PluginNames()
-	dir := filepath.Dir(path)
-	lockPath := filepath.Join(dir, host.LockFileName)
-	bins, err := host.Resolve(context.Background(), names, dir, lockPath, *upgrade)
+	res, err := host.NewResolver(context.Background(), filepath.Dir(path), *upgrade)
 	if err != nil {
 		fmt.Fprintf(c.err, "Error: %v\n", err)
 		return exitInvalid
 	}
-	keys := make([]string, 0, len(bins))
-	for k := range bins {
-		keys = append(keys, k)
+	var errs []error
+	names := p.PluginNames()
+	for _, name := range names {
+		_, err := res.Resolve(name, p.PluginSource(name))
+		var mismatch *host.ErrLockMismatch
+		if errors.As(err, &mismatch) {
+			errs = append(errs, err) // it names the plugin
+		} else if err != nil {
+			errs = append(errs, fmt.Errorf("plugin %q: %w", name, err))
+		}
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		b := bins[k]
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintf(c.err, "Error: %v\n", err)
+		return exitInvalid
+	}
+	if err := res.Commit(); err != nil {
+		fmt.Fprintf(c.err, "Error: %v\n", err)
+		return exitInvalid
+	}
+	for _, name := range names {
+		b := res.Binary(name)
 		fmt.Fprintf(c.out, "%s %s (%s) sha256:%s\n", b.Name, b.Description.Info.Version, b.Path, b.SHA256)
 	}
-	fmt.Fprintf(c.out, "pinned %d plugins in %s\n", len(bins), lockPath)
+	lockPath := res.LockPath
+	fmt.Fprintf(c.out, "pinned %d plugins in %s\n", len(names), lockPath)
 	return exitOK
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ebmflow/ebmflow/core/runner"
 	"github.com/ebmflow/ebmflow/sdk"
+	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/term"
 )
 
@@ -105,9 +106,15 @@ func (c *runCommand) Run(args []string) int {
 			return exitFailed
 		}
 	} else {
-		run, d := runner.Prepare(ctx, fs.Arg(0), vars.options(), opts)
+		p, res, d := runner.Load(ctx, fs.Arg(0), runner.LoadOptions{Options: vars.options()})
+		var run *runner.Run
+		if !d.HasErrors() {
+			var more hcl.Diagnostics
+			run, more = runner.Prepare(ctx, p, res, opts)
+			d = append(d, more...)
+		}
 		if d.HasErrors() {
-			writeDiagsFor(c.err, fs.Arg(0), vars, d)
+			writeDiags(c.err, files(p), d)
 			fmt.Fprintf(c.err, "Error parsing pipeline: %d problems\nFor additional help try 'ebmflow run -help'\n", countErrors(d))
 			return exitInvalid
 		}

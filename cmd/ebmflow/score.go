@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/ebmflow/ebmflow/core/host"
-	"github.com/ebmflow/ebmflow/core/pipeline"
 	"github.com/ebmflow/ebmflow/core/runner"
 	"github.com/ebmflow/ebmflow/internal/rpc"
 	"github.com/ebmflow/ebmflow/sdk"
@@ -73,18 +72,9 @@ func (c *scoreCommand) Run(args []string) int {
 		return exitInvalid
 	}
 	ctx := context.Background()
-	p, diags := pipeline.Parse(*pipe, vars.options())
-	var res *runner.Resolver
-	if !diags.HasErrors() {
-		var err error
-		if res, err = runner.NewResolver(ctx, p, false); err != nil {
-			fmt.Fprintf(c.err, "Error: %v\n", err)
-			return exitInvalid
-		}
-		diags = append(diags, p.Bind(res.Describer(p))...)
-	}
+	p, res, diags := runner.Load(ctx, *pipe, runner.LoadOptions{Options: vars.options()})
 	if diags.HasErrors() {
-		writeDiags(c.err, p.Files, diags)
+		writeDiags(c.err, files(p), diags)
 		fmt.Fprintf(c.err, "Error parsing pipeline\nFor additional help try 'ebmflow score -help'\n")
 		return exitInvalid
 	}

@@ -80,11 +80,7 @@ func (c *validateCommand) Run(args []string) int {
 		enc.SetIndent("", "  ")
 		enc.Encode(out)
 	} else {
-		var files map[string]*hcl.File
-		if p != nil {
-			files = p.Files
-		}
-		writeDiags(c.err, files, diags)
+		writeDiags(c.err, files(p), diags)
 		if !diags.HasErrors() {
 			fmt.Fprintf(c.out, "The pipeline is valid.\n\n%s", p.Plan())
 		}
@@ -95,26 +91,12 @@ func (c *validateCommand) Run(args []string) int {
 	return exitOK
 }
 
-// validatePipeline parses and binds the pipeline and, when that succeeds,
-// starts and configures its plugins (without a run folder) to check what
-// only they know: their own diagnostics and the shapes they declare.
+// validatePipeline loads the pipeline, reporting every problem at once,
+// and when that succeeds starts and configures its plugins (without a run
+// folder) to check what only they know: their own diagnostics and the
+// shapes they declare.
 func validatePipeline(ctx context.Context, path string, opts pipeline.Options) (*pipeline.Pipeline, hcl.Diagnostics) {
-	p, diags := pipeline.Parse(path, opts)
-	if p == nil {
-		return nil, diags
-	}
-	res, err := runner.NewResolver(ctx, p, false)
-	if err != nil {
-		return p, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid lock file", Detail: err.Error()})
-	}
-	if diags.HasErrors() {
-		// Still check the stage blocks whose plugins can be found.
-		if p.Train != nil || len(p.Stages) > 0 {
-			diags = append(diags, p.Bind(res.Describer(p))...)
-		}
-		return p, dedupe(diags)
-	}
-	diags = append(diags, p.Bind(res.Describer(p))...)
+	p, res, diags := runner.Load(ctx, path, runner.LoadOptions{Options: opts, Lenient: true})
 	if diags.HasErrors() {
 		return p, diags
 	}
@@ -122,21 +104,4 @@ func validatePipeline(ctx context.Context, path string, opts pipeline.Options) (
 	defer h.Close()
 	_, more := runner.Launch(ctx, p, res, h, "")
 	return p, append(diags, more...)
-}
-
-// dedupe drops diagnostics repeated word for word at the same place.
-func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
-	seen := map[string]bool{}
-	var out hcl.Diagnostics
-	for _, d := range diags {
-		key := d.Summary + "\x00" + d.Detail
-		if d.Subject != nil {
-			key += "\x00" + d.Subject.String()
-		}
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, d)
-		}
-	}
-	return out
 }

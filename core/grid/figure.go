@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -147,4 +149,13 @@ func savePNG(dst string, c *vgimg.Canvas) error {
 		}
 	}
 	return writePNG(dst, img)
+}
+
+// writePNG encodes img as a PNG at dst atomically (sdk.AtomicWrite).
+func writePNG(dst string, img image.Image) error {
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := sdk.AtomicWrite(dst, 0o644, func(w io.Writer) error { return enc.Encode(w, img) }); err != nil {
+		return fmt.Errorf("grid: %w", err)
+	}
+	return nil
 }

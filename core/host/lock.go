@@ -2,10 +2,11 @@ package host
 
 import (
 	"fmt"
+	"maps"
 	"os"
-	"path/filepath"
-	"sort"
+	"slices"
 
+	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -83,11 +84,7 @@ func (l *Lock) Write() error {
 	f := hclwrite.NewEmptyFile()
 	root := f.Body()
 	root.AppendUnstructuredTokens(hclwrite.Tokens{{Type: 0, Bytes: []byte("# This file is maintained by ebmflow. It pins the plugin binaries this\n# pipeline runs with; 'ebmflow init -upgrade PIPELINE' accepts changed ones.\n")}})
-	names := make([]string, 0, len(l.Plugins))
-	for n := range l.Plugins {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(l.Plugins))
 	for _, n := range names {
 		e := l.Plugins[n]
 		root.AppendNewline()
@@ -96,40 +93,5 @@ func (l *Lock) Write() error {
 		b.SetAttributeValue("protocol", cty.NumberIntVal(int64(e.Protocol)))
 		b.SetAttributeValue("sha256", cty.StringVal(e.SHA256))
 	}
-	return WriteFileAtomic(l.Path, f.Bytes(), 0o644)
-}
-
-// WriteFileAtomic writes data to a temporary file in path's folder, syncs it
-// and renames it over path, so readers see the old or the new file, never a
-// torn one.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	defer os.Remove(name)
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(name, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return sdk.WriteFileAtomic(l.Path, f.Bytes(), 0o644)
 }

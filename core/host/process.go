@@ -233,8 +233,8 @@ func (p *Process) wrap(method string, err error) error {
 			return fmt.Errorf("%w: plugin %q (stage %q) died during %s%s%s", ErrCrashed, p.Binary.Name, p.Stage, method, p.exitText(), p.tailText())
 		}
 	}
-	if st.Code() == codes.Unknown {
-		return errors.New(st.Message())
+	if perr := rpc.PluginError(err); perr != nil {
+		return perr // the plugin's own error, its sdk sentinel kept
 	}
 	if errors.Is(err, context.Canceled) || st.Code() == codes.Canceled {
 		return fmt.Errorf("stage %q: %s: %w", p.Stage, method, context.Canceled)

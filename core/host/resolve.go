@@ -2,61 +2,105 @@ package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sort"
+	"path/filepath"
+
+	"github.com/ebmflow/ebmflow/sdk"
 )
 
-// Resolve finds each named plugin, hashes and describes it, and checks it
-// against the lock file beside the pipeline: a pinned plugin whose hash
-// changed is refused (unless upgrade is set, when the new hash is pinned); a
-// plugin not yet pinned is pinned. The lock file is written when anything
-// was pinned. Every problem is reported, not only the first.
-func Resolve(ctx context.Context, names []string, pipelineDir, lockPath string, upgrade bool) (map[string]Binary, error) {
-	lock, diags := ReadLock(lockPath)
+// Resolver finds a pipeline's plugin binaries and checks them against the
+// lock file beside the pipeline. It is the one place that decides which
+// binary serves a plugin name: every command that loads a pipeline, and
+// `ebmflow init`, resolve through it.
+type Resolver struct {
+	// Dir is the pipeline's folder: relative sources and plugins/ are
+	// looked up from it, and the lock file lives in it.
+	Dir      string
+	LockPath string
+	// Upgrade accepts a binary whose hash differs from its pin and pins the
+	// new hash (`ebmflow init -upgrade`); otherwise such a binary is refused.
+	Upgrade bool
+
+	ctx   context.Context
+	bins  map[string]Binary
+	lock  *Lock
+	dirty bool
+}
+
+// NewResolver returns a Resolver for a pipeline in dir, reading the lock
+// file there.
+func NewResolver(ctx context.Context, dir string, upgrade bool) (*Resolver, error) {
+	r := &Resolver{Dir: dir, LockPath: filepath.Join(dir, LockFileName), Upgrade: upgrade, ctx: ctx, bins: map[string]Binary{}}
+	lock, diags := ReadLock(r.LockPath)
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("lock file: %s", diags.Error())
 	}
-	sorted := append([]string(nil), names...)
-	sort.Strings(sorted)
-	out := map[string]Binary{}
-	var errs []error
-	changed := false
-	for _, name := range sorted {
-		if _, done := out[name]; done {
-			continue
-		}
-		path, err := Find(name, pipelineDir)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("plugin %q: %w", name, err))
-			continue
-		}
-		b := Binary{Name: name, Path: path}
-		if b.SHA256, err = FileSHA256(path); err != nil {
-			errs = append(errs, fmt.Errorf("plugin %q: %w", name, err))
-			continue
-		}
-		pinned, err := lock.Check(b)
-		if err != nil && !upgrade {
-			errs = append(errs, err)
-			continue
-		}
-		if b.Description, err = DescribeBinary(ctx, path); err != nil {
-			errs = append(errs, fmt.Errorf("plugin %q: %w", name, err))
-			continue
-		}
-		if !pinned || err != nil || upgrade {
-			if e, ok := lock.Plugins[name]; !ok || e.SHA256 != b.SHA256 || e.Version != b.Description.Info.Version {
-				lock.Set(b)
-				changed = true
-			}
-		}
-		out[name] = b
+	r.lock = lock
+	return r, nil
+}
+
+// Resolve finds the plugin name: at source when it is set (a plugin
+// block's source, relative to Dir), else by discovery (Find). It hashes the
+// binary, checks the hash against the lock file, runs its describe command
+// and checks its protocol. A plugin not yet pinned, or (with Upgrade) pinned
+// to another hash or version, is pinned in memory; Commit writes the lock
+// file. A name is resolved once; later calls return the same binary. Errors
+// name the binary's path but not always the plugin (an ErrLockMismatch
+// does); callers say which stage or plugin failed.
+func (r *Resolver) Resolve(name, source string) (Binary, error) {
+	if b, ok := r.bins[name]; ok {
+		return b, nil
 	}
-	if changed && len(errs) == 0 {
-		if err := lock.Write(); err != nil {
-			errs = append(errs, fmt.Errorf("write %s: %w", lockPath, err))
+	var path string
+	var err error
+	if source != "" {
+		path = source
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(r.Dir, path)
 		}
+	} else if path, err = Find(name, r.Dir); err != nil {
+		return Binary{}, err
 	}
-	return out, errors.Join(errs...)
+	b := Binary{Name: name, Path: path}
+	if b.SHA256, err = FileSHA256(path); err != nil {
+		return Binary{}, err
+	}
+	pinned, mismatch := r.lock.Check(b)
+	if mismatch != nil && !r.Upgrade {
+		return Binary{}, mismatch
+	}
+	if b.Description, err = DescribeBinary(r.ctx, path); err != nil {
+		return Binary{}, err
+	}
+	if b.Description.Info.Protocol != sdk.ProtocolVersion {
+		return Binary{}, fmt.Errorf("%s speaks plugin protocol %d; this ebmflow speaks %d",
+			path, b.Description.Info.Protocol, sdk.ProtocolVersion)
+	}
+	if e := r.lock.Plugins[name]; !pinned || r.Upgrade && (e.SHA256 != b.SHA256 || e.Version != b.Description.Info.Version) {
+		r.lock.Set(b)
+		r.dirty = true
+	}
+	r.bins[name] = b
+	return b, nil
+}
+
+// Binary returns a resolved binary (the zero Binary if name was not
+// resolved).
+func (r *Resolver) Binary(name string) Binary { return r.bins[name] }
+
+// Binaries returns every resolved binary by plugin name.
+func (r *Resolver) Binaries() map[string]Binary { return r.bins }
+
+// Commit writes the lock file if anything was pinned since it was read.
+// Commands that only check a pipeline (validate, graph, score) never call
+// it; run, sweep and init do.
+func (r *Resolver) Commit() error {
+	if !r.dirty {
+		return nil
+	}
+	if err := r.lock.Write(); err != nil {
+		return fmt.Errorf("write %s: %w", r.LockPath, err)
+	}
+	r.dirty = false
+	return nil
 }

@@ -3,7 +3,8 @@ package pipeline
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/agext/levenshtein"
@@ -53,11 +54,7 @@ func (p *Pipeline) Bind(describe Describer) hcl.Diagnostics {
 	names := p.StageNames()
 	deps := map[string][]string{}
 	for _, s := range p.Stages {
-		attrs := make([]string, 0, len(s.Refs))
-		for a := range s.Refs {
-			attrs = append(attrs, a)
-		}
-		sort.Strings(attrs)
+		attrs := slices.Sorted(maps.Keys(s.Refs))
 		for _, a := range attrs {
 			deps[s.Name] = append(deps[s.Name], s.Refs[a])
 		}
@@ -93,11 +90,7 @@ func (p *Pipeline) cycleDiagnostics(cycle []string) hcl.Diagnostics {
 func (p *Pipeline) bindStage(s *Stage) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	s.Values, s.Refs = map[string]json.RawMessage{}, map[string]string{}
-	names := make([]string, 0, len(s.Attrs))
-	for n := range s.Attrs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(s.Attrs))
 	for _, n := range names {
 		a := s.Attrs[n]
 		attr, ok := s.Schema.Lookup(n)

@@ -2,7 +2,8 @@ package pipeline
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -12,11 +13,7 @@ type edge struct{ from, to, label string }
 func (p *Pipeline) edges() []edge {
 	var out []edge
 	for _, s := range p.Order {
-		attrs := make([]string, 0, len(s.Refs))
-		for a := range s.Refs {
-			attrs = append(attrs, a)
-		}
-		sort.Strings(attrs)
+		attrs := slices.Sorted(maps.Keys(s.Refs))
 		for _, a := range attrs {
 			out = append(out, edge{s.Name, s.Refs[a], a})
 		}
@@ -72,21 +69,13 @@ func (p *Pipeline) Mermaid() string {
 // their plugin, kind and attributes, the schedule and the train block.
 func (p *Pipeline) Plan() string {
 	var b strings.Builder
-	vars := make([]string, 0, len(p.Variables))
-	for n := range p.Variables {
-		vars = append(vars, n)
-	}
-	sort.Strings(vars)
+	vars := slices.Sorted(maps.Keys(p.Variables))
 	for _, n := range vars {
 		fmt.Fprintf(&b, "var.%s = %s (%s)\n", n, RenderValue(p.Variables[n]), p.VariableSources[n])
 	}
 	for _, s := range p.Order {
 		fmt.Fprintf(&b, "stage %q: plugin %s (%s)\n", s.Name, s.Plugin, s.Kind)
-		attrs := make([]string, 0, len(s.Values))
-		for a := range s.Values {
-			attrs = append(attrs, a)
-		}
-		sort.Strings(attrs)
+		attrs := slices.Sorted(maps.Keys(s.Values))
 		for _, a := range attrs {
 			if t, ok := s.Refs[a]; ok {
 				fmt.Fprintf(&b, "  %s = stage.%s\n", a, t)

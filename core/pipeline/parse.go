@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ebmflow/ebmflow/core/schedule"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -25,6 +26,13 @@ type Options struct {
 	// VarFiles are -var-file FILE paths (HCL files of NAME = VALUE), applied
 	// in order after the environment and before Vars.
 	VarFiles []string
+	// Values are variable values as HCL expressions by name (a run
+	// manifest's variables, a sweep point's), applied after VarFiles and
+	// before Vars, as a variable file would be, without writing one.
+	Values map[string]string
+	// ValuesSource says where Values came from, in diagnostics and in
+	// VariableSources ("values" if empty).
+	ValuesSource string
 	// Env is the environment searched for EBMFLOW_VAR_NAME (os.Environ() if
 	// nil).
 	Env []string
@@ -96,7 +104,7 @@ func ParseSource(path string, src []byte, opts Options) (*Pipeline, hcl.Diagnost
 	diags = append(diags, p.decodeSchedules(schedules)...)
 	if p.Schedule == nil {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing schedule block",
-			Detail: "A pipeline needs a schedule \"lr\" block giving the learning rate, with at least type (constant, exp, linear, cosine or step) and initial.", Subject: rangeOfFile(path).Ptr()})
+			Detail: fmt.Sprintf("A pipeline needs a schedule \"lr\" block giving the learning rate, with at least type (%s) and initial.", strings.Join(schedule.Kinds, ", ")), Subject: rangeOfFile(path).Ptr()})
 	}
 	switch len(trains) {
 	case 0:
@@ -131,7 +139,7 @@ func (p *Pipeline) decodePlugins(blocks []*hcl.Block) hcl.Diagnostics {
 		req := &PluginReq{Name: name, DeclRange: b.DefRange}
 		for attr, dst := range map[string]*string{"source": &req.Source, "version": &req.Version} {
 			if a, ok := c.Attributes[attr]; ok {
-				diags = append(diags, p.evalString(a, dst)...)
+				diags = append(diags, eval(p, a, dst, 0)...)
 			}
 		}
 		p.Plugins[name] = req
@@ -160,10 +168,10 @@ func (p *Pipeline) decodeStages(blocks []*hcl.Block) hcl.Diagnostics {
 		s := &Stage{Name: name, DeclRange: b.DefRange}
 		if a, ok := c.Attributes["plugin"]; ok {
 			s.PluginRange = a.Expr.Range()
-			diags = append(diags, p.evalString(a, &s.Plugin)...)
+			diags = append(diags, eval(p, a, &s.Plugin, 0)...)
 		}
 		if a, ok := c.Attributes["timeout"]; ok {
-			diags = append(diags, p.evalNumber(a, &s.Timeout, 0)...)
+			diags = append(diags, eval(p, a, &s.Timeout, 0)...)
 		}
 		attrs, more := remain.JustAttributes()
 		diags = append(diags, more...)
@@ -174,52 +182,55 @@ func (p *Pipeline) decodeStages(blocks []*hcl.Block) hcl.Diagnostics {
 	return diags
 }
 
-// evalString evaluates a with the pipeline's context into a string.
-func (p *Pipeline) evalString(a *hcl.Attribute, dst *string) hcl.Diagnostics {
+// eval evaluates a with the pipeline's context into dst: a string, a
+// number no smaller than min, or a whole number no smaller than min. Every
+// attribute the core decodes itself goes through it, so a wrong type or
+// range reads the same everywhere.
+func eval[T string | float64 | int](p *Pipeline, a *hcl.Attribute, dst *T, min float64) hcl.Diagnostics {
 	v, diags := a.Expr.Value(p.ctx)
 	if diags.HasErrors() {
 		return diags
 	}
-	if v.IsNull() || !v.IsKnown() || !v.Type().Equals(cty.String) {
-		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect attribute value type",
-			Detail: fmt.Sprintf("Attribute %q must be a string.", a.Name), Subject: a.Expr.Range().Ptr()})
+	want, what := cty.Number, "a number"
+	if _, ok := any(dst).(*string); ok {
+		want, what = cty.String, "a string"
 	}
-	*dst = v.AsString()
+	if v.IsNull() || !v.IsKnown() || !v.Type().Equals(want) {
+		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect attribute value type",
+			Detail: fmt.Sprintf("Attribute %q must be %s.", a.Name, what), Subject: a.Expr.Range().Ptr()})
+	}
+	invalid := func(format string, args ...any) hcl.Diagnostics {
+		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value",
+			Detail: fmt.Sprintf(format, args...), Subject: a.Expr.Range().Ptr()})
+	}
+	switch d := any(dst).(type) {
+	case *string:
+		*d = v.AsString()
+		return diags
+	case *float64, *int:
+		f, _ := v.AsBigFloat().Float64()
+		if f < min {
+			return invalid("Attribute %q must be at least %g, got %g.", a.Name, min, f)
+		}
+		if i, ok := d.(*int); ok {
+			if f != float64(int64(f)) {
+				return invalid("Attribute %q must be a whole number, got %g.", a.Name, f)
+			}
+			*i = int(f)
+		} else {
+			*d.(*float64) = f
+		}
+	}
 	return diags
 }
 
-// evalNumber evaluates a into a number no smaller than min.
-func (p *Pipeline) evalNumber(a *hcl.Attribute, dst *float64, min float64) hcl.Diagnostics {
-	v, diags := a.Expr.Value(p.ctx)
-	if diags.HasErrors() {
-		return diags
+// PluginSource returns the binary path a plugin block gives for the named
+// plugin, or "" when discovery finds it.
+func (p *Pipeline) PluginSource(name string) string {
+	if req, ok := p.Plugins[name]; ok {
+		return req.Source
 	}
-	if v.IsNull() || !v.IsKnown() || !v.Type().Equals(cty.Number) {
-		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect attribute value type",
-			Detail: fmt.Sprintf("Attribute %q must be a number.", a.Name), Subject: a.Expr.Range().Ptr()})
-	}
-	f, _ := v.AsBigFloat().Float64()
-	if f < min {
-		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value",
-			Detail: fmt.Sprintf("Attribute %q must be at least %g, got %g.", a.Name, min, f), Subject: a.Expr.Range().Ptr()})
-	}
-	*dst = f
-	return diags
-}
-
-// evalInt evaluates a into a whole number no smaller than min.
-func (p *Pipeline) evalInt(a *hcl.Attribute, dst *int, min int) hcl.Diagnostics {
-	var f float64
-	diags := p.evalNumber(a, &f, float64(min))
-	if diags.HasErrors() {
-		return diags
-	}
-	if f != float64(int64(f)) {
-		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value",
-			Detail: fmt.Sprintf("Attribute %q must be a whole number, got %g.", a.Name, f), Subject: a.Expr.Range().Ptr()})
-	}
-	*dst = int(f)
-	return diags
+	return ""
 }
 
 // PluginNames returns the plugins the pipeline's stages name, sorted, without

@@ -92,7 +92,8 @@ stage "energy" {
 		{"default", Options{}, 1.0, "default"},
 		{"env", Options{Env: []string{"EBMFLOW_VAR_epsilon=0.125"}}, 0.25, "environment variable EBMFLOW_VAR_epsilon"},
 		{"var-file over env", Options{Env: []string{"EBMFLOW_VAR_epsilon=0.125"}, VarFiles: []string{vf}}, 0.5, "variable file " + vf},
-		{"-var over all", Options{Env: []string{"EBMFLOW_VAR_epsilon=0.125"}, VarFiles: []string{vf}, Vars: map[string]string{"epsilon": "0.0075"}}, 0.015, "-var epsilon"},
+		{"values over var-file", Options{VarFiles: []string{vf}, Values: map[string]string{"epsilon": "0.0625"}, ValuesSource: "manifest"}, 0.125, "manifest"},
+		{"-var over all", Options{Env: []string{"EBMFLOW_VAR_epsilon=0.125"}, VarFiles: []string{vf}, Values: map[string]string{"epsilon": "0.0625"}, Vars: map[string]string{"epsilon": "0.0075"}}, 0.015, "-var epsilon"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -107,6 +108,22 @@ stage "energy" {
 				t.Errorf("source = %q, want %q", p.VariableSources["epsilon"], c.src)
 			}
 		})
+	}
+}
+
+// TestValuesErrors: Values are checked like a variable file's: undeclared
+// names and values of the wrong type are reported with their source.
+func TestValuesErrors(t *testing.T) {
+	src := "variable \"epsilon\" {\n  type = number\n}\n" + base
+	_, diags := load(t, src, Options{Values: map[string]string{"epsilon": `"x"`, "eps": "1"}, ValuesSource: "point p"})
+	var text string
+	for _, d := range diags {
+		text += d.Detail + "\n"
+	}
+	for _, want := range []string{`point p sets variable "eps", which the pipeline does not declare`, `point p epsilon: "\"x\"": a number is required`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("diagnostics lack %q:\n%s", want, text)
+		}
 	}
 }
 
@@ -190,5 +207,37 @@ locals {
 	_, diags = load(t, base, Options{Vars: map[string]string{"nope": "1"}})
 	if !strings.Contains(diags.Error(), `sets variable "nope", which the pipeline does not declare`) {
 		t.Fatalf("diags = %v", diags)
+	}
+}
+
+// TestScheduleDecodedOnce: the schedule block decodes into schedule.Config,
+// and schedule.Validate's complaint lands on the attribute at fault.
+func TestScheduleDecodedOnce(t *testing.T) {
+	stages := strings.Replace(base, "type    = \"constant\"\n  initial = 0.1", "type    = \"constant\"\n  initial = 0.1\n  warmup  = 10", 1)
+	p, diags := ParseSource("p.hcl", []byte(stages+"stage \"energy\" {\n  plugin = \"e\"\n}\n"), Options{Env: []string{}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if c := p.Schedule; c.Kind != "constant" || c.Initial != 0.1 || c.Warmup != 10 {
+		t.Errorf("schedule %+v", *c)
+	}
+	for _, c := range []struct{ body, field, want string }{
+		{"type = \"exp\"\n  initial = 0.1\n  decay = 1.5", "decay", `schedule "exp": decay must be in (0, 1], got 1.5.`},
+		{"type = \"warp\"\n  initial = 0.1", "type", `schedule: unknown type "warp" (want one of constant, exp, linear, cosine, step).`},
+		{"type = \"cosine\"\n  initial = 0.1", "", `schedule "cosine": iterations must be >= 1, got 0.`},
+	} {
+		src := strings.Replace(base, "type    = \"constant\"\n  initial = 0.1", c.body, 1)
+		_, diags := ParseSource("p.hcl", []byte(src), Options{Env: []string{}})
+		if len(diags) != 1 || diags[0].Detail != c.want {
+			t.Errorf("%s: %v, want %q", c.field, diags, c.want)
+			continue
+		}
+		line := 2 // the block's first line; its body starts on line 3
+		if c.field != "" {
+			line = 3 + strings.Count(c.body[:strings.Index(c.body, c.field+" =")], "\n")
+		}
+		if got := diags[0].Subject.Start.Line; got != line {
+			t.Errorf("%s: the diagnostic is on line %d, want %d", c.field, got, line)
+		}
 	}
 }

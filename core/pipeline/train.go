@@ -1,20 +1,14 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ebmflow/ebmflow/core/schedule"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
 )
-
-// ScheduleKinds lists the schedule types.
-var ScheduleKinds = []string{"constant", "exp", "linear", "cosine", "step"}
-
-var scheduleSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "type", Required: true}, {Name: "initial", Required: true}, {Name: "final"}, {Name: "min"}, {Name: "decay"},
-	{Name: "iterations"}, {Name: "step_size"}, {Name: "gamma"}, {Name: "warmup"}, {Name: "warmup_start"},
-}}
 
 func (p *Pipeline) decodeSchedules(blocks []*hcl.Block) hcl.Diagnostics {
 	var diags hcl.Diagnostics
@@ -26,45 +20,26 @@ func (p *Pipeline) decodeSchedules(blocks []*hcl.Block) hcl.Diagnostics {
 		}
 		if p.Schedule != nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate schedule",
-				Detail: fmt.Sprintf("schedule \"lr\" was already declared at %s.", p.Schedule.DeclRange), Subject: b.DefRange.Ptr()})
+				Detail: fmt.Sprintf("schedule \"lr\" was already declared at %s.", p.ScheduleRange), Subject: b.DefRange.Ptr()})
 			continue
 		}
-		c, more := b.Body.Content(scheduleSchema)
+		cfg := &schedule.Config{}
+		more := gohcl.DecodeBody(b.Body, p.ctx, cfg)
 		diags = append(diags, more...)
-		s := &ScheduleBlock{DeclRange: b.DefRange}
-		nums := map[string]*float64{"initial": &s.Initial, "final": &s.Final, "min": &s.Min, "decay": &s.Decay, "gamma": &s.Gamma, "warmup_start": &s.WarmupStart}
-		ints := map[string]*int{"iterations": &s.Iterations, "step_size": &s.StepSize, "warmup": &s.Warmup}
-		for name, a := range c.Attributes {
-			switch {
-			case name == "type":
-				diags = append(diags, p.evalString(a, &s.Kind)...)
-				if !contains(ScheduleKinds, s.Kind) && s.Kind != "" {
-					diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown schedule type",
-						Detail: fmt.Sprintf("type must be one of %s; got %q.", quoteList(ScheduleKinds), s.Kind), Subject: a.Expr.Range().Ptr()})
+		if !more.HasErrors() {
+			if err := cfg.Validate(); err != nil {
+				subject := b.DefRange
+				var bad *schedule.Error
+				if attrs, _ := b.Body.JustAttributes(); errors.As(err, &bad) && attrs[bad.Field] != nil {
+					subject = attrs[bad.Field].Expr.Range()
 				}
-			case nums[name] != nil:
-				diags = append(diags, p.evalNumber(a, nums[name], 0)...)
-			case ints[name] != nil:
-				diags = append(diags, p.evalInt(a, ints[name], 0)...)
-			}
-		}
-		if !diags.HasErrors() {
-			if err := s.Config().Validate(); err != nil {
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid schedule",
-					Detail: err.Error() + ".", Subject: b.DefRange.Ptr()})
+					Detail: err.Error() + ".", Subject: subject.Ptr()})
 			}
 		}
-		p.Schedule = s
+		p.Schedule, p.ScheduleRange = cfg, b.DefRange
 	}
 	return diags
-}
-
-// Config returns the block as a schedule configuration.
-func (s *ScheduleBlock) Config() schedule.Config {
-	return schedule.Config{
-		Kind: s.Kind, LR: s.Initial, Min: s.Min, Decay: s.Decay, Final: s.Final, Iterations: s.Iterations,
-		StepSize: s.StepSize, Gamma: s.Gamma, Warmup: s.Warmup, WarmupStart: s.WarmupStart,
-	}
 }
 
 var trainSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
@@ -82,23 +57,23 @@ func (p *Pipeline) decodeTrain(b *hcl.Block) hcl.Diagnostics {
 	for name, a := range c.Attributes {
 		switch name {
 		case "iterations":
-			diags = append(diags, p.evalInt(a, &t.Iterations, 1)...)
+			diags = append(diags, eval(p, a, &t.Iterations, 1)...)
 		case "seed":
 			var s int
-			diags = append(diags, p.evalInt(a, &s, 0)...)
+			diags = append(diags, eval(p, a, &s, 0)...)
 			t.Seed = uint64(s)
 		case "checkpoint_every":
-			diags = append(diags, p.evalInt(a, &t.CheckpointEvery, 0)...)
+			diags = append(diags, eval(p, a, &t.CheckpointEvery, 0)...)
 		case "keep_checkpoints":
-			diags = append(diags, p.evalInt(a, &t.KeepCheckpoints, 1)...)
+			diags = append(diags, eval(p, a, &t.KeepCheckpoints, 1)...)
 		case "sample_every":
-			diags = append(diags, p.evalInt(a, &t.SampleEvery, 0)...)
+			diags = append(diags, eval(p, a, &t.SampleEvery, 0)...)
 		case "batch":
-			diags = append(diags, p.evalInt(a, &t.Batch, 1)...)
+			diags = append(diags, eval(p, a, &t.Batch, 1)...)
 		case "output":
-			diags = append(diags, p.evalString(a, &t.Output)...)
+			diags = append(diags, eval(p, a, &t.Output, 0)...)
 		case "on_nonfinite":
-			diags = append(diags, p.evalString(a, &t.OnNonfinite)...)
+			diags = append(diags, eval(p, a, &t.OnNonfinite, 0)...)
 			if !contains(NonfiniteActions, t.OnNonfinite) {
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value",
 					Detail: fmt.Sprintf("on_nonfinite must be one of %s; got %q.", quoteList(NonfiniteActions), t.OnNonfinite), Subject: a.Expr.Range().Ptr()})

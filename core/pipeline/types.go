@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 
+	"github.com/ebmflow/ebmflow/core/schedule"
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -28,10 +29,12 @@ type Pipeline struct {
 	Plugins         map[string]*PluginReq
 	// Stages in declaration order; after Bind, Order holds them sorted so
 	// that every stage comes after the stages it references.
-	Stages   []*Stage
-	Order    []*Stage
-	Schedule *ScheduleBlock
-	Train    *Train
+	Stages []*Stage
+	Order  []*Stage
+	// Schedule is the schedule "lr" block, declared at ScheduleRange.
+	Schedule      *schedule.Config
+	ScheduleRange hcl.Range
+	Train         *Train
 
 	// Files are the parsed files by name (the pipeline and any -var-file),
 	// for rendering diagnostics with source snippets.
@@ -81,21 +84,6 @@ type Stage struct {
 	Values map[string]json.RawMessage
 	// Refs maps each stage-reference attribute to the referenced stage.
 	Refs map[string]string
-}
-
-// ScheduleBlock is the schedule "lr" block.
-type ScheduleBlock struct {
-	Kind        string  `json:"type"`
-	Initial     float64 `json:"initial"`
-	Final       float64 `json:"final,omitempty"`
-	Min         float64 `json:"min,omitempty"`
-	Decay       float64 `json:"decay,omitempty"`
-	Iterations  int     `json:"iterations,omitempty"`
-	StepSize    int     `json:"step_size,omitempty"`
-	Gamma       float64 `json:"gamma,omitempty"`
-	Warmup      int     `json:"warmup,omitempty"`
-	WarmupStart float64 `json:"warmup_start,omitempty"`
-	DeclRange   hcl.Range
 }
 
 // Train is the train block.

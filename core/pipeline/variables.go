@@ -2,7 +2,8 @@ package pipeline
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -118,11 +119,7 @@ func (p *Pipeline) resolveVariables(parser *hclparse.Parser, blocks []*hcl.Block
 		}
 		attrs, more := f.Body.JustAttributes()
 		diags = append(diags, more...)
-		names := make([]string, 0, len(attrs))
-		for n := range attrs {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(attrs))
 		for _, n := range names {
 			a := attrs[n]
 			d, ok := decls[n]
@@ -144,11 +141,23 @@ func (p *Pipeline) resolveVariables(parser *hclparse.Parser, blocks []*hcl.Block
 			values[n], sources[n] = cv, "variable file "+file
 		}
 	}
-	names := make([]string, 0, len(opts.Vars))
-	for n := range opts.Vars {
-		names = append(names, n)
+	valuesSource := opts.ValuesSource
+	if valuesSource == "" {
+		valuesSource = "values"
 	}
-	sort.Strings(names)
+	for _, n := range slices.Sorted(maps.Keys(opts.Values)) {
+		d, ok := decls[n]
+		if !ok {
+			set(n, "", valuesSource, nil)
+			continue
+		}
+		cv, more := parseValue(opts.Values[n], d.typ, valuesSource+" "+n)
+		diags = append(diags, more...)
+		if !more.HasErrors() {
+			values[n], sources[n] = cv, valuesSource
+		}
+	}
+	names := slices.Sorted(maps.Keys(opts.Vars))
 	for _, n := range names {
 		set(n, opts.Vars[n], "-var "+n, nil)
 	}
@@ -198,25 +207,15 @@ func checkValidation(ctx *hcl.EvalContext, name string, b *hcl.Block) hcl.Diagno
 	return diags
 }
 
-// parseVarValue reads a command-line or environment value: raw text for a
-// string variable, an HCL expression otherwise (so -var eps=0.01 is a number
-// and -var digits='[0, 1]' a list).
-func parseVarValue(raw string, typ cty.Type, source string) (cty.Value, hcl.Diagnostics) {
-	if typ == cty.String {
-		return cty.StringVal(raw), nil
-	}
+// parseValue reads an HCL expression given as text, as a variable file's
+// value, and converts it to typ.
+func parseValue(raw string, typ cty.Type, source string) (cty.Value, hcl.Diagnostics) {
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), source, hcl.InitialPos)
 	if diags.HasErrors() {
-		if typ == cty.DynamicPseudoType {
-			return cty.StringVal(raw), nil
-		}
 		return cty.NilVal, diags
 	}
 	v, diags := expr.Value(nil)
 	if diags.HasErrors() {
-		if typ == cty.DynamicPseudoType {
-			return cty.StringVal(raw), nil
-		}
 		return cty.NilVal, diags
 	}
 	cv, err := convert.Convert(v, typ)
@@ -225,6 +224,20 @@ func parseVarValue(raw string, typ cty.Type, source string) (cty.Value, hcl.Diag
 			Detail: fmt.Sprintf("%s: %q: %s.", source, raw, err)}}
 	}
 	return cv, nil
+}
+
+// parseVarValue reads a command-line or environment value: raw text for a
+// string variable, an HCL expression otherwise (so -var eps=0.01 is a number
+// and -var digits='[0, 1]' a list).
+func parseVarValue(raw string, typ cty.Type, source string) (cty.Value, hcl.Diagnostics) {
+	if typ == cty.String {
+		return cty.StringVal(raw), nil
+	}
+	v, diags := parseValue(raw, typ, source)
+	if diags.HasErrors() && typ == cty.DynamicPseudoType {
+		return cty.StringVal(raw), nil
+	}
+	return v, diags
 }
 
 // resolveLocals evaluates locals in dependency order; a local that refers to
@@ -265,11 +278,7 @@ func (p *Pipeline) resolveLocals(blocks []*hcl.Block) hcl.Diagnostics {
 	if diags.HasErrors() {
 		return diags
 	}
-	names := make([]string, 0, len(attrs))
-	for n := range attrs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(attrs))
 	order, cycle := topoSort(names, deps)
 	if cycle != nil {
 		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cycle in local values",

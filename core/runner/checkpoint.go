@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ebmflow/ebmflow/core/host"
+	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/ebmflow/ebmflow/sdk/safetensors"
 )
 
@@ -48,7 +48,7 @@ func (r *Run) writeCheckpoint(ctx context.Context, t int) error {
 		if err := safetensors.WriteFile(filepath.Join(tmp, s.Name+".safetensors"), state.Tensors, map[string]string{"stage": s.Name, "plugin": s.Plugin}); err != nil {
 			return fmt.Errorf("checkpoint stage %q: %w", s.Name, err)
 		}
-		if err := host.WriteFileAtomic(filepath.Join(tmp, s.Name+".state"), state.Meta, 0o644); err != nil {
+		if err := sdk.WriteFileAtomic(filepath.Join(tmp, s.Name+".state"), state.Meta, 0o644); err != nil {
 			return err
 		}
 	}
@@ -57,7 +57,7 @@ func (r *Run) writeCheckpoint(ctx context.Context, t int) error {
 		return err
 	}
 	cs, _ := json.Marshal(coreState{T: t, Schedule: sched, Wall: r.wall()})
-	if err := host.WriteFileAtomic(filepath.Join(tmp, "core.json"), cs, 0o644); err != nil {
+	if err := sdk.WriteFileAtomic(filepath.Join(tmp, "core.json"), cs, 0o644); err != nil {
 		return err
 	}
 	if err := r.metrics.sync(); err != nil {

@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"time"
 
 	"github.com/ebmflow/ebmflow/core/host"
 	"github.com/ebmflow/ebmflow/core/pipeline"
+	"github.com/ebmflow/ebmflow/core/schedule"
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
@@ -35,7 +35,7 @@ type Manifest struct {
 	Stages          map[string]ManifestStage   `json:"stages"`
 	Plugins         map[string]ManifestPlugin  `json:"plugins"`
 	Train           *pipeline.Train            `json:"train"`
-	Schedule        *pipeline.ScheduleBlock    `json:"schedule,omitempty"`
+	Schedule        *schedule.Config           `json:"schedule,omitempty"`
 	Ebmflow         map[string]string          `json:"ebmflow"`
 	Extra           map[string]json.RawMessage `json:"extra,omitempty"`
 }
@@ -98,7 +98,7 @@ func (m *Manifest) write(dir string) error {
 	if err != nil {
 		return err
 	}
-	return host.WriteFileAtomic(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644)
+	return sdk.WriteFileAtomic(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644)
 }
 
 // ReadManifest reads a run folder's manifest.json.
@@ -112,20 +112,4 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("run folder %s: manifest.json: %w", dir, err)
 	}
 	return &m, nil
-}
-
-// VarFile writes the manifest's variables as an HCL variable file, so a
-// resumed or verified run sees exactly the same values.
-func (m *Manifest) VarFile(dir string) (string, error) {
-	names := make([]string, 0, len(m.Variables))
-	for n := range m.Variables {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b []byte
-	for _, n := range names {
-		b = fmt.Appendf(b, "%s = %s\n", n, m.Variables[n])
-	}
-	path := filepath.Join(dir, "variables.auto.hcl")
-	return path, os.WriteFile(path, b, 0o644)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -75,7 +76,7 @@ func checkBatch(stage, what string, x *sdk.Tensor, n int, want []int) error {
 func (r *Run) observe(ctx context.Context, m *Metric, pos, neg *sdk.Tensor) error {
 	for _, d := range r.P.Train.Diagnostics {
 		rec := *m
-		rec.Extra = maps(m.Extra)
+		rec.Extra = maps.Clone(m.Extra)
 		if r.proc(d).ObserveTensors {
 			rec.Pos, rec.Neg = pos, neg
 		}
@@ -94,17 +95,6 @@ func (r *Run) observe(ctx context.Context, m *Metric, pos, neg *sdk.Tensor) erro
 		}
 	}
 	return nil
-}
-
-func maps(m map[string]float64) map[string]float64 {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]float64, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // events logs a stage's events at their level and appends them to

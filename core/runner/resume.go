@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/ebmflow/ebmflow/core/host"
 	"github.com/ebmflow/ebmflow/core/pipeline"
+	"github.com/ebmflow/ebmflow/core/schedule"
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/ebmflow/ebmflow/sdk/safetensors"
 )
@@ -28,7 +30,12 @@ func Resume(ctx context.Context, dir string, opts Options) (*Run, error) {
 		return nil, err
 	}
 	t := cs.T
-	if err := r.sched.Restore(cs.Schedule); err != nil {
+	var ss schedule.State
+	if err := json.Unmarshal(cs.Schedule, &ss); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("checkpoint %d: schedule: %w", t, err)
+	}
+	if err := r.sched.Restore(ss); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("checkpoint %d: schedule: %w", t, err)
 	}
@@ -112,24 +119,9 @@ func LastCheckpoint(runDir string) (string, error) {
 // reopen loads the manifest's pipeline into a Run on dir with its plugins
 // started and configured, without touching the run folder's files.
 func reopen(ctx context.Context, dir string, m *Manifest, opts Options) (*Run, error) {
-	tmp, err := os.MkdirTemp("", "ebmflow-vars")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	varFile, err := m.VarFile(tmp)
-	if err != nil {
-		return nil, err
-	}
-	p, diags := pipeline.ParseSource(m.Pipeline.Path, []byte(m.Pipeline.Source), pipeline.Options{VarFiles: []string{varFile}, Env: []string{}})
+	p, res, diags := Load(ctx, m.Pipeline.Path, LoadOptions{Source: []byte(m.Pipeline.Source),
+		Options: pipeline.Options{Values: m.Variables, ValuesSource: "the run's manifest", Env: []string{}}})
 	if diags.HasErrors() {
-		return nil, fmt.Errorf("manifest pipeline: %s", diags.Error())
-	}
-	res, err := NewResolver(ctx, p, false)
-	if err != nil {
-		return nil, err
-	}
-	if diags := p.Bind(res.Describer(p)); diags.HasErrors() {
 		return nil, fmt.Errorf("manifest pipeline: %s", diags.Error())
 	}
 	for name, b := range res.Binaries() {
@@ -143,7 +135,7 @@ func reopen(ctx context.Context, dir string, m *Manifest, opts Options) (*Run, e
 				name, b.Path, b.SHA256, want.SHA256, want.Path)
 		}
 	}
-	sched, err := newSchedule(p.Schedule)
+	sched, err := schedule.New(*p.Schedule)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ebmflow/ebmflow/core/host"
 	"github.com/ebmflow/ebmflow/core/pipeline"
+	"github.com/ebmflow/ebmflow/core/schedule"
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/rs/zerolog"
@@ -53,7 +54,7 @@ type Run struct {
 	opts    Options
 	log     zerolog.Logger
 	st      *Stages
-	sched   lrSchedule
+	sched   *schedule.Schedule
 	metrics *metricsFile
 	started time.Time
 	wallOff float64
@@ -61,25 +62,16 @@ type Run struct {
 	box     []float64
 }
 
-// Prepare parses and binds the pipeline, resolves its plugins (pinning them
-// in the lock file on first use), creates the run folder and starts and
-// configures every stage. It reports every problem it finds.
-func Prepare(ctx context.Context, path string, popts pipeline.Options, opts Options) (*Run, hcl.Diagnostics) {
-	p, diags := pipeline.Parse(path, popts)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	res, err := NewResolver(ctx, p, true)
+// Prepare makes a run of a pipeline that Load returned without errors: it
+// pins newly found plugins in the lock file, creates the run folder (its
+// manifest and pipeline.hcl) and starts and configures every stage. It
+// reports every problem it finds; the diagnostics' snippets come from
+// p.Files.
+func Prepare(ctx context.Context, p *pipeline.Pipeline, res *host.Resolver, opts Options) (*Run, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	sched, err := schedule.New(*p.Schedule)
 	if err != nil {
-		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid lock file", Detail: err.Error()})
-	}
-	diags = append(diags, p.Bind(res.Describer(p))...)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	sched, err := newSchedule(p.Schedule)
-	if err != nil {
-		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid schedule", Detail: err.Error(), Subject: p.Schedule.DeclRange.Ptr()})
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid schedule", Detail: err.Error(), Subject: p.ScheduleRange.Ptr()})
 	}
 	dir := opts.RunDir
 	if dir == "" {
@@ -87,7 +79,7 @@ func Prepare(ctx context.Context, path string, popts pipeline.Options, opts Opti
 		if out == "" {
 			out = "runs"
 		}
-		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		name := strings.TrimSuffix(filepath.Base(p.Path), filepath.Ext(p.Path))
 		dir = filepath.Join(out, name+"-"+time.Now().UTC().Format("20060102T150405Z"))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -101,7 +93,9 @@ func Prepare(ctx context.Context, path string, popts pipeline.Options, opts Opti
 	if err := r.Manifest.write(dir); err != nil {
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write manifest", Detail: err.Error()})
 	}
-	os.WriteFile(filepath.Join(dir, "pipeline.hcl"), p.Source, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "pipeline.hcl"), p.Source, 0o644); err != nil {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot write pipeline", Detail: err.Error()})
+	}
 	h := host.New(host.Options{Logger: opts.Logger, StartTimeout: opts.StartTimeout, CallTimeout: opts.CallTimeout})
 	st, more := Launch(ctx, p, res, h, dir)
 	diags = append(diags, more...)
@@ -245,11 +239,8 @@ func (r *Run) iterate(ctx context.Context, it int) (Metric, error) {
 	return m, nil
 }
 
-// failure wraps an error of iteration it; a non-finite value reported by a
-// plugin keeps sdk.ErrNonFinite in the chain.
+// failure wraps an error of iteration it. A plugin's sdk.ErrNonFinite
+// crosses the boundary as its own status code and stays in the chain.
 func (r *Run) failure(it int, err error) error {
-	if strings.Contains(err.Error(), sdk.ErrNonFinite.Error()) && !errors.Is(err, sdk.ErrNonFinite) {
-		err = fmt.Errorf("%w: %w", sdk.ErrNonFinite, err)
-	}
 	return fmt.Errorf("iteration %d: %w", it, err)
 }

@@ -1,12 +1,12 @@
 // Package schedule computes the learning rate of each training iteration
 // t = 1, 2, ... . A Schedule starts at t = 1; LR returns lr_t and Step moves
-// to t+1. The kinds, with lr the initial learning rate:
+// to t+1. The kinds (a Config's type), with initial the initial rate:
 //
-//	constant  lr_t = lr
-//	exp       lr_1 = lr, lr_{t+1} = max(min, lr_t * decay)
-//	linear    lr_t = lr + (final - lr) * (t-1)/iterations, then final for t > iterations
-//	cosine    lr_t = min + (lr - min) * (1 + cos(pi*(t-1)/iterations))/2, then min for t > iterations
-//	step      lr_t = lr * gamma^floor((t-1)/step_size)
+//	constant  lr_t = initial
+//	exp       lr_1 = initial, lr_{t+1} = max(min, lr_t * decay)
+//	linear    lr_t = initial + (final - initial) * (t-1)/iterations, then final for t > iterations
+//	cosine    lr_t = min + (initial - min) * (1 + cos(pi*(t-1)/iterations))/2, then min for t > iterations
+//	step      lr_t = initial * gamma^floor((t-1)/step_size)
 //
 // "exp" is the reference's per-iteration exponential decay with a floor, and
 // it is computed as the reference computes it: by repeated float64

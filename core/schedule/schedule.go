@@ -42,14 +42,14 @@ func New(cfg Config) (*Schedule, error) {
 func (s *Schedule) reset() {
 	if w := s.cfg.Warmup; w > 0 {
 		// b_{w+1}, by the same arithmetic Step uses.
-		s.t, s.base = 1, s.cfg.LR
+		s.t, s.base = 1, s.cfg.Initial
 		for range w {
 			s.t++
 			s.base = s.next()
 		}
 		s.warmEnd = s.base
 	}
-	s.t, s.base = 1, s.cfg.LR
+	s.t, s.base = 1, s.cfg.Initial
 	s.lr = s.effective()
 }
 
@@ -79,12 +79,12 @@ func (s *Schedule) next() float64 {
 		if s.t-1 >= int64(c.Iterations) {
 			return c.Final
 		}
-		return c.LR + (c.Final-c.LR)*float64(s.t-1)/float64(c.Iterations)
+		return c.Initial + (c.Final-c.Initial)*float64(s.t-1)/float64(c.Iterations)
 	case "cosine":
 		if s.t-1 >= int64(c.Iterations) {
 			return c.Min
 		}
-		return c.Min + (c.LR-c.Min)*(1+math.Cos(math.Pi*float64(s.t-1)/float64(c.Iterations)))/2
+		return c.Min + (c.Initial-c.Min)*(1+math.Cos(math.Pi*float64(s.t-1)/float64(c.Iterations)))/2
 	case "step":
 		if (s.t-1)%int64(c.StepSize) == 0 {
 			return s.base * c.Gamma

@@ -37,7 +37,7 @@ func values(s *Schedule, n int) []float64 {
 //
 // It agrees with the closed form 1 + ln(5e-3)/ln(0.99995) = 105964.7.
 func TestExpFloor(t *testing.T) {
-	s := mustNew(t, Config{Kind: "exp", LR: 0.1, Decay: 0.99995, Min: 5e-4})
+	s := mustNew(t, Config{Kind: "exp", Initial: 0.1, Decay: 0.99995, Min: 5e-4})
 	prev := s.LR()
 	for s.LR() > 5e-4 {
 		prev = s.LR()
@@ -71,7 +71,7 @@ func TestAppendixB(t *testing.T) {
 	}
 	// Without a floor, lr_100001 is 0.0005 up to rounding, and every value
 	// is CPython's bit for bit.
-	s := mustNew(t, Config{Kind: "exp", LR: 0.05, Decay: pyDecay})
+	s := mustNew(t, Config{Kind: "exp", Initial: 0.05, Decay: pyDecay})
 	for s.T() < 100000 {
 		s.Step()
 	}
@@ -84,7 +84,7 @@ func TestAppendixB(t *testing.T) {
 	}
 	// With the floor at 0.0005 the floor is hit at t = 100001 exactly, with
 	// the decay SolveDecay returns.
-	s = mustNew(t, Config{Kind: "exp", LR: 0.05, Decay: d, Min: 0.0005})
+	s = mustNew(t, Config{Kind: "exp", Initial: 0.05, Decay: d, Min: 0.0005})
 	for s.T() < 100000 {
 		s.Step()
 	}
@@ -104,30 +104,30 @@ func TestKinds(t *testing.T) {
 		want []float64 // lr_1, lr_2, ...
 		tol  float64
 	}{
-		{Config{LR: 0.3}, []float64{0.3, 0.3, 0.3}, 0},
-		{Config{Kind: "exp", LR: 1, Decay: 0.5, Min: 0.2}, []float64{1, 0.5, 0.25, 0.2, 0.2}, 0},
+		{Config{Initial: 0.3}, []float64{0.3, 0.3, 0.3}, 0},
+		{Config{Kind: "exp", Initial: 1, Decay: 0.5, Min: 0.2}, []float64{1, 0.5, 0.25, 0.2, 0.2}, 0},
 		// (1 - 0.1) spread over 9 iterations: 0.1 per iteration.
-		{Config{Kind: "linear", LR: 1, Final: 0.1, Iterations: 9},
+		{Config{Kind: "linear", Initial: 1, Final: 0.1, Iterations: 9},
 			[]float64{1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.1, 0.1}, 1e-15},
 		// (1+cos(pi k/4))/2 for k = 0..4: 1, (2+sqrt2)/4, 1/2, (2-sqrt2)/4, 0;
 		// with min 0.5 and lr 2: 0.5 + 1.5*that.
-		{Config{Kind: "cosine", LR: 1, Iterations: 4},
+		{Config{Kind: "cosine", Initial: 1, Iterations: 4},
 			[]float64{1, 0.8535533905932737, 0.5, 0.14644660940672624, 0, 0}, 1e-15},
-		{Config{Kind: "cosine", LR: 2, Min: 0.5, Iterations: 4},
+		{Config{Kind: "cosine", Initial: 2, Min: 0.5, Iterations: 4},
 			[]float64{2, 1.7803300858899105, 1.25, 0.7196699141100894, 0.5, 0.5}, 1e-15},
-		{Config{Kind: "step", LR: 1, Gamma: 0.5, StepSize: 3},
+		{Config{Kind: "step", Initial: 1, Gamma: 0.5, StepSize: 3},
 			[]float64{1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125}, 0},
 		// Warm-up over 4 iterations from 0 to the constant 0.1.
-		{Config{LR: 0.1, Warmup: 4}, []float64{0, 0.025, 0.05, 0.075, 0.1, 0.1}, 1e-16},
+		{Config{Initial: 0.1, Warmup: 4}, []float64{0, 0.025, 0.05, 0.075, 0.1, 0.1}, 1e-16},
 		// Warm-up from 0.01 to b_5 = 0.5^4 = 0.0625 of an exp schedule, which
 		// has decayed meanwhile and continues from there.
-		{Config{Kind: "exp", LR: 1, Decay: 0.5, Warmup: 4, WarmupStart: 0.01},
+		{Config{Kind: "exp", Initial: 1, Decay: 0.5, Warmup: 4, WarmupStart: 0.01},
 			[]float64{0.01, 0.023125, 0.03625, 0.049375, 0.0625, 0.03125, 0.015625}, 1e-16},
 		// Warm-up of 2 into a step schedule: b_3 = 1, then the decay at t=4.
-		{Config{Kind: "step", LR: 1, Gamma: 0.1, StepSize: 3, Warmup: 2},
+		{Config{Kind: "step", Initial: 1, Gamma: 0.1, StepSize: 3, Warmup: 2},
 			[]float64{0, 0.5, 1, 0.1, 0.1, 0.1, 0.010000000000000002}, 0},
 		// Warm-up longer than a linear ramp: it ends at the final rate.
-		{Config{Kind: "linear", LR: 1, Final: 0.5, Iterations: 2, Warmup: 4},
+		{Config{Kind: "linear", Initial: 1, Final: 0.5, Iterations: 2, Warmup: 4},
 			[]float64{0, 0.125, 0.25, 0.375, 0.5, 0.5}, 1e-16},
 	}
 	for _, c := range cases {
@@ -145,13 +145,13 @@ func TestKinds(t *testing.T) {
 // never interrupted, for every kind, before, during and after the warm-up.
 func TestResume(t *testing.T) {
 	cfgs := []Config{
-		{LR: 0.01},
-		{Kind: "exp", LR: 0.1, Decay: 0.99995, Min: 5e-4},
-		{Kind: "exp", LR: 0.1, Decay: 0.999, Min: 0.05, Warmup: 50, WarmupStart: 0.001},
-		{Kind: "exp", LR: 1, Decay: 0.9},
-		{Kind: "linear", LR: 0.1, Final: 0.001, Iterations: 700},
-		{Kind: "cosine", LR: 0.1, Min: 1e-4, Iterations: 900, Warmup: 30},
-		{Kind: "step", LR: 0.1, Gamma: 0.3, StepSize: 77},
+		{Initial: 0.01},
+		{Kind: "exp", Initial: 0.1, Decay: 0.99995, Min: 5e-4},
+		{Kind: "exp", Initial: 0.1, Decay: 0.999, Min: 0.05, Warmup: 50, WarmupStart: 0.001},
+		{Kind: "exp", Initial: 1, Decay: 0.9},
+		{Kind: "linear", Initial: 0.1, Final: 0.001, Iterations: 700},
+		{Kind: "cosine", Initial: 0.1, Min: 1e-4, Iterations: 900, Warmup: 30},
+		{Kind: "step", Initial: 0.1, Gamma: 0.3, StepSize: 77},
 	}
 	const n = 3000
 	for _, cfg := range cfgs {
@@ -184,12 +184,12 @@ func TestResume(t *testing.T) {
 }
 
 func TestRestoreRefuses(t *testing.T) {
-	s := mustNew(t, Config{Kind: "exp", LR: 0.1, Decay: 0.99, Min: 0.01})
+	s := mustNew(t, Config{Kind: "exp", Initial: 0.1, Decay: 0.99, Min: 0.01})
 	for range 10 {
 		s.Step()
 	}
 	st := s.State()
-	other := mustNew(t, Config{Kind: "exp", LR: 0.1, Decay: 0.98, Min: 0.01})
+	other := mustNew(t, Config{Kind: "exp", Initial: 0.1, Decay: 0.98, Min: 0.01})
 	err := other.Restore(st)
 	if err == nil || !strings.Contains(err.Error(), "t=11") || !strings.Contains(err.Error(), "changed") {
 		t.Fatalf("restore into another schedule: %v", err)
@@ -207,7 +207,7 @@ func TestRestoreRefuses(t *testing.T) {
 		}
 	}
 	// A settled schedule restores far ahead without replaying every step.
-	f := mustNew(t, Config{Kind: "exp", LR: 0.1, Decay: 0.5, Min: 0.01})
+	f := mustNew(t, Config{Kind: "exp", Initial: 0.1, Decay: 0.5, Min: 0.01})
 	if err := f.Restore(State{T: 1 << 39, LR: 0.01}); err != nil {
 		t.Fatal(err)
 	}
@@ -218,22 +218,22 @@ func TestValidate(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Kind: "exp", LR: 0.1, Decay: 1.5}, `schedule "exp": decay must be in (0, 1], got 1.5`},
-		{Config{Kind: "exp", LR: 0.1}, `schedule "exp": decay must be in (0, 1], got 0`},
-		{Config{Kind: "exp", LR: 0.1, Decay: 0.9, Min: 0.2}, `schedule "exp": min must be in [0, lr=0.1], got 0.2`},
-		{Config{Kind: "warp", LR: 0.1}, `schedule: unknown kind "warp"`},
-		{Config{LR: 0}, `schedule "constant": lr must be > 0, got 0`},
-		{Config{LR: math.NaN()}, `lr must be > 0, got NaN`},
-		{Config{LR: math.Inf(1)}, `lr must be > 0, got +Inf`},
-		{Config{LR: 0.1, Decay: 0.9}, `schedule "constant": decay is not used by this kind`},
-		{Config{Kind: "linear", LR: 0.1, Iterations: 10, Final: -1}, `final must be >= 0, got -1`},
-		{Config{Kind: "linear", LR: 0.1}, `schedule "linear": iterations must be >= 1, got 0`},
-		{Config{Kind: "cosine", LR: 0.1, Iterations: -3}, `iterations must be >= 1, got -3`},
-		{Config{Kind: "step", LR: 0.1, Gamma: 0.5}, `step_size must be >= 1, got 0`},
-		{Config{Kind: "step", LR: 0.1, StepSize: 5, Gamma: 2}, `gamma must be in (0, 1], got 2`},
-		{Config{LR: 0.1, Warmup: -1}, `warmup must be >= 0, got -1`},
-		{Config{LR: 0.1, Warmup: 5, WarmupStart: -0.1}, `warmup_start must be >= 0, got -0.1`},
-		{Config{LR: 0.1, WarmupStart: 0.01}, `warmup_start needs warmup > 0`},
+		{Config{Kind: "exp", Initial: 0.1, Decay: 1.5}, `schedule "exp": decay must be in (0, 1], got 1.5`},
+		{Config{Kind: "exp", Initial: 0.1}, `schedule "exp": decay must be in (0, 1], got 0`},
+		{Config{Kind: "exp", Initial: 0.1, Decay: 0.9, Min: 0.2}, `schedule "exp": min must be in [0, initial=0.1], got 0.2`},
+		{Config{Kind: "warp", Initial: 0.1}, `schedule: unknown type "warp"`},
+		{Config{Initial: 0}, `schedule "constant": initial must be > 0, got 0`},
+		{Config{Initial: math.NaN()}, `initial must be > 0, got NaN`},
+		{Config{Initial: math.Inf(1)}, `initial must be > 0, got +Inf`},
+		{Config{Initial: 0.1, Decay: 0.9}, `schedule "constant": decay is not used by this type`},
+		{Config{Kind: "linear", Initial: 0.1, Iterations: 10, Final: -1}, `final must be >= 0, got -1`},
+		{Config{Kind: "linear", Initial: 0.1}, `schedule "linear": iterations must be >= 1, got 0`},
+		{Config{Kind: "cosine", Initial: 0.1, Iterations: -3}, `iterations must be >= 1, got -3`},
+		{Config{Kind: "step", Initial: 0.1, Gamma: 0.5}, `step_size must be >= 1, got 0`},
+		{Config{Kind: "step", Initial: 0.1, StepSize: 5, Gamma: 2}, `gamma must be in (0, 1], got 2`},
+		{Config{Initial: 0.1, Warmup: -1}, `warmup must be >= 0, got -1`},
+		{Config{Initial: 0.1, Warmup: 5, WarmupStart: -0.1}, `warmup_start must be >= 0, got -0.1`},
+		{Config{Initial: 0.1, WarmupStart: 0.01}, `warmup_start needs warmup > 0`},
 	}
 	for _, c := range cases {
 		_, err := New(c.cfg)
@@ -263,7 +263,7 @@ func TestSolveDecay(t *testing.T) {
 
 func ExampleSolveDecay() {
 	d, _ := SolveDecay(0.05, 0.0005, 100000)
-	s, _ := New(Config{Kind: "exp", LR: 0.05, Decay: d, Min: 0.0005})
+	s, _ := New(Config{Kind: "exp", Initial: 0.05, Decay: d, Min: 0.0005})
 	for s.T() < 100001 {
 		s.Step()
 	}
@@ -273,11 +273,11 @@ func ExampleSolveDecay() {
 
 func BenchmarkStep(b *testing.B) {
 	for _, cfg := range []Config{
-		{LR: 0.1},
-		{Kind: "exp", LR: 0.1, Decay: 0.99995, Min: 5e-4},
-		{Kind: "linear", LR: 0.1, Final: 0.001, Iterations: 1 << 30},
-		{Kind: "cosine", LR: 0.1, Iterations: 1 << 30},
-		{Kind: "step", LR: 0.1, Gamma: 0.5, StepSize: 1000},
+		{Initial: 0.1},
+		{Kind: "exp", Initial: 0.1, Decay: 0.99995, Min: 5e-4},
+		{Kind: "linear", Initial: 0.1, Final: 0.001, Iterations: 1 << 30},
+		{Kind: "cosine", Initial: 0.1, Iterations: 1 << 30},
+		{Kind: "step", Initial: 0.1, Gamma: 0.5, StepSize: 1000},
 	} {
 		name := cfg.Kind
 		if name == "" {

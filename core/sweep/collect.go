@@ -6,13 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/ebmflow/ebmflow/core/runner"
+	"github.com/ebmflow/ebmflow/sdk"
 )
 
 // Files collect writes into the sweep folder.
@@ -94,11 +96,7 @@ func readReport(run string) (string, float64) {
 	if err != nil {
 		return "", math.NaN()
 	}
-	names := make([]string, 0, len(sum.Stages))
-	for k := range sum.Stages {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(sum.Stages))
 	for _, name := range names {
 		var doc struct {
 			Verdict string             `json:"verdict"`
@@ -202,7 +200,7 @@ func (s *Sweep) WriteResults(rows []Row) ([]string, error) {
 			return paths, fmt.Errorf("%s: %w", f.name, err)
 		}
 		p := filepath.Join(s.Dir, f.name)
-		if err := writeAtomic(p, []byte(b.String())); err != nil {
+		if err := sdk.WriteFileAtomic(p, []byte(b.String()), 0o644); err != nil {
 			return paths, err
 		}
 		paths = append(paths, p)

@@ -2,7 +2,8 @@ package sweep
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
@@ -59,11 +60,7 @@ func (s *Spec) Expand(base map[string]cty.Value) ([]Point, []string) {
 		add(ax.Name)
 	}
 	for _, p := range s.Points {
-		keys := make([]string, 0, len(p))
-		for k := range p {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(p))
 		for _, k := range keys {
 			add(k)
 		}
@@ -116,11 +113,7 @@ func nameValue(v cty.Value) string {
 // VarFile returns the HCL var file of the point: NAME = VALUE lines in name
 // order.
 func (p Point) VarFile() []byte {
-	keys := make([]string, 0, len(p.Vars))
-	for k := range p.Vars {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(p.Vars))
 	var b strings.Builder
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s = %s\n", k, p.Vars[k])

@@ -94,13 +94,8 @@ func Load(path string, o LoadOptions) (*Loaded, hcl.Diagnostics) {
 	if o.SweepFile != "" {
 		l.Plan.SweepFile, _ = filepath.Abs(o.SweepFile)
 	}
-	tmp, err := os.MkdirTemp("", "ebmflow-sweep-vars")
-	if err != nil {
-		return l, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot check points", Detail: err.Error()})
-	}
-	defer os.RemoveAll(tmp)
 	for _, pt := range pts {
-		_, more := l.parsePoint(path, pt, tmp)
+		_, more := pipeline.ParseSource(path, l.Source, pointOptions(pt))
 		for _, d := range more {
 			d.Summary = fmt.Sprintf("Point %d (%s): %s", pt.Index, pt.Name, d.Summary)
 		}
@@ -109,13 +104,10 @@ func Load(path string, o LoadOptions) (*Loaded, hcl.Diagnostics) {
 	return l, diags
 }
 
-// parsePoint parses the pipeline with pt's variables, via a var file in dir.
-func (l *Loaded) parsePoint(path string, pt Point, dir string) (*pipeline.Pipeline, hcl.Diagnostics) {
-	vf := filepath.Join(dir, pt.Name+".hcl")
-	if err := os.WriteFile(vf, pt.VarFile(), 0o644); err != nil {
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot write var file", Detail: err.Error()}}
-	}
-	return pipeline.ParseSource(path, l.Source, pipeline.Options{VarFiles: []string{vf}})
+// pointOptions are the pipeline options of a point: its variables' values,
+// over the pipeline's defaults and the environment.
+func pointOptions(pt Point) pipeline.Options {
+	return pipeline.Options{Values: pt.Vars, ValuesSource: fmt.Sprintf("sweep point %s", pt.Name)}
 }
 
 // Create makes the sweep folder dir for the loaded plan: pipeline.hcl, the
@@ -154,20 +146,15 @@ func Create(ctx context.Context, dir string, l *Loaded, executor, ebmflow string
 		}
 	}
 	var diags hcl.Diagnostics
-	var res *runner.Resolver
+	res, err := host.NewResolver(ctx, abs, false)
+	if err != nil {
+		return fail("Invalid lock file", err)
+	}
 	for _, pt := range s.Plan.Points {
 		if err := os.WriteFile(s.VarsPath(pt), pt.VarFile(), 0o644); err != nil {
 			return fail("Cannot write var file", err)
 		}
-		p, more := pipeline.ParseSource(s.PipelinePath(), l.Source, pipeline.Options{VarFiles: []string{s.VarsPath(pt)}})
-		if !more.HasErrors() {
-			if res == nil {
-				if res, err = runner.NewResolver(ctx, p, true); err != nil {
-					return fail("Invalid lock file", err)
-				}
-			}
-			more = append(more, p.Bind(res.Describer(p))...)
-		}
+		_, _, more := runner.Load(ctx, s.PipelinePath(), runner.LoadOptions{Source: l.Source, Options: pointOptions(pt), Resolver: res})
 		for _, d := range more {
 			d.Summary = fmt.Sprintf("Point %d (%s): %s", pt.Index, pt.Name, d.Summary)
 		}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ebmflow/ebmflow/sdk"
 )
 
 // ErrSlurmUnavailable reports that Slurm's commands are missing or its
@@ -126,10 +128,9 @@ func (s *Sweep) SubmitSlurm(ctx context.Context, indices []int, parallel int) (s
 		return "", err
 	}
 	script := filepath.Join(s.Dir, JobScript)
-	if err := writeAtomic(script, []byte(s.Script())); err != nil {
+	if err := sdk.WriteFileAtomic(script, []byte(s.Script()), 0o755); err != nil {
 		return "", err
 	}
-	os.Chmod(script, 0o755)
 	cmd := exec.CommandContext(ctx, "sbatch", "--parsable", "--array="+ArraySpec(indices, parallel), script)
 	cmd.Dir = s.Dir
 	var stderr bytes.Buffer

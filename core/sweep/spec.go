@@ -2,7 +2,6 @@ package sweep
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -106,15 +105,6 @@ func Split(path string, src []byte) (spec *Spec, rest []byte, diags hcl.Diagnost
 		diags = append(diags, gohcl.DecodeBody(slurms[0].Body, nil, &spec.Slurm)...)
 	}
 	return spec, rest, diags
-}
-
-// ReadSpec is Split of the file at path.
-func ReadSpec(path string) (*Spec, []byte, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read file", Detail: err.Error()}}
-	}
-	return Split(path, src)
 }
 
 func blank(buf []byte, b *hcl.Block) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -100,7 +101,7 @@ func (s *Sweep) Save() error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(s.Dir, RecordFile), append(b, '\n'))
+	return sdk.WriteFileAtomic(filepath.Join(s.Dir, RecordFile), append(b, '\n'), 0o644)
 }
 
 // Paths of a point's files.
@@ -118,42 +119,9 @@ func (s *Sweep) Point(i int) (Point, error) {
 	return s.Plan.Points[i], nil
 }
 
-// lastSubmission returns the latest submission that holds point i.
-func (s *Sweep) lastSubmission(i int) *Submission {
-	for k := len(s.Submissions) - 1; k >= 0; k-- {
-		for _, j := range s.Submissions[k].Indices {
-			if j == i {
-				return &s.Submissions[k]
-			}
-		}
-	}
-	return nil
-}
-
 // Cancelled reports whether cancel was asked for (no new local points
 // start).
 func (s *Sweep) Cancelled() bool {
 	_, err := os.Stat(filepath.Join(s.Dir, cancelMarker))
 	return err == nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/ebmflow/ebmflow/sdk"
 )
 
 // Attempt states, as status/NAME.json records them.
@@ -65,7 +67,7 @@ func (s *Sweep) writeAttempt(p Point, a *Attempt) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(s.StatusPath(p), append(b, '\n'))
+	return sdk.WriteFileAtomic(s.StatusPath(p), append(b, '\n'), 0o644)
 }
 
 // markSubmitted records a new attempt handed to Slurm as job.

@@ -10,7 +10,7 @@ import (
 
 // chains is one Sample call's batch of n chains, flattened row-major.
 type chains struct {
-	s   *HMC
+	s   *Plugin
 	rng *sdk.Stream // the calling consumer's stream
 	n   int
 	x   []float64

@@ -14,7 +14,7 @@ import (
 // Version is the plugin's version.
 const Version = "0.1.0"
 
-// HMC is a Hamiltonian Monte Carlo sampler of p(x) ∝ exp(-U(x)) with
+// Plugin is a Hamiltonian Monte Carlo sampler of p(x) ∝ exp(-U(x)) with
 // U(x) = F(x)/T, F the linked energy and T the temperature. Each transition
 // draws momenta p ~ N(0, I), takes L leapfrog steps of size h,
 //
@@ -25,7 +25,7 @@ const Version = "0.1.0"
 // given state. r_t is the mean over transitions of the batch-mean L2 norm of
 // dF/dx at the state before each transition, as the Langevin sampler
 // reports it.
-type HMC struct {
+type Plugin struct {
 	mu sync.Mutex
 	// configuration
 	energy          sdk.EnergyLink
@@ -41,7 +41,7 @@ type HMC struct {
 // stream returns the random stream of the calling consumer: a diagnostics
 // stage sampling through a link draws from its own, so it never changes
 // what the training loop gets.
-func (s *HMC) stream(name string) *sdk.Stream {
+func (s *Plugin) stream(name string) *sdk.Stream {
 	if name == "" {
 		return s.rng
 	}
@@ -54,16 +54,16 @@ func (s *HMC) stream(name string) *sdk.Stream {
 }
 
 // New returns an unconfigured sampler.
-func New() *HMC { return &HMC{} }
+func New() *Plugin { return &Plugin{} }
 
 // Info names the plugin.
-func (s *HMC) Info() sdk.Info {
+func (s *Plugin) Info() sdk.Info {
 	return sdk.Info{Name: "hmc-sampler", Kind: sdk.KindSampler, Version: Version,
 		Description: "Hamiltonian Monte Carlo sampler of exp(-F/temperature) (an out-of-tree example plugin)"}
 }
 
 // Schema lists the stage block's attributes.
-func (s *HMC) Schema() sdk.Schema {
+func (s *Plugin) Schema() sdk.Schema {
 	return sdk.Schema{Attributes: []sdk.Attribute{
 		{Name: "energy", Type: sdk.StageRef(sdk.KindEnergy), Required: true,
 			Doc: "energy stage F; its declared \"input\" shape is the sample shape"},
@@ -78,8 +78,8 @@ func (s *HMC) Schema() sdk.Schema {
 }
 
 // Configure checks the block, links the energy and seeds the random stream.
-func (s *HMC) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func (s *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
+	var diags sdk.Problems
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.steps, s.l, s.batch = cfg.Int("steps"), cfg.Int("leapfrog"), cfg.Int("batch")
@@ -111,7 +111,7 @@ func (s *HMC) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.D
 }
 
 // Sample runs req.Steps (or the configured number of) transitions.
-func (s *HMC) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleResult, error) {
+func (s *Plugin) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.rng == nil {
@@ -165,7 +165,7 @@ type hmcState struct {
 }
 
 // SaveState saves the random streams: the chains start afresh in every call.
-func (s *HMC) SaveState(ctx context.Context) (*sdk.State, error) {
+func (s *Plugin) SaveState(ctx context.Context) (*sdk.State, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.rng == nil {
@@ -186,7 +186,7 @@ func (s *HMC) SaveState(ctx context.Context) (*sdk.State, error) {
 }
 
 // LoadState restores a state from SaveState.
-func (s *HMC) LoadState(ctx context.Context, st *sdk.State) error {
+func (s *Plugin) LoadState(ctx context.Context, st *sdk.State) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var hs hmcState
@@ -210,4 +210,4 @@ func (s *HMC) LoadState(ctx context.Context, st *sdk.State) error {
 	return nil
 }
 
-var _ sdk.Sampler = (*HMC)(nil)
+var _ sdk.Sampler = (*Plugin)(nil)

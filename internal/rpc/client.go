@@ -80,6 +80,9 @@ func (c *Client) fail(method string, err error) error {
 	if c.Wrap != nil {
 		return c.Wrap(method, err)
 	}
+	if perr := PluginError(err); perr != nil {
+		return perr // the plugin's own error names its stage and call
+	}
 	if c.Stage != "" {
 		return fmt.Errorf("stage %q: %s: %w", c.Stage, method, err)
 	}
@@ -176,15 +179,12 @@ type ConfigureArgs struct {
 // forwarded to the target stage without decoding) and, where both plugins
 // can, through a shared-memory channel from the plugin straight to the
 // target, which the plugin then uses instead.
-func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sdk.Diagnostics, error) {
+func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sdk.Problems, error) {
 	values, err := json.Marshal(a.Values)
 	if err != nil {
 		return nil, nil, c.fail("configure", err)
 	}
-	req := &pb.ConfigureRequest{Stage: a.Stage, Seed: a.Seed, RunDir: a.RunDir, ValuesJson: string(values), Upstream: map[string]*pb.ShapeSet{}}
-	for attr, s := range a.Upstream {
-		req.Upstream[attr] = &pb.ShapeSet{Shapes: shapesToPB(s)}
-	}
+	req := &pb.ConfigureRequest{Stage: a.Stage, Seed: a.Seed, RunDir: a.RunDir, ValuesJson: string(values), Upstream: shapeSetsToPB(a.Upstream)}
 	for _, l := range a.Links {
 		if c.broker == nil {
 			return nil, nil, c.fail("configure", fmt.Errorf("cannot link %q: no broker", l.Attribute))
@@ -215,7 +215,7 @@ func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sd
 		return nil, nil, c.fail("configure", err)
 	}
 	c.ObserveTensors = r.ObserveTensors
-	return shapesFromPB(r.Shapes), diagsFromPB(r.Diagnostics), nil
+	return shapesFromPB(r.Shapes), problemsFromPB(r.Diagnostics), nil
 }
 
 // SaveState fetches the stage's state.

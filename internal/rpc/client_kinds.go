@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ebmflow/ebmflow/internal/pb"
 	"github.com/ebmflow/ebmflow/internal/wire"
@@ -41,7 +40,7 @@ func (c *Client) Grad(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, *sdk.Ten
 
 // Update takes one learning step.
 func (c *Client) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateResult, error) {
-	msg, err := c.call(ctx, "update", pb.Energy_Update_FullMethodName, func(ctx context.Context) (bidi, error) { return c.energy.Update(ctx) }, &pb.UpdateRequest{Lr: req.LR, T: int64(req.T)},
+	msg, err := c.call(ctx, "update", pb.Energy_Update_FullMethodName, func(ctx context.Context) (bidi, error) { return c.energy.Update(ctx) }, updateRequestToPB(req),
 		wire.Named{Name: "pos", Tensor: req.Pos}, wire.Named{Name: "neg", Tensor: req.Neg})
 	if err != nil {
 		return sdk.UpdateResult{}, err
@@ -50,14 +49,13 @@ func (c *Client) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateR
 	if err := msg.Unmarshal(&r); err != nil {
 		return sdk.UpdateResult{}, c.fail("update", err)
 	}
-	return sdk.UpdateResult{DST: r.DSt, MeanPos: r.MeanPos, MeanNeg: r.MeanNeg, GradNorm: r.GradNorm}, nil
+	return updateResultFromPB(&r), nil
 }
 
 // Sample draws negatives.
 func (c *Client) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleResult, error) {
-	msg, err := c.call(ctx, "sample", pb.Sampler_Sample_FullMethodName, func(ctx context.Context) (bidi, error) { return c.sampler.Sample(ctx) }, &pb.SampleRequest{
-		N: int64(req.N), Steps: int64(req.Steps), Init: req.Init, LeaveBank: req.LeaveBank, Trace: req.Trace, T: int64(req.T), Mala: req.MALA, Stream: req.Stream,
-	}, wire.Named{Name: "start", Tensor: req.Start})
+	msg, err := c.call(ctx, "sample", pb.Sampler_Sample_FullMethodName, func(ctx context.Context) (bidi, error) { return c.sampler.Sample(ctx) }, sampleRequestToPB(req),
+		wire.Named{Name: "start", Tensor: req.Start})
 	if err != nil {
 		return nil, err
 	}
@@ -69,11 +67,7 @@ func (c *Client) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.Sample
 	if err != nil {
 		return nil, c.fail("sample", err)
 	}
-	res := &sdk.SampleResult{X: x, R: r.R, AcceptRate: r.AcceptRate}
-	for _, st := range r.Trace {
-		res.Trace = append(res.Trace, sdk.StepStat{MeanEnergy: st.MeanEnergy, DriftNorm: st.DriftNorm})
-	}
-	return res, nil
+	return sampleResultFromPB(&r, x), nil
 }
 
 // Describe returns the data stage's description.
@@ -98,7 +92,7 @@ func (c *Client) Describe(ctx context.Context) (sdk.DataInfo, error) {
 
 // Next returns a batch of positives.
 func (c *Client) Next(ctx context.Context, req sdk.NextRequest) (*sdk.Tensor, error) {
-	msg, err := c.call(ctx, "next", pb.Data_Next_FullMethodName, func(ctx context.Context) (bidi, error) { return c.data.Next(ctx) }, &pb.NextRequest{N: int64(req.N), Stream: req.Stream, Noise: req.Noise, NoiseSet: req.NoiseSet})
+	msg, err := c.call(ctx, "next", pb.Data_Next_FullMethodName, func(ctx context.Context) (bidi, error) { return c.data.Next(ctx) }, nextRequestToPB(req))
 	if err != nil {
 		return nil, err
 	}
@@ -125,17 +119,7 @@ func (c *Client) LogDensity(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, er
 // Observe sends records to a diagnostics stage, with their positives and
 // negatives as tensors "pos.I" and "neg.I" when the records carry them.
 func (c *Client) Observe(ctx context.Context, recs []sdk.Record) (*sdk.Observation, error) {
-	req := &pb.ObserveRequest{Records: make([]*pb.Record, len(recs))}
-	var tensors []wire.Named
-	for i, r := range recs {
-		req.Records[i] = recordToPB(r)
-		if r.Pos != nil {
-			tensors = append(tensors, wire.Named{Name: fmt.Sprintf("pos.%d", i), Tensor: r.Pos})
-		}
-		if r.Neg != nil {
-			tensors = append(tensors, wire.Named{Name: fmt.Sprintf("neg.%d", i), Tensor: r.Neg})
-		}
-	}
+	req, tensors := recordsToPB(recs)
 	msg, err := c.call(ctx, "observe", pb.Diagnostics_Observe_FullMethodName, func(ctx context.Context) (bidi, error) { return c.diag.Observe(ctx) }, req, tensors...)
 	if err != nil {
 		return nil, err
@@ -144,11 +128,7 @@ func (c *Client) Observe(ctx context.Context, recs []sdk.Record) (*sdk.Observati
 	if err := msg.Unmarshal(&r); err != nil {
 		return nil, c.fail("observe", err)
 	}
-	obs := &sdk.Observation{Metrics: r.Metrics}
-	for _, e := range r.Events {
-		obs.Events = append(obs.Events, sdk.Event{T: int(e.T), Level: e.Level, Message: e.Message})
-	}
-	return obs, nil
+	return observationFromPB(&r), nil
 }
 
 // Report asks a diagnostics stage to write its report.
@@ -157,7 +137,7 @@ func (c *Client) Report(ctx context.Context, final bool) (*sdk.Report, error) {
 	if err != nil {
 		return nil, c.fail("report", err)
 	}
-	return &sdk.Report{Summary: r.Summary, Files: r.Files}, nil
+	return reportFromPB(r), nil
 }
 
 var (

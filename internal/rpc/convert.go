@@ -2,8 +2,10 @@ package rpc
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/ebmflow/ebmflow/internal/pb"
+	"github.com/ebmflow/ebmflow/internal/wire"
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
@@ -48,7 +50,7 @@ func schemaFromPB(p *pb.SchemaResponse) (sdk.Schema, error) {
 	return s, nil
 }
 
-func diagsToPB(ds sdk.Diagnostics) []*pb.Diagnostic {
+func problemsToPB(ds sdk.Problems) []*pb.Diagnostic {
 	var out []*pb.Diagnostic
 	for _, d := range ds {
 		sev := pb.Diagnostic_ERROR
@@ -60,14 +62,14 @@ func diagsToPB(ds sdk.Diagnostics) []*pb.Diagnostic {
 	return out
 }
 
-func diagsFromPB(ps []*pb.Diagnostic) sdk.Diagnostics {
-	var out sdk.Diagnostics
+func problemsFromPB(ps []*pb.Diagnostic) sdk.Problems {
+	var out sdk.Problems
 	for _, p := range ps {
 		sev := sdk.SeverityError
 		if p.Severity == pb.Diagnostic_WARNING {
 			sev = sdk.SeverityWarning
 		}
-		out = append(out, sdk.Diagnostic{Severity: sev, Summary: p.Summary, Detail: p.Detail, Path: p.Path})
+		out = append(out, sdk.Problem{Severity: sev, Summary: p.Summary, Detail: p.Detail, Path: p.Path})
 	}
 	return out
 }
@@ -132,4 +134,133 @@ func describeToPB(d sdk.DataInfo) *pb.DescribeResponse {
 
 func describeFromPB(r *pb.DescribeResponse) sdk.DataInfo {
 	return sdk.DataInfo{Shape: ints(r.Shape), Size: int(r.Size), HasDensity: r.HasDensity, Box: r.Box}
+}
+
+func updateRequestToPB(r sdk.UpdateRequest) *pb.UpdateRequest {
+	return &pb.UpdateRequest{Lr: r.LR, T: int64(r.T)}
+}
+
+// updateRequestFromPB rebuilds the request around its tensors.
+func updateRequestFromPB(r *pb.UpdateRequest, pos, neg *sdk.Tensor) sdk.UpdateRequest {
+	return sdk.UpdateRequest{Pos: pos, Neg: neg, LR: r.Lr, T: int(r.T)}
+}
+
+func updateResultToPB(r sdk.UpdateResult) *pb.UpdateResponse {
+	return &pb.UpdateResponse{DSt: r.DST, MeanPos: r.MeanPos, MeanNeg: r.MeanNeg, GradNorm: r.GradNorm}
+}
+
+func updateResultFromPB(r *pb.UpdateResponse) sdk.UpdateResult {
+	return sdk.UpdateResult{DST: r.DSt, MeanPos: r.MeanPos, MeanNeg: r.MeanNeg, GradNorm: r.GradNorm}
+}
+
+// sampleRequestToPB leaves out Start, which travels as tensor "start".
+func sampleRequestToPB(r sdk.SampleRequest) *pb.SampleRequest {
+	return &pb.SampleRequest{N: int64(r.N), Steps: int64(r.Steps), Init: r.Init, LeaveBank: r.LeaveBank, Trace: r.Trace, T: int64(r.T), Mala: r.MALA, Stream: r.Stream}
+}
+
+func sampleRequestFromPB(r *pb.SampleRequest, start *sdk.Tensor) sdk.SampleRequest {
+	return sdk.SampleRequest{N: int(r.N), Steps: int(r.Steps), Init: r.Init, Start: start,
+		LeaveBank: r.LeaveBank, Trace: r.Trace, T: int(r.T), MALA: r.Mala, Stream: r.Stream}
+}
+
+// sampleResultToPB leaves out X, which travels as tensor "x".
+func sampleResultToPB(r *sdk.SampleResult) *pb.SampleResponse {
+	out := &pb.SampleResponse{R: r.R, AcceptRate: r.AcceptRate}
+	for _, st := range r.Trace {
+		out.Trace = append(out.Trace, &pb.StepStat{MeanEnergy: st.MeanEnergy, DriftNorm: st.DriftNorm})
+	}
+	return out
+}
+
+func sampleResultFromPB(r *pb.SampleResponse, x *sdk.Tensor) *sdk.SampleResult {
+	res := &sdk.SampleResult{X: x, R: r.R, AcceptRate: r.AcceptRate}
+	for _, st := range r.Trace {
+		res.Trace = append(res.Trace, sdk.StepStat{MeanEnergy: st.MeanEnergy, DriftNorm: st.DriftNorm})
+	}
+	return res
+}
+
+func nextRequestToPB(r sdk.NextRequest) *pb.NextRequest {
+	return &pb.NextRequest{N: int64(r.N), Stream: r.Stream, Noise: r.Noise, NoiseSet: r.NoiseSet}
+}
+
+func nextRequestFromPB(r *pb.NextRequest) sdk.NextRequest {
+	return sdk.NextRequest{N: int(r.N), Stream: r.Stream, Noise: r.Noise, NoiseSet: r.NoiseSet}
+}
+
+// recordTensor names the tensors of record i of an Observe call: "pos.I"
+// and "neg.I".
+func recordTensor(which string, i int) string { return fmt.Sprintf("%s.%d", which, i) }
+
+// recordsToPB converts records, their positives and negatives becoming
+// tensors "pos.I" and "neg.I".
+func recordsToPB(recs []sdk.Record) (*pb.ObserveRequest, []wire.Named) {
+	req := &pb.ObserveRequest{Records: make([]*pb.Record, len(recs))}
+	var tensors []wire.Named
+	for i, r := range recs {
+		req.Records[i] = recordToPB(r)
+		if r.Pos != nil {
+			tensors = append(tensors, wire.Named{Name: recordTensor("pos", i), Tensor: r.Pos})
+		}
+		if r.Neg != nil {
+			tensors = append(tensors, wire.Named{Name: recordTensor("neg", i), Tensor: r.Neg})
+		}
+	}
+	return req, tensors
+}
+
+func recordsFromPB(r *pb.ObserveRequest, tensors map[string]*sdk.Tensor) []sdk.Record {
+	recs := make([]sdk.Record, len(r.Records))
+	for i, pr := range r.Records {
+		recs[i] = recordFromPB(pr)
+		recs[i].Pos = tensors[recordTensor("pos", i)]
+		recs[i].Neg = tensors[recordTensor("neg", i)]
+	}
+	return recs
+}
+
+func observationToPB(obs *sdk.Observation) *pb.ObserveResponse {
+	out := &pb.ObserveResponse{}
+	if obs != nil {
+		out.Metrics = obs.Metrics
+		for _, e := range obs.Events {
+			out.Events = append(out.Events, &pb.Event{T: int64(e.T), Level: e.Level, Message: e.Message})
+		}
+	}
+	return out
+}
+
+func observationFromPB(r *pb.ObserveResponse) *sdk.Observation {
+	obs := &sdk.Observation{Metrics: r.Metrics}
+	for _, e := range r.Events {
+		obs.Events = append(obs.Events, sdk.Event{T: int(e.T), Level: e.Level, Message: e.Message})
+	}
+	return obs
+}
+
+func reportToPB(r *sdk.Report) *pb.ReportResponse {
+	if r == nil {
+		return &pb.ReportResponse{}
+	}
+	return &pb.ReportResponse{Summary: r.Summary, Files: r.Files}
+}
+
+func reportFromPB(r *pb.ReportResponse) *sdk.Report {
+	return &sdk.Report{Summary: r.Summary, Files: r.Files}
+}
+
+func shapeSetsToPB(up map[string]sdk.Shapes) map[string]*pb.ShapeSet {
+	out := map[string]*pb.ShapeSet{}
+	for attr, s := range up {
+		out[attr] = &pb.ShapeSet{Shapes: shapesToPB(s)}
+	}
+	return out
+}
+
+func shapeSetsFromPB(up map[string]*pb.ShapeSet) map[string]sdk.Shapes {
+	out := map[string]sdk.Shapes{}
+	for attr, set := range up {
+		out[attr] = shapesFromPB(set.GetShapes())
+	}
+	return out
 }

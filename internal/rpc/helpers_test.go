@@ -16,8 +16,8 @@ func (*linkProbe) Info() sdk.Info { return sdk.Info{Name: "probe", Version: "0"}
 func (*linkProbe) Schema() sdk.Schema {
 	return sdk.Schema{Attributes: []sdk.Attribute{{Name: "energy", Type: sdk.StageRef(sdk.KindEnergy), Required: true}}}
 }
-func (*linkProbe) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
-	var d sdk.Diagnostics
+func (*linkProbe) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
+	var d sdk.Problems
 	e, err := cfg.Energy("energy")
 	if err != nil {
 		d.Errorf(nil, "no link", "%v", err)
@@ -53,8 +53,8 @@ func (*samplerProbe) Info() sdk.Info { return sdk.Info{Name: "sprobe", Version: 
 func (*samplerProbe) Schema() sdk.Schema {
 	return sdk.Schema{Attributes: []sdk.Attribute{{Name: "sampler", Type: sdk.StageRef(sdk.KindSampler), Required: true}}}
 }
-func (p *samplerProbe) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
-	var d sdk.Diagnostics
+func (p *samplerProbe) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
+	var d sdk.Problems
 	s, err := cfg.Sampler("sampler")
 	if err == nil {
 		p.got, err = s.Sample(ctx, sdk.SampleRequest{N: 7, Steps: 2, LeaveBank: true})

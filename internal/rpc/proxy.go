@@ -63,8 +63,8 @@ func forward(t *Client, method string, in serverStream, open func(context.Contex
 			return nil
 		}
 		if err != nil {
-			if s, ok := status.FromError(err); ok && s.Code() == codes.Unknown {
-				return err // the target's own error, already naming its stage
+			if s, ok := status.FromError(err); ok && ownError(s.Code()) {
+				return err // the target's own error, naming its stage, with its code
 			}
 			return proxyFailure(t, method, err)
 		}
@@ -99,7 +99,7 @@ type dataProxy struct {
 func (p *dataProxy) Describe(ctx context.Context, e *pb.Empty) (*pb.DescribeResponse, error) {
 	r, err := p.t.data.Describe(ctx, e)
 	if err != nil {
-		if s, ok := status.FromError(err); ok && s.Code() == codes.Unknown {
+		if s, ok := status.FromError(err); ok && ownError(s.Code()) {
 			return nil, err
 		}
 		return nil, proxyFailure(p.t, "describe", err)

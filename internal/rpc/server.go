@@ -32,8 +32,8 @@ type baseServer struct {
 	conns []*grpc.ClientConn
 }
 
-// errorf turns an implementation error into a gRPC status naming the stage.
-// An error that is already a status keeps its code; a failed call to a
+// errorf turns an implementation error into a gRPC status naming the stage,
+// with the code of the sdk sentinel it wraps (errors.go); a failed call to a
 // linked stage keeps its CallFailure in the status's details, so that the
 // host can name the stage that really failed.
 func (s *baseServer) errorf(method string, err error) error {
@@ -43,16 +43,7 @@ func (s *baseServer) errorf(method string, err error) error {
 	if stage == "" {
 		stage = s.impl.Info().Name
 	}
-	code := codes.Unknown
-	switch {
-	case errors.Is(err, sdk.ErrUnsupported):
-		code = codes.Unimplemented
-	case errors.Is(err, context.DeadlineExceeded):
-		code = codes.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		code = codes.Canceled
-	}
-	st := status.Newf(code, "stage %q: %s: %v", stage, method, err)
+	st := status.Newf(codeOf(err), "stage %q: %s: %v", stage, method, err)
 	var cf *CallFailure
 	if errors.As(err, &cf) {
 		if d, derr := st.WithDetails(cf.toPB()); derr == nil {
@@ -100,12 +91,9 @@ func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 	}
 	cfg, diags := BuildConfig(s.impl.Schema(), req.Stage, req.Seed, req.RunDir, []byte(req.ValuesJson), linked)
 	if diags.HasErrors() {
-		return &pb.ConfigureResponse{Diagnostics: diagsToPB(diags)}, nil
+		return &pb.ConfigureResponse{Diagnostics: problemsToPB(diags)}, nil
 	}
-	cfg.Upstream = map[string]sdk.Shapes{}
-	for attr, set := range req.Upstream {
-		cfg.Upstream[attr] = shapesFromPB(set.GetShapes())
-	}
+	cfg.Upstream = shapeSetsFromPB(req.Upstream)
 	for _, l := range req.Links {
 		if s.broker == nil {
 			return nil, status.Errorf(codes.FailedPrecondition, "stage %q: attribute %q links stage %q but no broker is available", req.Stage, l.Attribute, l.Stage)
@@ -131,7 +119,7 @@ func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 	s.mu.Unlock()
 	shapes, more := s.impl.Configure(ctx, cfg)
 	diags = append(diags, more...)
-	return &pb.ConfigureResponse{Diagnostics: diagsToPB(diags), Shapes: shapesToPB(shapes), ObserveTensors: cfg.WantsTensors()}, nil
+	return &pb.ConfigureResponse{Diagnostics: problemsToPB(diags), Shapes: shapesToPB(shapes), ObserveTensors: cfg.WantsTensors()}, nil
 }
 
 // BuildConfig decodes a values JSON object against schema, fills defaults,
@@ -139,8 +127,8 @@ func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 // attribute's value is the linked stage's name, taken from linked (attribute
 // to stage) when the values do not give it. The host has already checked
 // types against the schema; this is the plugin's own guard.
-func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, values []byte, linked map[string]string) (*sdk.Config, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, values []byte, linked map[string]string) (*sdk.Config, sdk.Problems) {
+	var diags sdk.Problems
 	cfg := &sdk.Config{Stage: stage, Seed: seed, RunDir: runDir, Values: map[string]json.RawMessage{}}
 	if len(bytes.TrimSpace(values)) > 0 {
 		if err := json.Unmarshal(values, &cfg.Values); err != nil {

@@ -2,8 +2,8 @@ package rpc
 
 import (
 	"context"
-	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -45,11 +45,7 @@ func MethodName(full string) string {
 }
 
 func sortedTensors(m map[string]*sdk.Tensor) []wire.Named {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(m))
 	out := make([]wire.Named, len(names))
 	for i, k := range names {
 		out[i] = wire.Named{Name: k, Tensor: m[k]}
@@ -120,11 +116,11 @@ func energyMethods(impl sdk.Energy) map[string]method {
 			if err != nil {
 				return nil, nil, err
 			}
-			res, err := impl.Update(ctx, sdk.UpdateRequest{Pos: pos, Neg: neg, LR: r.Lr, T: int(r.T)})
+			res, err := impl.Update(ctx, updateRequestFromPB(&r, pos, neg))
 			if err != nil {
 				return nil, nil, err
 			}
-			return &pb.UpdateResponse{DSt: res.DST, MeanPos: res.MeanPos, MeanNeg: res.MeanNeg, GradNorm: res.GradNorm}, nil, nil
+			return updateResultToPB(res), nil, nil
 		}},
 	}
 }
@@ -136,21 +132,14 @@ func samplerMethods(impl sdk.Sampler) map[string]method {
 			if err := req.Unmarshal(&r); err != nil {
 				return nil, nil, err
 			}
-			res, err := impl.Sample(ctx, sdk.SampleRequest{
-				N: int(r.N), Steps: int(r.Steps), Init: r.Init, Start: req.Tensors["start"],
-				LeaveBank: r.LeaveBank, Trace: r.Trace, T: int(r.T), MALA: r.Mala, Stream: r.Stream,
-			})
+			res, err := impl.Sample(ctx, sampleRequestFromPB(&r, req.Tensors["start"]))
 			if err == nil {
 				err = checkOut("x", res.X)
 			}
 			if err != nil {
 				return nil, nil, err
 			}
-			out := &pb.SampleResponse{R: res.R, AcceptRate: res.AcceptRate}
-			for _, st := range res.Trace {
-				out.Trace = append(out.Trace, &pb.StepStat{MeanEnergy: st.MeanEnergy, DriftNorm: st.DriftNorm})
-			}
-			return out, []wire.Named{{Name: "x", Tensor: res.X}}, nil
+			return sampleResultToPB(res), []wire.Named{{Name: "x", Tensor: res.X}}, nil
 		}},
 	}
 }
@@ -169,7 +158,7 @@ func dataMethods(impl sdk.Data) map[string]method {
 			if err := req.Unmarshal(&r); err != nil {
 				return nil, nil, err
 			}
-			x, err := impl.Next(ctx, sdk.NextRequest{N: int(r.N), Stream: r.Stream, Noise: r.Noise, NoiseSet: r.NoiseSet})
+			x, err := impl.Next(ctx, nextRequestFromPB(&r))
 			if err == nil {
 				err = checkOut("x", x)
 			}
@@ -198,24 +187,11 @@ func diagMethods(impl sdk.Diagnoser) map[string]method {
 			if err := req.Unmarshal(&r); err != nil {
 				return nil, nil, err
 			}
-			recs := make([]sdk.Record, len(r.Records))
-			for i, pr := range r.Records {
-				recs[i] = recordFromPB(pr)
-				recs[i].Pos = req.Tensors[fmt.Sprintf("pos.%d", i)]
-				recs[i].Neg = req.Tensors[fmt.Sprintf("neg.%d", i)]
-			}
-			obs, err := impl.Observe(ctx, recs)
+			obs, err := impl.Observe(ctx, recordsFromPB(&r, req.Tensors))
 			if err != nil {
 				return nil, nil, err
 			}
-			out := &pb.ObserveResponse{}
-			if obs != nil {
-				out.Metrics = obs.Metrics
-				for _, e := range obs.Events {
-					out.Events = append(out.Events, &pb.Event{T: int64(e.T), Level: e.Level, Message: e.Message})
-				}
-			}
-			return out, nil, nil
+			return observationToPB(obs), nil, nil
 		}},
 	}
 }
@@ -285,8 +261,5 @@ func (s *diagServer) Report(ctx context.Context, req *pb.ReportRequest) (*pb.Rep
 	if err != nil {
 		return nil, s.base.errorf("report", err)
 	}
-	if r == nil {
-		return &pb.ReportResponse{}, nil
-	}
-	return &pb.ReportResponse{Summary: r.Summary, Files: r.Files}, nil
+	return reportToPB(r), nil
 }

@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,8 +41,8 @@ func (g *Gaussian) Schema() sdk.Schema {
 	)
 }
 
-func (g *Gaussian) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func (g *Gaussian) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
+	var diags sdk.Problems
 	g.faults.configure(cfg)
 	g.mean, g.sd, g.seed, g.shortBy = cfg.Float("mean"), cfg.Float("sd"), cfg.Seed, cfg.Int("short_by")
 	if g.sd <= 0 {
@@ -115,11 +116,7 @@ func (g *Gaussian) SaveState(ctx context.Context) (*sdk.State, error) {
 	g.smu.Lock()
 	defer g.smu.Unlock()
 	st := dataState{Streams: map[string][]byte{}, Calls: g.faults.save()}
-	names := make([]string, 0, len(g.streams))
-	for n := range g.streams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(g.streams))
 	for _, n := range names {
 		b, err := g.streams[n].MarshalBinary()
 		if err != nil {

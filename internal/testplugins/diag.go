@@ -54,7 +54,7 @@ func (r *Recorder) Schema() sdk.Schema {
 	return withFaults(sdk.Attribute{Name: "tensors", Type: sdk.TypeBool, Doc: "ask for each record's positives and negatives"})
 }
 
-func (r *Recorder) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
+func (r *Recorder) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
 	r.faults.configure(cfg)
 	r.dir = cfg.RunDir
 	r.file = "testdiag.json"

@@ -5,22 +5,41 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
-// Quadratic is an energy stage F(x) = (a/2)|x - mu|^2 per sample, with
-// dF/dx = a(x - mu) and a scalar mu shared by all coordinates. Update takes
-// an SGD step on mean F(x+) - mean F(x-), whose derivative in mu is
-// a * D * (mean(x-) - mean(x+)) for D coordinates per sample.
+// Quadratic is the repository's one quadratic test energy: the energy stage
+// F(x) = (a/2)|x - mu|^2 per sample, with dF/dx = a(x - mu). Served as a
+// process (testenergy), mu is a scalar shared by all coordinates and Update
+// takes an SGD step on mean F(x+) - mean F(x-), whose derivative in mu is
+// a * D * (mean(x-) - mean(x+)) for D coordinates per sample. In process
+// (NewQuadraticAt), mu may hold one value per coordinate and Hook may
+// tamper with the answers.
 type Quadratic struct {
 	faults
 	a, mu, eps float64
+	centre     []float64 // mu per coordinate, when set
 	dim        []int
 	nanAt      int
+
+	// Hook, when set, sees every Grad call (1-based count) after its
+	// answer is computed, and may change the answer or fail the call.
+	Hook  func(call int, x, f, g *sdk.Tensor) error
+	grads atomic.Int64
 }
 
+// NewQuadratic returns the energy as a plugin serves it: Configure sets it
+// up from the stage block.
 func NewQuadratic() *Quadratic { return &Quadratic{} }
+
+// NewQuadraticAt returns a configured energy with curvature a and centre
+// mu, one value per element of its samples (of any shape with len(mu)
+// elements), for tests that call it in process.
+func NewQuadraticAt(a float64, mu ...float64) *Quadratic {
+	return &Quadratic{a: a, centre: mu, eps: 0.1}
+}
 
 func (q *Quadratic) Info() sdk.Info {
 	return sdk.Info{Name: "testenergy", Kind: sdk.KindEnergy, Version: "0.1.0", Description: "quadratic energy for tests"}
@@ -37,8 +56,8 @@ func (q *Quadratic) Schema() sdk.Schema {
 	)
 }
 
-func (q *Quadratic) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func (q *Quadratic) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
+	var diags sdk.Problems
 	q.faults.configure(cfg)
 	q.a, q.mu, q.eps, q.nanAt = cfg.Float("a"), cfg.Float("mu"), cfg.Float("epsilon"), cfg.Int("nan_at")
 	if q.a <= 0 {
@@ -54,7 +73,13 @@ func (q *Quadratic) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes,
 }
 
 func (q *Quadratic) check(x *sdk.Tensor) error {
+	if q.centre != nil && x.Len() != x.Batch()*len(q.centre) {
+		return fmt.Errorf("%w: samples of %d elements for a centre of %d", sdk.ErrShape, x.Len()/max(x.Batch(), 1), len(q.centre))
+	}
 	want := append([]int{-1}, q.dim...)
+	if q.centre != nil {
+		want = append([]int{-1}, x.Shape[1:]...)
+	}
 	if err := x.Expect(sdk.Float32, want...); err != nil {
 		if err2 := x.Expect(sdk.Float64, want...); err2 != nil {
 			return err
@@ -71,7 +96,25 @@ func (q *Quadratic) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, err
 
 func (q *Quadratic) Grad(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
 	q.enter("grad")
-	return q.eval(x, true)
+	call := int(q.grads.Add(1))
+	f, g, err := q.eval(x, true)
+	if err == nil && q.Hook != nil {
+		if err := q.Hook(call, x, f, g); err != nil {
+			return nil, nil, err
+		}
+	}
+	return f, g, err
+}
+
+// GradCalls returns the number of Grad calls so far.
+func (q *Quadratic) GradCalls() int { return int(q.grads.Load()) }
+
+// at returns mu for coordinate j.
+func (q *Quadratic) at(j int) float64 {
+	if q.centre != nil {
+		return q.centre[j]
+	}
+	return q.mu
 }
 
 func (q *Quadratic) eval(x *sdk.Tensor, grad bool) (*sdk.Tensor, *sdk.Tensor, error) {
@@ -88,16 +131,13 @@ func (q *Quadratic) eval(x *sdk.Tensor, grad bool) (*sdk.Tensor, *sdk.Tensor, er
 	for i := 0; i < n; i++ {
 		s := 0.0
 		for j := 0; j < per; j++ {
-			d := x.At(i*per+j) - q.mu
+			d := x.At(i*per+j) - q.at(j)
 			s += d * d
 			if grad {
 				g.Set(i*per+j, q.a*d)
 			}
 		}
 		f.Set(i, q.a/2*s)
-	}
-	if err := f.CheckFinite(); err != nil {
-		return nil, nil, fmt.Errorf("energy output: %w", err)
 	}
 	return f, g, nil
 }

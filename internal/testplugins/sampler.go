@@ -41,8 +41,8 @@ func (l *Langevin) Schema() sdk.Schema {
 	)
 }
 
-func (l *Langevin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func (l *Langevin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
+	var diags sdk.Problems
 	l.faults.configure(cfg)
 	var err error
 	if l.energy, err = cfg.Energy("energy"); err != nil {
@@ -60,7 +60,7 @@ func (l *Langevin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, 
 	l.rng = sdk.NewStream(cfg.Seed, "chains")
 	if cfg.Bool("intrude") {
 		tried, accepted, found := intrude()
-		diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityWarning, Summary: "intrusion probe",
+		diags = append(diags, sdk.Problem{Severity: sdk.SeverityWarning, Summary: "intrusion probe",
 			Detail: fmt.Sprintf("tried=%d accepted=%d found=%d", tried, accepted, found)})
 	}
 	return sdk.Shapes{"sample": l.shape}, diags

@@ -10,15 +10,20 @@ import (
 	"testing"
 
 	"github.com/ebmflow/ebmflow/core/host"
-	"github.com/ebmflow/ebmflow/internal/rpc"
+	"github.com/ebmflow/ebmflow/sdk"
 )
 
 // Built is a plugin binary built by Build.
 type Built struct {
-	// Binary is what host.Host.Start takes; its Name is the plugin's name.
-	Binary host.Binary
-	// Description is what `ebmflow-plugin-NAME describe` printed.
-	Description rpc.Description
+	// Name is the plugin's name; the binary is ebmflow-plugin-NAME.
+	Name string
+	// Path is the binary's path and SHA256 its hex SHA-256.
+	Path, SHA256 string
+	// Info and Schema are what `ebmflow-plugin-NAME describe` printed.
+	Info   sdk.Info
+	Schema sdk.Schema
+
+	bin host.Binary
 }
 
 // Build compiles the main package pkg (a path as `go build` takes it: "."
@@ -67,5 +72,6 @@ func build(dir, pkg, name string) (Built, error) {
 	if err != nil {
 		return Built{}, err
 	}
-	return Built{Binary: host.Binary{Name: name, Path: path, SHA256: sum, Description: d}, Description: d}, nil
+	b := host.Binary{Name: name, Path: path, SHA256: sum, Description: d}
+	return Built{Name: name, Path: path, SHA256: sum, Info: d.Info, Schema: d.Schema, bin: b}, nil
 }

@@ -3,6 +3,7 @@ package plugintest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"regexp"
@@ -43,14 +44,14 @@ func (e *env) checkInfo(t testing.TB) error {
 	if info.Description == "" {
 		probs.add("Info().Description is empty: give one line for `ebmflow plugins`")
 	}
-	if d := e.bin.Description.Info; d != info {
+	if d := e.bin.Info; d != info {
 		probs.add("`describe` prints info %+v, but the running plugin says %+v", d, info)
 	}
 	schema, err := st.p.Schema(ctx)
 	if err != nil {
 		probs.add("schema: %v", err)
-	} else if !reflect.DeepEqual(schema, e.bin.Description.Schema) {
-		probs.add("`describe` prints a schema that differs from the running plugin's:\n  describe: %+v\n  running:  %+v", e.bin.Description.Schema, schema)
+	} else if !reflect.DeepEqual(schema, e.bin.Schema) {
+		probs.add("`describe` prints a schema that differs from the running plugin's:\n  describe: %+v\n  running:  %+v", e.bin.Schema, schema)
 	}
 	return probs.err()
 }
@@ -61,7 +62,7 @@ var attrTypes = []sdk.AttrType{sdk.TypeString, sdk.TypeNumber, sdk.TypeInt, sdk.
 func (e *env) checkSchema(t testing.TB) error {
 	var probs problems
 	seen := map[string]bool{}
-	schema := e.bin.Description.Schema
+	schema := e.bin.Schema
 	if len(schema.Attributes) == 0 {
 		t.Log("the schema declares no attributes")
 	}
@@ -99,22 +100,12 @@ func (e *env) checkSchema(t testing.TB) error {
 			}
 		}
 	}
-	for _, v := range slices.Sorted(mapKeys(e.s.Config)) {
+	for _, v := range slices.Sorted(maps.Keys(e.s.Config)) {
 		if _, ok := schema.Lookup(v); !ok {
 			probs.add("Suite.Config sets %q, which the schema does not declare", v)
 		}
 	}
 	return probs.err()
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // fits reports whether v (as decoded from JSON) is a value of a's type.
@@ -215,12 +206,12 @@ func (e *env) checkConfigure(t testing.TB) error {
 			if d.Severity == sdk.SeverityError && len(d.Path) > 0 && d.Path[0] == b.Path {
 				found = true
 				if d.Summary == "" {
-					probs.add("bad configuration %d (%v): the error diagnostic about %q has no summary", i, b.Set, b.Path)
+					probs.add("bad configuration %d (%v): the error problem about %q has no summary", i, b.Set, b.Path)
 				}
 			}
 		}
 		if !found {
-			probs.add("bad configuration %d (%v): want an error diagnostic with path [%s], got %d diagnostics: %v", i, b.Set, b.Path, len(bad.diags), describeDiags(bad.diags))
+			probs.add("bad configuration %d (%v): want an error problem with path [%s], got %d problems: %v", i, b.Set, b.Path, len(bad.diags), describeDiags(bad.diags))
 		}
 		if _, err := bad.p.Client.Info(ctx); err != nil {
 			probs.add("bad configuration %d: the plugin stopped answering after refusing it: %v", i, err)
@@ -230,7 +221,7 @@ func (e *env) checkConfigure(t testing.TB) error {
 	return probs.err()
 }
 
-func describeDiags(ds sdk.Diagnostics) string {
+func describeDiags(ds sdk.Problems) string {
 	s := "["
 	for i, d := range ds {
 		if i > 0 {

@@ -19,10 +19,10 @@
 //     `ebmflow-plugin-NAME describe`, which must agree;
 //   - schema: attribute names, types, defaults that fit their types, a doc
 //     string for every attribute;
-//   - configure: the good configuration gives no error diagnostic and
+//   - configure: the good configuration gives no error problem and
 //     declares the conventional shapes ("input" for an energy, "sample" for a
 //     sampler or data stage); each bad configuration gives an error
-//     diagnostic whose attribute path names the attribute at fault;
+//     problem whose attribute path names the attribute at fault;
 //   - shapes: what the calls return matches the declared shapes (energy
 //     Energy/Grad/Update, sampler Sample, data Describe/Next/LogDensity,
 //     diagnostics Observe/Report) and is finite;

@@ -47,7 +47,7 @@ func newEnv(t testing.TB, s Suite) (*env, error) {
 		}
 		e.links = append(e.links, b)
 	}
-	for _, a := range e.bin.Description.Schema.Attributes {
+	for _, a := range e.bin.Schema.Attributes {
 		if k := a.Type.RefKind(); k != "" && a.Required && e.link(a.Name) < 0 {
 			return nil, fmt.Errorf("plugintest: attribute %q references a %s stage and is required: give Suite.Links an entry for it (QuadraticEnergy(%q, nil), say)", a.Name, k, a.Name)
 		}
@@ -107,13 +107,13 @@ type stage struct {
 	log    *logBuffer
 	p      *host.Process
 	shapes sdk.Shapes
-	diags  sdk.Diagnostics
+	diags  sdk.Problems
 	runDir string
 	closed bool
 }
 
 // start starts the linked stages and the plugin and configures them; values
-// is the plugin's configuration. An error diagnostic is not an error here:
+// is the plugin's configuration. An error problem is not an error here:
 // it is in stage.diags.
 func (e *env) start(ctx context.Context, t testing.TB, values map[string]any) (*stage, error) {
 	log := &logBuffer{}
@@ -122,7 +122,7 @@ func (e *env) start(ctx context.Context, t testing.TB, values map[string]any) (*
 	var links []rpc.Link
 	up := map[string]sdk.Shapes{}
 	for i, l := range e.s.Links {
-		lp, err := st.h.Start(ctx, l.Attribute, e.links[i].Binary)
+		lp, err := st.h.Start(ctx, l.Attribute, e.links[i].bin)
 		if err != nil {
 			st.h.Close()
 			return nil, fmt.Errorf("linked stage %q: %w", l.Attribute, err)
@@ -138,7 +138,7 @@ func (e *env) start(ctx context.Context, t testing.TB, values map[string]any) (*
 		links = append(links, rpc.Link{Attribute: l.Attribute, Target: lp.Client, Kind: l.Kind})
 		up[l.Attribute] = sh
 	}
-	p, err := st.h.Start(ctx, stageName, e.bin.Binary)
+	p, err := st.h.Start(ctx, stageName, e.bin.bin)
 	if err != nil {
 		st.h.Close()
 		return nil, err
@@ -153,7 +153,7 @@ func (e *env) start(ctx context.Context, t testing.TB, values map[string]any) (*
 }
 
 // startGood starts the plugin with the suite's good configuration and
-// fails if it gives an error diagnostic.
+// fails if it gives an error problem.
 func (e *env) startGood(ctx context.Context, t testing.TB) (*stage, error) {
 	st, err := e.start(ctx, t, e.s.Config)
 	if err != nil {
@@ -210,7 +210,7 @@ func (st *stage) close() error {
 	raw := 0
 	for _, line := range st.log.lines() {
 		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) != nil || m["plugin"] != st.e.bin.Binary.Name || m["stage"] != stageName {
+		if json.Unmarshal([]byte(line), &m) != nil || m["plugin"] != st.e.bin.Name || m["stage"] != stageName {
 			continue
 		}
 		if line, ok := m["stderr"].(string); ok && m["message"] == "plugin output" {

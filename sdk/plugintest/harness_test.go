@@ -40,7 +40,7 @@ func TestHarnessCatchesEachDefect(t *testing.T) {
 		{"state", "state", "does not continue as the original did"},
 		{"nanpanic", "malformed", "the plugin crashed instead of returning an error"},
 		{"nodoc", "schema", `attribute "a": no doc string`},
-		{"nopath", "configure", "want an error diagnostic with path [a]"},
+		{"nopath", "configure", "want an error problem with path [a]"},
 		{"sideeffect", "malformed", "the refused calls changed the stage"},
 	}
 	for _, c := range cases {

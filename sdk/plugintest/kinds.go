@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 
 	"github.com/ebmflow/ebmflow/core/host"
 	"github.com/ebmflow/ebmflow/sdk"
@@ -182,7 +182,7 @@ func (d energyDriver) malformed(ctx context.Context, st *stage) (probs problems,
 		"a tensor without its batch dimension, shape " + sdk.FormatShape(in): d.e.input("x", 0, in...),
 		"a batch with a NaN": withNaN(x),
 	}
-	for _, what := range slices.Sorted(mapKeys(bad)) {
+	for _, what := range slices.Sorted(maps.Keys(bad)) {
 		_, err := st.p.Energy(ctx, bad[what])
 		probs.addErr(refused(ctx, st, "Energy of "+what, err))
 		_, _, err = st.p.Grad(ctx, bad[what])
@@ -453,11 +453,7 @@ func (d diagDriver) sequence(ctx context.Context, st *stage, from, n int) (trace
 		if err != nil {
 			return nil, fmt.Errorf("Observe %d: %w", i, err)
 		}
-		keys := make([]string, 0, len(obs.Metrics))
-		for k := range obs.Metrics {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(obs.Metrics))
 		for _, k := range keys {
 			tr.floats(fmt.Sprintf("Observe %d metric %s", i, k), obs.Metrics[k])
 		}

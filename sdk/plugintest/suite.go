@@ -51,11 +51,11 @@ type Suite struct {
 }
 
 // BadConfig is a configuration Configure must refuse with an error
-// diagnostic about a given attribute.
+// problem (sdk.Problem) about a given attribute.
 type BadConfig struct {
 	// Set is merged over Suite.Config; a nil value removes the attribute.
 	Set map[string]any
-	// Path is the attribute the error diagnostic must name (its Path[0]).
+	// Path is the attribute the error problem must name (its Path[0]).
 	Path string
 }
 

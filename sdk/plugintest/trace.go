@@ -3,6 +3,7 @@ package plugintest
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -30,7 +31,7 @@ func (tr *trace) state(label string, st *sdk.State) {
 		st = &sdk.State{}
 	}
 	tr.bytes(label+" meta", st.Meta)
-	for _, name := range slices.Sorted(mapKeys(st.Tensors)) {
+	for _, name := range slices.Sorted(maps.Keys(st.Tensors)) {
 		tr.tensor(label+" tensor "+name, st.Tensors[name])
 	}
 }

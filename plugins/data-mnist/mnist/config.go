@@ -32,8 +32,8 @@ const maxBatch = 1 << 17
 // decodeParams decodes cfg.Values against the schema: absent attributes take
 // their defaults, and each problem is a diagnostic whose Path names the
 // attribute.
-func decodeParams(schema sdk.Schema, cfg *sdk.Config) (params, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func decodeParams(schema sdk.Schema, cfg *sdk.Config) (params, sdk.Problems) {
+	var diags sdk.Problems
 	bad := map[string]bool{} // attributes that failed to decode
 	for name := range cfg.Values {
 		if _, ok := schema.Lookup(name); !ok {

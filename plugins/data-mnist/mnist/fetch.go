@@ -271,7 +271,7 @@ func Fetch(ctx context.Context, dir string) (string, error) {
 	}
 	for _, name := range fileNames {
 		p := filepath.Join(dir, name+".gz")
-		if err := writeAtomic(p, files[name]); err != nil {
+		if err := writeCached(p, files[name]); err != nil {
 			return "", fmt.Errorf("mnist: write %s: %w", p, err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ebmflow/ebmflow/plugins/data-mnist/idx"
+	"github.com/ebmflow/ebmflow/sdk"
 )
 
 // The Go module whose data/ folder holds a copy of the MNIST files.
@@ -102,7 +103,7 @@ func (s *source) read(ctx context.Context, name string) ([]byte, string, error) 
 	// here. A file that cannot be written is used from memory and tried
 	// again next time.
 	for n, data := range s.files {
-		writeAtomic(filepath.Join(s.CacheDir, n+".gz"), data)
+		writeCached(filepath.Join(s.CacheDir, n+".gz"), data)
 	}
 	b := s.files[name]
 	if cb, err := readLimited(cached); err != nil || !bytes.Equal(cb, b) {
@@ -148,25 +149,6 @@ func checkDigest(name string, b []byte) error {
 		return fmt.Errorf("%w: the file has %s, the original %s has %s", ErrChecksum, got, name, want)
 	}
 	return nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // fromGoCommand gets the module with the go command (GOPROXY's "direct":
@@ -263,4 +245,12 @@ func firstLine(s string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// writeCached writes a verified file into the cache folder, creating it.
+func writeCached(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return sdk.WriteFileAtomic(path, b, 0o644)
 }

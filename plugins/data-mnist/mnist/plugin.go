@@ -30,7 +30,7 @@ func New() *Plugin { return &Plugin{} }
 // finds, verifies (SHA-256) and parses the split's files, so that every
 // problem with them surfaces here, naming the file. It declares the shape
 // "sample": [1, S, S] for MNIST, [2] for a toy set.
-func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
+func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
 	prm, diags := decodeParams(p.Schema(), cfg)
 	if diags.HasErrors() {
 		return nil, diags

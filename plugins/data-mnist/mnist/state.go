@@ -5,7 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/ebmflow/ebmflow/sdk"
 )
@@ -78,11 +79,7 @@ func (p *Plugin) LoadState(ctx context.Context, st *sdk.State) error {
 	if fp := p.p.fingerprint(); saved.Fingerprint != fp || saved.Size != p.size() {
 		return fmt.Errorf("data-mnist: load state: saved for %q with %d samples, this stage is %q with %d", saved.Fingerprint, saved.Size, fp, p.size())
 	}
-	names := make([]string, 0, len(saved.Streams))
-	for name := range saved.Streams {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(saved.Streams))
 	streams := map[string]*stream{}
 	for _, name := range names {
 		ss := saved.Streams[name]

@@ -37,8 +37,8 @@ func defaultOptions() options {
 // Configure decodes and checks the stage block. Attributes absent from
 // cfg.Values keep their defaults. With both energy and data set it attaches
 // the linked stages for the density diagnostic, and the sampler when set.
-func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
+	var diags sdk.Problems
 	o := defaultOptions()
 	intAttr(cfg, &diags, attrWindow, &o.Window, 10)
 	intAttr(cfg, &diags, attrMaxLag, &o.MaxLag, 1)
@@ -132,7 +132,7 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 
 // checkBank refuses, before the run starts, a persistent sampler whose bank
 // holds fewer chains than one density evaluation draws from it.
-func checkBank(cfg *sdk.Config, diags *sdk.Diagnostics, o options) {
+func checkBank(cfg *sdk.Config, diags *sdk.Problems, o options) {
 	bank, ok := cfg.Upstream[attrSampler]["bank"]
 	if !ok || len(bank) == 0 || (o.SamplesInit != "" && o.SamplesInit != "persistent") {
 		return
@@ -148,7 +148,7 @@ func checkBank(cfg *sdk.Config, diags *sdk.Diagnostics, o options) {
 // linkDiag reports a missing linked stage: an error when the stage is meant
 // to run (RunDir set), a warning that what (the feature needing it) will be
 // off while the pipeline is only being validated.
-func linkDiag(cfg *sdk.Config, diags *sdk.Diagnostics, attr string, err error, what string) {
+func linkDiag(cfg *sdk.Config, diags *sdk.Problems, attr string, err error, what string) {
 	if cfg.RunDir == "" {
 		diags.Warnf([]string{attr}, "stage not linked", "%v; %s will be off", err, what)
 		return
@@ -156,7 +156,7 @@ func linkDiag(cfg *sdk.Config, diags *sdk.Diagnostics, attr string, err error, w
 	diags.Errorf([]string{attr}, "stage not linked", "%v", err)
 }
 
-func intAttr(cfg *sdk.Config, diags *sdk.Diagnostics, name string, dst *int, min int) {
+func intAttr(cfg *sdk.Config, diags *sdk.Problems, name string, dst *int, min int) {
 	if !cfg.Has(name) {
 		return
 	}
@@ -172,7 +172,7 @@ func intAttr(cfg *sdk.Config, diags *sdk.Diagnostics, name string, dst *int, min
 	*dst = int(f)
 }
 
-func posAttr(cfg *sdk.Config, diags *sdk.Diagnostics, name string, dst *float64) {
+func posAttr(cfg *sdk.Config, diags *sdk.Problems, name string, dst *float64) {
 	if !cfg.Has(name) {
 		return
 	}

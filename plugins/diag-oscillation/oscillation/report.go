@@ -5,7 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
+	"io"
+	"path/filepath"
 
 	"github.com/ebmflow/ebmflow/sdk"
 )
@@ -92,20 +93,20 @@ func (p *Plugin) report(ctx context.Context, final bool) (*sdk.Report, error) {
 	if p.runDir == "" {
 		return &sdk.Report{Summary: summary}, nil
 	}
-	if err := writeAtomic(p.runDir, FigureFile, func(f *os.File) error {
-		return writeFigure(f, p.hist, &doc.Window, p.opts, p.figureTitle())
+	if err := sdk.AtomicWrite(filepath.Join(p.runDir, FigureFile), 0o644, func(w io.Writer) error {
+		return writeFigure(w, p.hist, &doc.Window, p.opts, p.figureTitle())
 	}); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	if doc.Density != nil {
-		if err := writeAtomic(p.runDir, DensityFile, func(f *os.File) error {
-			return writeDensityFigure(f, p.dens, p.stage)
+		if err := sdk.AtomicWrite(filepath.Join(p.runDir, DensityFile), 0o644, func(w io.Writer) error {
+			return writeDensityFigure(w, p.dens, p.stage)
 		}); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
 	}
-	if err := writeAtomic(p.runDir, ReportFile, func(f *os.File) error {
-		_, err := f.Write(append(bytes.Clone(summary), '\n'))
+	if err := sdk.AtomicWrite(filepath.Join(p.runDir, ReportFile), 0o644, func(w io.Writer) error {
+		_, err := w.Write(append(bytes.Clone(summary), '\n'))
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("report: %w", err)

@@ -65,8 +65,8 @@ type settings struct {
 // parseSettings decodes and validates the block. Absent attributes take
 // their defaults; every problem becomes a diagnostic whose Path names the
 // attribute.
-func parseSettings(cfg *sdk.Config) (settings, sdk.Diagnostics) {
-	var d sdk.Diagnostics
+func parseSettings(cfg *sdk.Config) (settings, sdk.Problems) {
+	var d sdk.Problems
 	s := settings{
 		Net: str(cfg, &d, "net", defaultNet, "vanilla", "toy"),
 		Channels: whole(cfg, &d, "channels", defaultChannels, func(v int) string {
@@ -104,7 +104,7 @@ func parseSettings(cfg *sdk.Config) (settings, sdk.Diagnostics) {
 }
 
 // str decodes a string attribute that must be one of allowed.
-func str(cfg *sdk.Config, d *sdk.Diagnostics, name, def string, allowed ...string) string {
+func str(cfg *sdk.Config, d *sdk.Problems, name, def string, allowed ...string) string {
 	if !cfg.Has(name) {
 		return def
 	}
@@ -124,7 +124,7 @@ func str(cfg *sdk.Config, d *sdk.Diagnostics, name, def string, allowed ...strin
 
 // whole decodes a whole-number attribute and applies check, which returns
 // a problem description or "".
-func whole(cfg *sdk.Config, d *sdk.Diagnostics, name string, def int, check func(int) string) int {
+func whole(cfg *sdk.Config, d *sdk.Problems, name string, def int, check func(int) string) int {
 	if !cfg.Has(name) {
 		return def
 	}
@@ -145,7 +145,7 @@ func whole(cfg *sdk.Config, d *sdk.Diagnostics, name string, def int, check func
 }
 
 // number decodes a finite number in [lo, hi) (in (lo, hi) if openLo).
-func number(cfg *sdk.Config, d *sdk.Diagnostics, name string, def float64, openLo bool, lo, hi float64) float64 {
+func number(cfg *sdk.Config, d *sdk.Problems, name string, def float64, openLo bool, lo, hi float64) float64 {
 	if !cfg.Has(name) {
 		return def
 	}

@@ -61,7 +61,7 @@ func (p *Plugin) Schema() sdk.Schema { return schema }
 // Configure validates the block, builds the net and draws its initial weights
 // from the stream "init" of cfg.Seed. It declares the input shape
 // {"input": [channels, image_size, image_size]} (or [2] for the toy net).
-func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
+func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
 	s, diags := parseSettings(cfg)
 	if diags.HasErrors() {
 		return nil, diags

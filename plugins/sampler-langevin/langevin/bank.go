@@ -4,7 +4,7 @@ import "github.com/ebmflow/ebmflow/sdk"
 
 // ensureBank allocates the persistent bank on first use and fills it with
 // uniform noise on [-init_scale, init_scale] from the training stream.
-func (s *Sampler) ensureBank() {
+func (s *Plugin) ensureBank() {
 	if s.bank != nil {
 		return
 	}
@@ -17,7 +17,7 @@ func (s *Sampler) ensureBank() {
 // copies them into x. Each drawn chain is, with probability reinit_prob,
 // replaced in x by fresh uniform noise. It returns the indices drawn and the
 // number re-initialised.
-func (s *Sampler) drawBank(rng *sdk.Stream, x *sdk.Tensor) (idx []int, reinits int) {
+func (s *Plugin) drawBank(rng *sdk.Stream, x *sdk.Tensor) (idx []int, reinits int) {
 	s.ensureBank()
 	b := s.p.BankSize
 	n := x.Batch()
@@ -45,7 +45,7 @@ func (s *Sampler) drawBank(rng *sdk.Stream, x *sdk.Tensor) (idx []int, reinits i
 }
 
 // writeBack stores row i of x into bank chain idx[i].
-func (s *Sampler) writeBack(x *sdk.Tensor, idx []int) {
+func (s *Plugin) writeBack(x *sdk.Tensor, idx []int) {
 	d := sdk.NumElements(s.p.Shape)
 	for i, k := range idx {
 		copyRows(s.bank, k, x, i, d)

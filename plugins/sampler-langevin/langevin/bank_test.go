@@ -14,7 +14,7 @@ import (
 // gets drawn.
 func TestBankDrawsAndWriteBack(t *testing.T) {
 	const bankSize, batch = 50, 40
-	q := &quadEnergy{a: 0.3, mu: []float64{2, 2}}
+	q := quad(0.3, []float64{2, 2}, nil)
 	s := configured(t, config(t, 3, map[string]any{
 		"epsilon": 0.1, "steps": 3, "batch": batch, "init": "persistent", "bank_size": bankSize,
 	}, []int{2}, q, nil))
@@ -73,7 +73,7 @@ func TestBankDrawsAndWriteBack(t *testing.T) {
 func TestBankReinitFraction(t *testing.T) {
 	const p, bankSize, calls = 0.2, 500, 21
 	reinit := 0
-	q := &quadEnergy{a: 1, mu: []float64{10}, hook: func(call int, x, f, g *sdk.Tensor) error {
+	q := quad(1, []float64{10}, func(call int, x, f, g *sdk.Tensor) error {
 		if call == 1 {
 			return nil // the first batch starts from the noise-filled bank
 		}
@@ -83,7 +83,7 @@ func TestBankReinitFraction(t *testing.T) {
 			}
 		}
 		return nil
-	}}
+	})
 	s := configured(t, config(t, 5, map[string]any{
 		"epsilon": 0.01, "steps": 1, "batch": bankSize, "init": "persistent",
 		"bank_size": bankSize, "reinit_prob": p,

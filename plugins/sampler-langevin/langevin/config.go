@@ -23,8 +23,8 @@ type params struct {
 
 // Configure decodes and checks the stage block, links the energy (and data)
 // stage and seeds the sampler's stream. It declares the "sample" shape.
-func (s *Sampler) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func (s *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
+	var diags sdk.Problems
 	p := params{
 		Eps:        cfg.Float("epsilon"),
 		Steps:      cfg.Int("steps"),

@@ -43,7 +43,7 @@ func TestConfigureDiagnostics(t *testing.T) {
 	}
 	for _, c := range cases {
 		shape := c.shape
-		cfg := config(t, 1, c.vals, shape, &quadEnergy{a: 1, mu: []float64{0, 0, 0}}, nil)
+		cfg := config(t, 1, c.vals, shape, quad(1, []float64{0, 0, 0}, nil), nil)
 		if shape == nil {
 			delete(cfg.Upstream, "energy")
 		}
@@ -67,7 +67,7 @@ func TestConfigureDiagnostics(t *testing.T) {
 	if _, diags := New().Configure(context.Background(), cfg); !diags.HasErrors() {
 		t.Errorf("configure without an energy link succeeded")
 	}
-	s := configured(t, config(t, 1, ok, []int{2}, &quadEnergy{a: 1, mu: []float64{0, 0}}, nil))
+	s := configured(t, config(t, 1, ok, []int{2}, quad(1, []float64{0, 0}, nil), nil))
 	if s.p.Batch != 100 || s.p.Init != InitUniform || s.p.InitScale != 1 || s.p.BankSize != defaultBankSize || s.p.MALA {
 		t.Errorf("defaults %+v", s.p)
 	}

@@ -13,7 +13,7 @@ import (
 // bank, and its own draws continue bit for bit across SaveState/LoadState.
 func TestConsumerStreamsLeaveTrainingAlone(t *testing.T) {
 	ctx := context.Background()
-	q := &quadEnergy{a: 0.3, mu: []float64{1, -1}}
+	q := quad(0.3, []float64{1, -1}, nil)
 	vals := map[string]any{"epsilon": 0.1, "steps": 4, "batch": 8, "init": "persistent", "bank_size": 20}
 	quiet := configured(t, config(t, 5, vals, []int{2}, q, nil))
 	busy := configured(t, config(t, 5, vals, []int{2}, q, nil))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ebmflow/ebmflow/internal/testplugins"
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
@@ -57,7 +58,7 @@ func TestNonFinite(t *testing.T) {
 			for k, v := range c.vals {
 				vals[k] = v
 			}
-			s := configured(t, config(t, 2, vals, []int{2}, &quadEnergy{a: 0.5, mu: []float64{0, 0}, hook: c.hook}, nil))
+			s := configured(t, config(t, 2, vals, []int{2}, quad(0.5, []float64{0, 0}, c.hook), nil))
 			s.mu.Lock()
 			s.ensureBank()
 			bank := s.bank.Clone()
@@ -81,12 +82,12 @@ func TestNonFinite(t *testing.T) {
 func TestEnergyErrorMidChain(t *testing.T) {
 	boom := errors.New("connection reset")
 	for _, mala := range []bool{false, true} {
-		q := &quadEnergy{a: 0.5, mu: []float64{0}, hook: func(call int, x, f, g *sdk.Tensor) error {
+		q := quad(0.5, []float64{0}, func(call int, x, f, g *sdk.Tensor) error {
 			if call == 4 {
 				return boom
 			}
 			return nil
-		}}
+		})
 		s := configured(t, config(t, 2, map[string]any{"epsilon": 0.1, "steps": 10, "batch": 3, "mala": mala}, []int{1}, q, nil))
 		_, err := s.Sample(context.Background(), sdk.SampleRequest{})
 		if !errors.Is(err, boom) {
@@ -104,14 +105,14 @@ func TestEnergyErrorMidChain(t *testing.T) {
 }
 
 // wrongShape is an energy that answers with a gradient of the wrong shape.
-type wrongShape struct{ quadEnergy }
+type wrongShape struct{ *testplugins.Quadratic }
 
 func (w *wrongShape) Grad(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
 	return sdk.NewTensor(x.DType, x.Batch()), sdk.NewTensor(x.DType, x.Batch(), 7), nil
 }
 
 func TestEnergyWrongShape(t *testing.T) {
-	s := configured(t, config(t, 2, map[string]any{"epsilon": 0.1, "steps": 2, "batch": 3}, []int{2}, &wrongShape{}, nil))
+	s := configured(t, config(t, 2, map[string]any{"epsilon": 0.1, "steps": 2, "batch": 3}, []int{2}, &wrongShape{testplugins.NewQuadraticAt(0.5, 0, 0)}, nil))
 	_, err := s.Sample(context.Background(), sdk.SampleRequest{})
 	if !errors.Is(err, sdk.ErrShape) || !strings.Contains(err.Error(), "step 1 of 2") {
 		t.Fatalf("error %v, want a step-1 error wrapping sdk.ErrShape", err)
@@ -120,12 +121,12 @@ func TestEnergyWrongShape(t *testing.T) {
 
 func TestContextCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	q := &quadEnergy{a: 0.5, mu: []float64{0}, hook: func(call int, x, f, g *sdk.Tensor) error {
+	q := quad(0.5, []float64{0}, func(call int, x, f, g *sdk.Tensor) error {
 		if call == 2 {
 			cancel()
 		}
 		return nil
-	}}
+	})
 	s := configured(t, config(t, 2, map[string]any{"epsilon": 0.1, "steps": 10, "batch": 3}, []int{1}, q, nil))
 	if _, err := s.Sample(ctx, sdk.SampleRequest{}); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "step 3") {
 		t.Fatalf("error %v, want context.Canceled at step 3", err)

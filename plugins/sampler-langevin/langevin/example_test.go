@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/ebmflow/ebmflow/plugins/sampler-langevin/internal/quadratic"
+	"github.com/ebmflow/ebmflow/internal/testplugins"
 	"github.com/ebmflow/ebmflow/plugins/sampler-langevin/langevin"
 	"github.com/ebmflow/ebmflow/sdk"
 )
@@ -14,10 +14,7 @@ import (
 // F(x) = (1/2)|x - (2, 2)|^2, for which each step is x' = (2, 2) + eps*z.
 func Example() {
 	ctx := context.Background()
-	energy := quadratic.New()
-	shapes, _ := energy.Configure(ctx, &sdk.Config{Values: map[string]json.RawMessage{
-		"epsilon": json.RawMessage("0.01"), "mu": json.RawMessage("[2]"),
-	}})
+	energy := testplugins.NewQuadraticAt(1, 2, 2)
 
 	s := langevin.New()
 	cfg := &sdk.Config{
@@ -27,7 +24,7 @@ func Example() {
 			"steps":   json.RawMessage("10"),
 			"batch":   json.RawMessage("4"),
 		},
-		Upstream: map[string]sdk.Shapes{"energy": shapes},
+		Upstream: map[string]sdk.Shapes{"energy": {"input": {2}}},
 	}
 	cfg.SetLink("energy", energy)
 	if _, diags := s.Configure(ctx, cfg); diags.HasErrors() {

@@ -6,60 +6,18 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ebmflow/ebmflow/internal/testplugins"
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
-// quadEnergy is the energy F(x) = (a/2)|x - mu|^2 per sample, with
-// dF/dx = a(x - mu). mu holds one value per coordinate of a sample. hook, when
-// set, sees every gradient call (1-based) after the answer is computed and may
-// change it or return an error.
-type quadEnergy struct {
-	a  float64
-	mu []float64
-
-	mu_   sync.Mutex
-	calls int
-	hook  func(call int, x, f, g *sdk.Tensor) error
-}
-
-func (q *quadEnergy) eval(x *sdk.Tensor, withGrad bool) (f, g *sdk.Tensor) {
-	n := x.Batch()
-	d := x.Len() / n
-	f = sdk.NewTensor(x.DType, n)
-	if withGrad {
-		g = sdk.NewTensor(x.DType, x.Shape...)
-	}
-	for i := 0; i < n; i++ {
-		var ss float64
-		for j := 0; j < d; j++ {
-			r := x.At(i*d+j) - q.mu[j]
-			ss += r * r
-			if withGrad {
-				g.Set(i*d+j, q.a*r)
-			}
-		}
-		f.Set(i, q.a/2*ss)
-	}
-	return f, g
-}
-
-func (q *quadEnergy) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
-	f, _ := q.eval(x, false)
-	return f, nil
-}
-
-func (q *quadEnergy) Grad(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
-	q.mu_.Lock()
-	q.calls++
-	call := q.calls
-	q.mu_.Unlock()
-	f, g := q.eval(x, true)
-	if q.hook != nil {
-		if err := q.hook(call, x, f, g); err != nil {
-			return nil, nil, err
-		}
-	}
-	return f, g, nil
+// quad is the repository's quadratic test energy F(x) = (a/2)|x - mu|^2
+// per sample, mu one value per coordinate, in process; hook, when set, sees
+// every gradient call (1-based) after the answer is computed and may change
+// it or return an error.
+func quad(a float64, mu []float64, hook func(call int, x, f, g *sdk.Tensor) error) *testplugins.Quadratic {
+	q := testplugins.NewQuadraticAt(a, mu...)
+	q.Hook = hook
+	return q
 }
 
 // fixedData is a data stage whose batches are drawn on per-stream seeded
@@ -130,7 +88,7 @@ func config(t testing.TB, seed uint64, vals map[string]any, shape []int, energy 
 
 // configured returns a sampler configured with cfg, failing the test on any
 // error diagnostic.
-func configured(t testing.TB, cfg *sdk.Config) *Sampler {
+func configured(t testing.TB, cfg *sdk.Config) *Plugin {
 	t.Helper()
 	s := New()
 	shapes, diags := s.Configure(context.Background(), cfg)

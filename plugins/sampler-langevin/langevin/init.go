@@ -15,7 +15,7 @@ import (
 // loop). A named consumer reads the bank without creating it: before the
 // training loop's first persistent draw its chains start from the noise the
 // bank would be filled with, drawn from its own stream.
-func (s *Sampler) initial(ctx context.Context, rng *sdk.Stream, consumer string, n int, init string, start *sdk.Tensor) (x *sdk.Tensor, idx []int, reinits int, err error) {
+func (s *Plugin) initial(ctx context.Context, rng *sdk.Stream, consumer string, n int, init string, start *sdk.Tensor) (x *sdk.Tensor, idx []int, reinits int, err error) {
 	shape := append([]int{n}, s.p.Shape...)
 	x = sdk.NewTensor(s.p.DType, shape...)
 	switch init {
@@ -62,7 +62,7 @@ func (s *Sampler) initial(ctx context.Context, rng *sdk.Stream, consumer string,
 
 // uniformFill sets elements [lo, hi) of t to independent draws from the
 // uniform distribution on [-init_scale, init_scale], drawn from rng.
-func (s *Sampler) uniformFill(rng *sdk.Stream, t *sdk.Tensor, lo, hi int) {
+func (s *Plugin) uniformFill(rng *sdk.Stream, t *sdk.Tensor, lo, hi int) {
 	a := s.p.InitScale
 	for i := lo; i < hi; i++ {
 		t.Set(i, a*(2*rng.Float64()-1))

@@ -18,7 +18,7 @@ func TestDriftHandComputed(t *testing.T) {
 	const a, eps, seed = 0.5, 0.1, 42
 	s := configured(t, config(t, seed, map[string]any{
 		"epsilon": eps, "steps": 2, "dtype": "float64",
-	}, []int{1}, &quadEnergy{a: a, mu: []float64{0}}, nil))
+	}, []int{1}, quad(a, []float64{0}, nil), nil))
 	start := sdk.FromFloat64([]float64{1, -2}, 2, 1)
 	res, err := s.Sample(context.Background(), sdk.SampleRequest{Start: start, Trace: true})
 	if err != nil {
@@ -72,7 +72,7 @@ func TestDriftHandComputed(t *testing.T) {
 // TestRequestOverrides checks that N, Steps and Init in a request override
 // the configuration.
 func TestRequestOverrides(t *testing.T) {
-	q := &quadEnergy{a: 0.5, mu: []float64{0, 0, 0}}
+	q := quad(0.5, []float64{0, 0, 0}, nil)
 	s := configured(t, config(t, 1, map[string]any{
 		"epsilon": 0.1, "steps": 5, "batch": 8,
 	}, []int{3}, q, nil))
@@ -81,19 +81,19 @@ func TestRequestOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.X.Shape; !equalShape(got, []int{8, 3}) || res.X.DType != sdk.Float32 || q.calls != 5 {
-		t.Fatalf("configured run: shape %v dtype %v with %d gradient calls, want [8 3] float32 with 5", got, res.X.DType, q.calls)
+	if got := res.X.Shape; !equalShape(got, []int{8, 3}) || res.X.DType != sdk.Float32 || q.GradCalls() != 5 {
+		t.Fatalf("configured run: shape %v dtype %v with %d gradient calls, want [8 3] float32 with 5", got, res.X.DType, q.GradCalls())
 	}
 	if res.Trace != nil {
 		t.Errorf("trace returned without being asked for")
 	}
-	q.calls = 0
+	before := q.GradCalls()
 	res, err = s.Sample(ctx, sdk.SampleRequest{N: 3, Steps: 2, Init: InitGaussian, Trace: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.X.Shape; !equalShape(got, []int{3, 3}) || q.calls != 2 || len(res.Trace) != 2 {
-		t.Fatalf("override run: shape %v, %d gradient calls, trace %d, want [3 3], 2, 2", got, q.calls, len(res.Trace))
+	if got := res.X.Shape; !equalShape(got, []int{3, 3}) || q.GradCalls()-before != 2 || len(res.Trace) != 2 {
+		t.Fatalf("override run: shape %v, %d gradient calls, trace %d, want [3 3], 2, 2", got, q.GradCalls()-before, len(res.Trace))
 	}
 	for _, bad := range []sdk.SampleRequest{
 		{N: -1}, {Steps: -2}, {Init: "bogus"}, {Init: InitData},
@@ -111,12 +111,12 @@ func TestRequestOverrides(t *testing.T) {
 func TestDataInit(t *testing.T) {
 	data := &fixedData{shape: []int{2}, size: 500, base: 3}
 	var first *sdk.Tensor
-	q := &quadEnergy{a: 0.5, mu: []float64{0, 0}, hook: func(call int, x, f, g *sdk.Tensor) error {
+	q := quad(0.5, []float64{0, 0}, func(call int, x, f, g *sdk.Tensor) error {
 		if call == 1 {
 			first = x.Clone()
 		}
 		return nil
-	}}
+	})
 	s := configured(t, config(t, 1, map[string]any{
 		"epsilon": 0.01, "steps": 1, "batch": 10, "init": "data",
 	}, []int{2}, q, data))

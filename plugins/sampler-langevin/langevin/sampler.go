@@ -9,9 +9,9 @@ import (
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
-// Sampler is the Langevin sampler stage. It implements sdk.Sampler. Its
+// Plugin is the Langevin sampler stage. It implements sdk.Sampler. Its
 // methods are safe for concurrent use; Sample calls are serialised.
-type Sampler struct {
+type Plugin struct {
 	mu         sync.Mutex
 	configured bool
 	p          params
@@ -43,10 +43,10 @@ type Stats struct {
 }
 
 // New returns an unconfigured sampler.
-func New() *Sampler { return &Sampler{} }
+func New() *Plugin { return &Plugin{} }
 
 // Stats returns the sampler's counters.
-func (s *Sampler) Stats() Stats {
+func (s *Plugin) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stats
@@ -56,7 +56,7 @@ func (s *Sampler) Stats() Stats {
 // documentation for the convention) and, with MALA, the acceptance rate. The
 // request's N, Steps, Init and Start override the configured values, and its
 // MALA turns Metropolis adjustment on for this call.
-func (s *Sampler) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleResult, error) {
+func (s *Plugin) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.SampleResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.configured {
@@ -117,7 +117,7 @@ func (s *Sampler) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.Sampl
 
 // stream returns the random stream of the named consumer ("" is the
 // training loop), creating it on first use from the stage seed and the name.
-func (s *Sampler) stream(name string) *sdk.Stream {
+func (s *Plugin) stream(name string) *sdk.Stream {
 	if name == "" {
 		return s.rng
 	}
@@ -131,7 +131,7 @@ func (s *Sampler) stream(name string) *sdk.Stream {
 
 // resolve applies the request's overrides to the configured batch size,
 // number of steps and initial state.
-func (s *Sampler) resolve(req sdk.SampleRequest) (n, steps int, init string, err error) {
+func (s *Plugin) resolve(req sdk.SampleRequest) (n, steps int, init string, err error) {
 	n, steps, init = s.p.Batch, s.p.Steps, s.p.Init
 	if req.N < 0 {
 		return 0, 0, "", fmt.Errorf("invalid N %d", req.N)
@@ -169,4 +169,4 @@ func (s *Sampler) resolve(req sdk.SampleRequest) (n, steps int, init string, err
 	return n, steps, init, nil
 }
 
-var _ sdk.Sampler = (*Sampler)(nil)
+var _ sdk.Sampler = (*Plugin)(nil)

@@ -18,7 +18,7 @@ const (
 const defaultBankSize = 10000
 
 // Info returns the plugin's name, kind and version.
-func (s *Sampler) Info() sdk.Info {
+func (s *Plugin) Info() sdk.Info {
 	return sdk.Info{
 		Name:        "sampler-langevin",
 		Kind:        sdk.KindSampler,
@@ -28,7 +28,7 @@ func (s *Sampler) Info() sdk.Info {
 }
 
 // Schema returns the attributes of a sampler-langevin stage block.
-func (s *Sampler) Schema() sdk.Schema {
+func (s *Plugin) Schema() sdk.Schema {
 	return sdk.Schema{Attributes: []sdk.Attribute{
 		{Name: "energy", Type: sdk.StageRef(sdk.KindEnergy), Required: true,
 			Doc: "energy stage whose dF/dx drives the chains; its declared \"input\" shape is the sample shape"},

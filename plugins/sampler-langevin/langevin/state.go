@@ -29,7 +29,7 @@ type meta struct {
 // SaveState returns the random streams' states (the training loop's and
 // each named consumer's), the counters and, once it
 // exists, the persistent bank as tensor "bank" (a copy).
-func (s *Sampler) SaveState(ctx context.Context) (*sdk.State, error) {
+func (s *Plugin) SaveState(ctx context.Context) (*sdk.State, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.configured {
@@ -71,7 +71,7 @@ func (s *Sampler) SaveState(ctx context.Context) (*sdk.State, error) {
 
 // LoadState restores a state saved by a sampler with the same sample shape,
 // dtype and bank size. The sampler then continues bit for bit.
-func (s *Sampler) LoadState(ctx context.Context, st *sdk.State) error {
+func (s *Plugin) LoadState(ctx context.Context, st *sdk.State) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.configured {

@@ -28,7 +28,7 @@ func sameTensor(a, b *sdk.Tensor) bool {
 	return true
 }
 
-func sampleN(t *testing.T, s *Sampler, k int) []*sdk.SampleResult {
+func sampleN(t *testing.T, s *Plugin, k int) []*sdk.SampleResult {
 	t.Helper()
 	var out []*sdk.SampleResult
 	for i := 0; i < k; i++ {
@@ -55,8 +55,8 @@ func sameResults(t *testing.T, what string, a, b []*sdk.SampleResult) {
 func TestSameSeedSameSamples(t *testing.T) {
 	for name, vals := range stateCases {
 		t.Run(name, func(t *testing.T) {
-			mk := func(seed uint64) *Sampler {
-				return configured(t, config(t, seed, vals, []int{2, 2}, &quadEnergy{a: 0.4, mu: []float64{1, 0, -1, 0}}, nil))
+			mk := func(seed uint64) *Plugin {
+				return configured(t, config(t, seed, vals, []int{2, 2}, quad(0.4, []float64{1, 0, -1, 0}, nil), nil))
 			}
 			a, b, c := sampleN(t, mk(8), 3), sampleN(t, mk(8), 3), sampleN(t, mk(9), 1)
 			sameResults(t, "same seed", a, b)
@@ -72,7 +72,7 @@ func TestSameSeedSameSamples(t *testing.T) {
 func TestSaveLoadContinues(t *testing.T) {
 	for name, vals := range stateCases {
 		t.Run(name, func(t *testing.T) {
-			energy := &quadEnergy{a: 0.4, mu: []float64{1, 0, -1, 0}}
+			energy := quad(0.4, []float64{1, 0, -1, 0}, nil)
 			orig := configured(t, config(t, 8, vals, []int{2, 2}, energy, nil))
 			sampleN(t, orig, 2)
 			st, err := orig.SaveState(context.Background())
@@ -101,7 +101,7 @@ func TestSaveLoadContinues(t *testing.T) {
 // or bank size is refused.
 func TestLoadStateRejectsMismatch(t *testing.T) {
 	vals := stateCases["persistent"]
-	energy := &quadEnergy{a: 0.4, mu: []float64{0, 0, 0, 0}}
+	energy := quad(0.4, []float64{0, 0, 0, 0}, nil)
 	orig := configured(t, config(t, 8, vals, []int{2, 2}, energy, nil))
 	sampleN(t, orig, 1)
 	st, err := orig.SaveState(context.Background())

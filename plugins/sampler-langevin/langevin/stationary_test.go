@@ -44,7 +44,7 @@ func TestULAStationaryLaw(t *testing.T) {
 		t.Run(fmt.Sprint("a=", a), func(t *testing.T) {
 			// Burn-in: the initial offset (at most |mu|+1 = 3) decays as
 			// |1-a|^L; 120 steps leave at most 3*0.5^120 < 1e-35.
-			q := &quadEnergy{a: a, mu: mu}
+			q := quad(a, mu, nil)
 			s := configured(t, config(t, 7, map[string]any{
 				"epsilon": eps, "steps": 120, "batch": n, "dtype": "float64",
 			}, []int{2}, q, nil))
@@ -73,7 +73,7 @@ func TestULAStationaryLaw(t *testing.T) {
 func TestMALAExactTarget(t *testing.T) {
 	const eps, a, n, z = 0.3, 0.6, 4000, 5
 	mu := []float64{0.5, -0.5}
-	q := &quadEnergy{a: a, mu: mu}
+	q := quad(a, mu, nil)
 	s := configured(t, config(t, 11, map[string]any{
 		"epsilon": eps, "steps": 300, "batch": n, "dtype": "float64", "mala": true,
 	}, []int{2}, q, nil))
@@ -84,8 +84,8 @@ func TestMALAExactTarget(t *testing.T) {
 	if !(res.AcceptRate > 0 && res.AcceptRate <= 1) {
 		t.Fatalf("AcceptRate = %v, want in (0, 1]", res.AcceptRate)
 	}
-	if q.calls != 301 {
-		t.Errorf("MALA made %d gradient calls for 300 steps, want 301", q.calls)
+	if q.GradCalls() != 301 {
+		t.Errorf("MALA made %d gradient calls for 300 steps, want 301", q.GradCalls())
 	}
 	t.Logf("MALA acceptance rate %.4f", res.AcceptRate)
 	v := eps * eps / (2 * a)

@@ -33,8 +33,8 @@ func (q *quad) Schema() sdk.Schema {
 	return sdk.Schema{Attributes: []sdk.Attribute{{Name: "a", Type: sdk.TypeNumber, Default: 1.0, Doc: doc}}}
 }
 
-func (q *quad) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Diagnostics) {
-	var diags sdk.Diagnostics
+func (q *quad) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
+	var diags sdk.Problems
 	q.a = cfg.Float("a")
 	if q.a <= 0 {
 		path := []string{"a"}

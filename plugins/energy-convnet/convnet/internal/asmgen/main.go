@@ -1,9 +1,10 @@
-// Command asmgen writes ind_amd64.s, the assembly of the indirect
+// Command asmgen writes the convnet's assembly: ind_amd64.s, the indirect
 // convolution, direct filter-gradient and first-layer input-gradient
-// micro-kernels (the AVX-512 and AVX2 variants), whose unrolled register
-// lists are easier to read as the loops below than as 600 lines of
-// assembly. Run it with go generate in plugins/energy-convnet/convnet;
-// TestAssemblyIsGenerated fails when the file is not what it writes.
+// micro-kernels, and kernel_amd64.s, the GEMM micro-kernel (each in AVX-512
+// and AVX2 variants), whose unrolled register lists are easier to read as
+// the loops here than as 900 lines of assembly. Run it with go generate in
+// plugins/energy-convnet/convnet; TestAssemblyIsGenerated fails when a file
+// is not what it writes.
 package main
 
 import (
@@ -26,14 +27,15 @@ func Generate() string {
 	return b.String()
 }
 
+// files are the files asmgen writes, with their generators.
+var files = map[string]func() string{"ind_amd64.s": Generate, "kernel_amd64.s": GenerateKern}
+
 func main() {
-	out := "ind_amd64.s"
-	if len(os.Args) > 1 {
-		out = os.Args[1]
-	}
-	if err := os.WriteFile(out, []byte(Generate()), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "asmgen:", err)
-		os.Exit(1)
+	for name, gen := range files {
+		if err := os.WriteFile(name, []byte(gen()), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "asmgen:", err)
+			os.Exit(1)
+		}
 	}
 }
 
