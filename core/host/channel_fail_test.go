@@ -121,7 +121,8 @@ func TestLinkDeadline(t *testing.T) {
 }
 
 // TestChannelIsolation: a plugin that offers lanes to every ebmflow channel
-// socket on the machine, and looks for channel segments in every process,
+// socket on the machine, and looks for channel segments left open in the
+// host and every stage of the run,
 // gets nothing; the channel it tried is still served to the process it was
 // opened for.
 func TestChannelIsolation(t *testing.T) {
