@@ -42,6 +42,7 @@ func commands(u ui) map[string]command {
 		"sweep":    &sweepCommand{ui: u},
 		"sample":   &sampleCommand{ui: u},
 		"score":    &scoreCommand{ui: u},
+		"serve":    &serveCommand{ui: u},
 	}
 }
 
