@@ -231,7 +231,11 @@ func label(runs []CompareRun) {
 	for i := range runs {
 		var parts []string
 		for _, k := range differ {
-			parts = append(parts, k+"="+runs[i].Vars[k])
+			v := runs[i].Vars[k]
+			if u, err := strconv.Unquote(v); err == nil {
+				v = u // a string variable, as HCL writes it
+			}
+			parts = append(parts, k+"="+v)
 		}
 		runs[i].Label = strings.Join(parts, " ")
 		if runs[i].Label == "" {

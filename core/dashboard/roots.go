@@ -101,10 +101,15 @@ func (s *Server) open(r ref) (*os.File, error) {
 		return nil, err
 	}
 	f, err := root.Open(r.rel)
+	return f, outside(r, err)
+}
+
+// outside turns os.Root's refusal of a path that escapes into errOutside.
+func outside(r ref, err error) error {
 	if err != nil && strings.Contains(err.Error(), "escapes") {
-		return nil, fmt.Errorf("%s: %w", r.rel, errOutside)
+		return fmt.Errorf("%s: %w", r.rel, errOutside)
 	}
-	return f, err
+	return err
 }
 
 // readFile reads a whole (small) file.
@@ -133,5 +138,6 @@ func (s *Server) stat(r ref) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return root.Stat(r.rel)
+	fi, err := root.Stat(r.rel)
+	return fi, outside(r, err)
 }

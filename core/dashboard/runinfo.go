@@ -57,6 +57,9 @@ func (s *Server) runInfo(r ref, f *found) RunInfo {
 		info.Problems = append(info.Problems, err.Error())
 	} else {
 		info.Pipeline = strings.TrimSuffix(baseName(man.Pipeline.Path), ".hcl")
+		if pr, ok := f.sweepOf[r]; ok && pr.sweep.sweep.Plan.Pipeline != "" {
+			info.Pipeline = strings.TrimSuffix(baseName(pr.sweep.sweep.Plan.Pipeline), ".hcl") // not the sweep's copy
+		}
 		info.Created = man.Created
 		if man.Train != nil {
 			info.Planned = man.Train.Iterations

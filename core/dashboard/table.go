@@ -134,10 +134,10 @@ func (tb *table) ingest(data []byte) {
 	}
 }
 
-// names returns the metric names: the core's fields first in the order
-// metrics.jsonl has them, then the diagnostics stages' sorted.
+// names returns the metric names: the core's fields first, the learning
+// dynamics (d_st, r_t) leading, then the diagnostics stages' sorted.
 func (tb *table) names() []string {
-	core := []string{"lr", "d_st", "r_t", "mean_f_pos", "mean_f_neg", "grad_norm", "wall_seconds"}
+	core := []string{"d_st", "r_t", "mean_f_pos", "mean_f_neg", "grad_norm", "lr", "wall_seconds"}
 	var out, rest []string
 	for _, n := range core {
 		if _, ok := tb.Cols[n]; ok {

@@ -4,6 +4,8 @@
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 const BUCKETS = 1000;
+// Tick steps of the iteration axis: whole numbers, 1-2-5 per decade.
+const ITERATION_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7];
 let stopPage = () => {}; // ends the current page's timers
 
 // ---- helpers -------------------------------------------------------------
@@ -155,14 +157,20 @@ function lineChart(box, title, x, series, opts) {
     title, width: chartWidth(box), height: opts.height || 220,
     scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
     series: [{ label: opts.xLabel || "t" }, ...series.map((s) => s.opts)],
-    axes: [{ label: opts.xLabel || "iteration" }, { size: 64 }],
+    axes: [{ label: opts.xLabel || "iteration", incrs: ITERATION_STEPS }, { size: 64 }],
     legend: { live: true },
     cursor: { ...(opts.sync ? { sync: { key: opts.sync } } : {}), drag: { x: true, y: false, setScale: false } },
     bands: opts.bands,
-    hooks: { setSelect: [(u) => { if (u.select.width > 4 && opts.onZoom) opts.onZoom(u.posToVal(u.select.left, "x"), u.posToVal(u.select.left + u.select.width, "x")); u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false); }] },
+    hooks: {
+      // The box records how many points each series has (tests read it).
+      setData: [(u) => { box.dataset.points = u.data.slice(1).map((ys) => ys.filter((y) => y !== null && y !== undefined).length).join(","); }],
+      setSelect: [(u) => { if (u.select.width > 4 && opts.onZoom) opts.onZoom(u.posToVal(u.select.left, "x"), u.posToVal(u.select.left + u.select.width, "x")); u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false); }],
+    },
   };
   if (opts.onReset) o.cursor.bind = { dblclick: () => () => { opts.onReset(); return null; } };
-  return new uPlot(o, [x, ...series.map((s) => s.data)], box);
+  const u = new uPlot(o, [x, ...series.map((s) => s.data)], box);
+  o.hooks.setData[0](u);
+  return u;
 }
 
 // ---- a run's page --------------------------------------------------------
@@ -355,7 +363,7 @@ async function comparePage(main, q) {
   const go = (newIds, newMetric) => { location.hash = "#/compare?metric=" + encodeURIComponent(newMetric) + "&ids=" + newIds.map(encodeURIComponent).join(","); };
   const picker = table(["", "run", "state", "variables"], list.runs.map((r) => [
     el("input", { type: "checkbox", "data-run": r.id, ...(ids.includes(r.id) ? { checked: "" } : {}), onchange: () => go([...picker.querySelectorAll("input:checked")].map((c) => c.dataset.run), metric) }),
-    r.name, stateBadge(r), el("td", { class: "mono" }, Object.entries(r.vars || {}).map(([k, v]) => k + "=" + v).join(" "))]));
+    r.name, stateBadge(r), el("td", { class: "mono" }, Object.entries(r.vars || {}).map(([k, v]) => k + "=" + v.replace(/^"(.*)"$/, "$1")).join(" "))]));
   const box = el("div", { class: "chart", id: "compare-chart" });
   const names = new Set(["lr", "d_st", "r_t", "mean_f_pos", "mean_f_neg", "grad_norm"]);
   const sel = el("select", { id: "metric", onchange: (e) => go(ids, e.target.value) });
