@@ -98,9 +98,7 @@ func (p *Plugin) report(ctx context.Context, final bool) (*sdk.Report, error) {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	if doc.Density != nil {
-		if err := writeAtomic(p.runDir, DensityFile, func(f *os.File) error {
-			return writeDensityFigure(f, p.dens, p.stage)
-		}); err != nil {
+		if err := p.writeDensity(doc.Density.T); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
 	}
