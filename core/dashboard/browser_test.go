@@ -82,7 +82,12 @@ func TestBrowser(t *testing.T) {
 		must(t, <-done)
 	}
 	t.Logf("trained the finished run and the sweep after %s", time.Since(start).Round(time.Millisecond))
-	live := run(append(append([]string{"run", "-log-level", "warn", "-var", "iterations=100000"}, small...), "-out", filepath.Join(root, "runs", "live"), "toy-gmm.hcl")...)
+	// The live run's pipeline sets an r_t band for its diagnostics.
+	b, err := os.ReadFile(filepath.Join(work, "toy-gmm.hcl"))
+	must(t, err)
+	banded := strings.Replace(string(b), "density_every = var.density_every", "density_every = var.density_every\n  r_band        = [0.008, 0.012]", 1)
+	must(t, os.WriteFile(filepath.Join(work, "banded.hcl"), []byte(banded), 0o644))
+	live := run(append(append([]string{"run", "-log-level", "warn", "-var", "iterations=100000"}, small...), "-out", filepath.Join(root, "runs", "live"), "banded.hcl")...)
 	must(t, live.Start())
 	liveDone := make(chan error, 1)
 	go func() { liveDone <- live.Wait() }()
@@ -107,7 +112,7 @@ func TestBrowser(t *testing.T) {
 	}
 	shot := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		must(t, err)
 		path := filepath.Join(t.ArtifactDir(), name+".png")
 		must(t, os.WriteFile(path, png, 0o644))
@@ -135,6 +140,9 @@ func TestBrowser(t *testing.T) {
 	verdict := eval[string](t, ctx, `document.querySelector(".verdict").textContent`)
 	pipe := eval[string](t, ctx, `document.querySelector("pre").textContent`)
 	shot("finished-run")
+	do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("h2")].find(h => h.textContent === "Samples").scrollIntoView()`))
+	shot("finished-run-figures")
+	do(chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 	for _, m := range []string{"d_st", "r_t", "mean_f_pos", "mean_f_neg", "grad_norm", "lr"} {
 		if first(points[m]) != 60 {
 			t.Errorf("chart %s has %q points, want 60", m, points[m])
@@ -147,7 +155,25 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("verdict %q, %d images, pipeline text %.40q", verdict, imgs, pipe)
 	}
 
-	// The live run: its charts gain points without a reload.
+	// Zoom: a drag across d_st fetches that range for every chart; a
+	// double click goes back to the whole run.
+	box := eval[map[string]float64](t, ctx, `(() => { const r = document.querySelector('[data-metric="d_st"] .u-over').getBoundingClientRect(); return {x: r.x, y: r.y, w: r.width, h: r.height}; })()`)
+	x1, x2, y := box["x"]+0.3*box["w"], box["x"]+0.6*box["w"], box["y"]+box["h"]/2
+	do(chromedp.MouseEvent(chromedp.MouseMoved, x1, y),
+		chromedp.MouseEvent(chromedp.MousePressed, x1, y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.MouseEvent(chromedp.MouseMoved, (x1+x2)/2, y, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseMoved, x2, y, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseReleased, x2, y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.Poll[chromedp.Void](`+document.querySelector('[data-metric="r_t"]').dataset.points.split(",")[0] < 40`))
+	zoomed := eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll("[data-metric]")].map(b => [b.dataset.metric, b.dataset.points]))`)
+	if n := first(zoomed["d_st"]); n < 10 || n > 30 {
+		t.Errorf("zoomed to 30%%..60%% of 60 iterations: d_st has %d points", n)
+	}
+	do(chromedp.DoubleClick(chromedp.CSS(`[data-metric="d_st"] .u-over`)),
+		chromedp.Poll[chromedp.Void](`+document.querySelector('[data-metric="r_t"]').dataset.points.split(",")[0] === 60`))
+
+	// The live run: its charts gain points without a reload; r_t shows the
+	// band set in the pipeline.
 	const dst = `+document.querySelector('[data-metric="d_st"]').dataset.points.split(",")[0]`
 	do(chromedp.Navigate(hs.URL+"/#/run/"+url.PathEscape("0/runs/live")), chromedp.WaitVisible(chromedp.CSS(`[data-metric="d_st"] canvas`)))
 	before := eval[int](t, ctx, `window.__sameDocument = 7; `+dst)
@@ -156,6 +182,9 @@ func TestBrowser(t *testing.T) {
 	marker := eval[int](t, ctx, `window.__sameDocument`)
 	iter := eval[string](t, ctx, `document.querySelector("#iteration").textContent`)
 	shot("live-run")
+	if rt := eval[string](t, ctx, `document.querySelector('[data-metric="r_t"]').dataset.points`); strings.Count(rt, ",") != 2 {
+		t.Errorf("r_t chart series %q: want r_t and the band's two edges", rt)
+	}
 	if after <= before || marker != 7 {
 		t.Errorf("live chart: %d points, then %d (same page: %v)", before, after, marker == 7)
 	}
