@@ -56,7 +56,7 @@ function problemsBox(list) {
 }
 
 function table(head, rows) {
-  return el("table", {}, el("thead", {}, el("tr", {}, head.map((h) => el("th", {}, h)))),
+  return el("table", {}, head ? el("thead", {}, el("tr", {}, head.map((h) => el("th", {}, h)))) : null,
     el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c) => (c instanceof Node && c.tagName === "TD" ? c : el("td", {}, c)))))));
 }
 
@@ -159,12 +159,12 @@ function lineChart(box, title, x, series, opts) {
     series: [{ label: opts.xLabel || "t" }, ...series.map((s) => s.opts)],
     axes: [{ label: opts.xLabel || "iteration", incrs: ITERATION_STEPS }, { size: 64 }],
     legend: { live: true },
-    cursor: { ...(opts.sync ? { sync: { key: opts.sync } } : {}), drag: { x: true, y: false, setScale: false } },
+    cursor: { ...(opts.sync ? { sync: { key: opts.sync } } : {}), drag: { x: true, y: false, setScale: !opts.onZoom } },
     bands: opts.bands,
     hooks: {
       // The box records how many points each series has (tests read it).
       setData: [(u) => { box.dataset.points = u.data.slice(1).map((ys) => ys.filter((y) => y !== null && y !== undefined).length).join(","); }],
-      setSelect: [(u) => { if (u.select.width > 4 && opts.onZoom) opts.onZoom(u.posToVal(u.select.left, "x"), u.posToVal(u.select.left + u.select.width, "x")); u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false); }],
+      setSelect: !opts.onZoom ? [] : [(u) => { if (u.select.width > 4) opts.onZoom(u.posToVal(u.select.left, "x"), u.posToVal(u.select.left + u.select.width, "x")); u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false); }],
     },
   };
   if (opts.onReset) o.cursor.bind = { dblclick: () => () => { opts.onReset(); return null; } };
@@ -220,7 +220,7 @@ async function runPage(main, id) {
     series.forEach((s, i) => { s.data = d[i + 1]; });
     const build = (useLog) => {
       box.querySelectorAll(".uplot").forEach((e) => e.remove());
-      const u = lineChart(box, n, d[0], series, { log: useLog, sync: "run", bands, onZoom: zoomTo, onReset: reset });
+      const u = lineChart(box, n, d[0], series, { log: useLog, sync: "run", bands, onZoom: zoomTo, onReset: reset, height: 200 });
       plots[n] = { u, box, log: useLog };
       btn.textContent = useLog ? "linear" : "log";
     };
@@ -275,7 +275,7 @@ async function runPage(main, id) {
       drawEvents(events, detail);
     });
   }
-  const onResize = () => { for (const p of Object.values(plots)) p.u.setSize({ width: chartWidth(p.box), height: 220 }); };
+  const onResize = () => { for (const p of Object.values(plots)) p.u.setSize({ width: chartWidth(p.box), height: 200 }); };
   window.addEventListener("resize", onResize);
   const prev = stopPage;
   stopPage = () => { window.removeEventListener("resize", onResize); prev(); };
@@ -296,7 +296,7 @@ function slider(box, id, kinds, label) {
     cap.textContent = label + " at t = " + t + " (" + (idx + 1) + " of " + ts.length + ")";
     fill(figs, ...Object.entries(kinds).map(([k, list]) => {
       const f = list.find((x) => x.t === t);
-      return f ? el("figure", {}, el("img", { src: fileURL(id, f.path, f.v), alt: k + " " + t, width: 420 }), el("figcaption", {}, k)) : null;
+      return f ? el("figure", {}, el("img", { src: fileURL(id, f.path, f.v), alt: k + " " + t, width: 400 }), el("figcaption", {}, k)) : null;
     }));
   };
   const input = el("input", { type: "range", min: 0, max: ts.length - 1, value: idx, oninput: (e) => { idx = Number(e.target.value); show(); } });
@@ -319,11 +319,11 @@ function drawDiagnostics(box, id, detail) {
       ["r_t band", r.band && r.band[1] > 0 ? "[" + r.band.join(", ") + "], " + fmt(100 * r.frac_in) + "% inside" : "none set"],
       ["acf band ±", fmt(w.band)]];
     if (st.density) rows.push(["TV (EBM / floor)", fmt(st.density.tv_ebm) + " / " + fmt(st.density.tv_floor) + " at t = " + st.density.t]);
-    kids.push(el("div", {}, el("h3", {}, name + " (" + (st.plugin || "") + " " + (st.version || "") + ")"), table(["", ""], rows)));
+    kids.push(el("div", {}, el("h3", {}, name + " (" + (st.plugin || "") + " " + (st.version || "") + ")"), table(null, rows)));
   }
   const figs = el("div", { class: "figs" });
   const dg = detail.figures.find((f) => f.path === "diagnostics.png");
-  if (dg) figs.append(el("figure", {}, el("img", { src: fileURL(id, dg.path, dg.v), alt: "diagnostics", width: 640 }), el("figcaption", {}, "diagnostics.png (latest)")));
+  if (dg) figs.append(el("figure", {}, el("img", { src: fileURL(id, dg.path, dg.v), alt: "diagnostics", width: 600 }), el("figcaption", {}, "diagnostics.png (latest)")));
   const density = el("div", {});
   const dn = detail.figures.find((f) => f.path === "density.png");
   if (detail.density.length) slider(density, id, { density: detail.density }, "density");
@@ -348,7 +348,7 @@ function drawManifest(box, detail) {
     el("div", { class: "cols" },
       el("div", {}, el("h3", {}, "Variables"), vars.length ? table(["variable", "value", "source"], vars) : el("p", { class: "muted" }, "none")),
       el("div", {}, el("h3", {}, "Seeds"), table(["stage", "plugin", "kind", "seed"], [["train", "", "", el("td", { class: "mono" }, String(m.seed))], ...stages])),
-      el("div", {}, el("h3", {}, "ebmflow"), table(["", ""], eb))),
+      el("div", {}, el("h3", {}, "ebmflow"), table(null, eb))),
     el("h3", {}, "Plugins"), table(["plugin", "version", "protocol", "SHA-256", "path"], plugins),
     el("h3", {}, "Pipeline ", el("span", { class: "muted mono" }, m.pipeline.path + " · sha256 " + m.pipeline.sha256)),
     el("pre", {}, m.pipeline.source));
@@ -367,7 +367,7 @@ async function comparePage(main, q) {
   const box = el("div", { class: "chart", id: "compare-chart" });
   const names = new Set(["lr", "d_st", "r_t", "mean_f_pos", "mean_f_neg", "grad_norm"]);
   const sel = el("select", { id: "metric", onchange: (e) => go(ids, e.target.value) });
-  fill(main, el("h1", {}, "Compare"), el("div", { class: "toolbar" }, "metric ", sel, el("span", { class: "muted" }, "labelled by the variables that differ")), box,
+  fill(main, el("h1", {}, "Compare"), el("div", { class: "toolbar" }, "metric ", sel, el("span", { class: "muted" }, "labelled by the variables that differ; drag to zoom, double-click to zoom out")), box,
     el("h2", {}, "Runs"), picker);
   if (!ids.length) { fill(box, el("p", { class: "muted" }, "Tick runs below, or open a sweep's comparison from the run list.")); fillSelect(sel, names, metric); return; }
   const d = await getJSON("api/compare?metric=" + encodeURIComponent(metric) + "&points=" + BUCKETS + "&ids=" + ids.map(encodeURIComponent).join(","));
@@ -375,7 +375,8 @@ async function comparePage(main, q) {
   fillSelect(sel, names, metric);
   const runs = d.runs.filter((r) => r.t && r.t.length);
   const joined = uPlot.join(runs.map((r) => [r.t, r.y]));
-  const series = runs.map((r, i) => ({ opts: { label: r.label, stroke: PALETTE[i % PALETTE.length], width: 1.2, spanGaps: true, points: { show: false } }, data: joined[i + 1] }));
+  const sparse = (ys) => ys.filter((y) => y !== null && y !== undefined).length < 60;
+  const series = runs.map((r, i) => ({ opts: { label: r.label, stroke: PALETTE[i % PALETTE.length], width: 1.2, spanGaps: true, points: { show: sparse(r.y) } }, data: joined[i + 1] }));
   const all = series.flatMap((s) => s.data);
   const problems = d.runs.filter((r) => r.error).map((r) => r.name + ": " + r.error);
   const build = (useLog) => {
