@@ -125,7 +125,7 @@ func TestLiveReadsOnlyAppendedBytes(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "live")
 	writeRun(t, dir, 1000, 100, nil)
-	_, hs := serve(t, root)
+	s, hs := serve(t, root)
 	var m MetricsAnswer
 	get(t, hs.URL+"/api/metrics?id=0/live&points=1000", &m)
 	size, _ := os.Stat(filepath.Join(dir, "metrics.jsonl"))
@@ -134,7 +134,13 @@ func TestLiveReadsOnlyAppendedBytes(t *testing.T) {
 	}
 	next := metricLine(101) + metricLine(102)
 	half := metricLine(103)
+	var l RunList
+	get(t, hs.URL+"/api/runs", &l)
 	appendFile(t, filepath.Join(dir, "metrics.jsonl"), next+half[:10])
+	get(t, hs.URL+"/api/runs", &l)
+	if tl := s.tails[ref{0, "live"}]; tl.nread != int64(len(next)+10) || l.Runs[0].Iteration != 102 {
+		t.Errorf("the run list read %d bytes after %d were appended, and says iteration %d", tl.nread, len(next)+10, l.Runs[0].Iteration)
+	}
 	get(t, hs.URL+"/api/metrics?id=0/live&after=100", &m)
 	if m.Read != int64(len(next)+10) || len(m.Series.T) != 2 || m.Series.T[0] != 101 || m.LastT != 102 {
 		t.Fatalf("after appending: read %d bytes (want %d), rows %v", m.Read, len(next)+10, m.Series.T)
@@ -155,6 +161,9 @@ func TestLiveReadsOnlyAppendedBytes(t *testing.T) {
 	get(t, hs.URL+"/api/metrics?id=0/live&after=103", &m)
 	if !m.Reload || m.LastT != 50 {
 		t.Errorf("after a rewrite: reload %v, last %v", m.Reload, m.LastT)
+	}
+	if get(t, hs.URL+"/api/runs", &l); l.Runs[0].Iteration != 50 {
+		t.Errorf("after a rewrite the list says iteration %d", l.Runs[0].Iteration)
 	}
 }
 

@@ -5,27 +5,32 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // tailInfo is what the run list needs of metrics.jsonl: the last
-// iteration and the last d_st, r_t and density total variation, read from
-// the end of the file and kept until its size or time changes.
+// iteration and the last d_st, r_t and density total variation. The first
+// look reads the end of the file; later looks read only what was appended.
 type tailInfo struct {
-	size     int64
+	ino      uint64
+	offset   int64  // bytes consumed, up to the end of the last full line
+	pending  []byte // a last line without its newline yet
 	modTime  time.Time
 	t        int
 	last     map[string]float64
 	torn     string
 	problems []string
+	// nread is how many bytes the last look read.
+	nread int64
 }
 
-// tailBytes is how much of the end of metrics.jsonl the list reads.
+// tailBytes is how much of the end of metrics.jsonl the first look reads.
 const tailBytes = 256 << 10
 
-// tail returns the run's tailInfo, from the cache when the file did not
-// change.
+// tail returns the run's tailInfo, brought up to date.
 func (s *Server) tail(r ref) (*tailInfo, error) {
 	f, err := s.open(r.file("metrics.jsonl"))
 	if err != nil {
@@ -36,61 +41,79 @@ func (s *Server) tail(r ref) (*tailInfo, error) {
 	if err != nil {
 		return &tailInfo{}, fmt.Errorf("metrics.jsonl: %w", unwrapPath(err))
 	}
+	var ino uint64
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		ino = st.Ino
+	}
 	s.mu.Lock()
-	c := s.tails[r]
+	old := s.tails[r]
 	s.mu.Unlock()
-	if c != nil && c.size == fi.Size() && c.modTime.Equal(fi.ModTime()) {
-		return c, nil
+	c := &tailInfo{ino: ino, last: map[string]float64{}}
+	from, fresh := max(fi.Size()-tailBytes, 0), true
+	if old != nil && old.ino == ino && fi.Size() >= old.offset+int64(len(old.pending)) {
+		if fi.Size() == old.offset+int64(len(old.pending)) {
+			return old, nil
+		}
+		*c = *old // continue after what the last look consumed
+		c.last, c.problems = map[string]float64{}, append([]string(nil), old.problems...)
+		for k, v := range old.last {
+			c.last[k] = v
+		}
+		from, fresh = old.offset+int64(len(old.pending)), false
 	}
-	c = &tailInfo{size: fi.Size(), modTime: fi.ModTime(), last: map[string]float64{}}
-	off := max(fi.Size()-tailBytes, 0)
-	buf := make([]byte, fi.Size()-off)
-	n, err := f.ReadAt(buf, off)
-	if err != nil && err != io.EOF {
+	c.modTime = fi.ModTime()
+	if err := c.read(f, from, fi.Size(), fresh); err != nil {
 		return c, fmt.Errorf("metrics.jsonl: %w", unwrapPath(err))
-	}
-	buf = buf[:n]
-	if k := bytes.LastIndexByte(buf, '\n'); k < len(buf)-1 {
-		if len(bytes.TrimSpace(buf[k+1:])) > 0 {
-			c.torn = fmt.Sprintf("metrics.jsonl ends in an incomplete line of %d bytes (a run killed while writing it)", len(buf)-k-1)
-		}
-		buf = buf[:k+1]
-	}
-	lines := bytes.Split(bytes.TrimRight(buf, "\n"), []byte("\n"))
-	first := 0
-	if off > 0 {
-		first = 1 // the first line may be cut
-	}
-	for i := len(lines) - 1; i >= first; i-- {
-		vals := map[string]float64{}
-		if len(bytes.TrimSpace(lines[i])) == 0 {
-			continue
-		}
-		if err := parseLine(lines[i], func(k []byte, v float64) { vals[string(k)] = v }); err != nil {
-			c.problems = append(c.problems, fmt.Sprintf("metrics.jsonl: a malformed line near the end: %v", err))
-			continue
-		}
-		if c.t == 0 {
-			c.t = int(vals["t"])
-			for _, k := range []string{"d_st", "r_t"} {
-				if v, ok := vals[k]; ok && !math.IsNaN(v) {
-					c.last[k] = v
-				}
-			}
-		}
-		if _, ok := c.last["tv"]; !ok {
-			for k, v := range vals {
-				if strings.HasSuffix(k, ".tv_ebm") && !math.IsNaN(v) {
-					c.last["tv"] = v
-				}
-			}
-		}
-		if _, ok := c.last["tv"]; ok {
-			break
-		}
 	}
 	s.mu.Lock()
 	s.tails[r] = c
 	s.mu.Unlock()
 	return c, nil
+}
+
+// read consumes the bytes [from, to) of f; cut says the first line may
+// start before from.
+func (c *tailInfo) read(f *os.File, from, to int64, cut bool) error {
+	buf := make([]byte, to-from)
+	n, err := f.ReadAt(buf, from)
+	if err != nil && err != io.EOF {
+		return err
+	}
+	c.nread = int64(n)
+	data := append(c.pending, buf[:n]...)
+	if cut && from > 0 {
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			data = data[i+1:]
+		}
+	}
+	end := bytes.LastIndexByte(data, '\n') + 1
+	c.pending = append([]byte(nil), data[end:]...)
+	c.offset = to - int64(len(c.pending))
+	c.torn = ""
+	if len(bytes.TrimSpace(c.pending)) > 0 {
+		c.torn = fmt.Sprintf("metrics.jsonl ends in an incomplete line of %d bytes (a run killed while writing it)", len(c.pending))
+	}
+	for _, line := range bytes.Split(data[:end], []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		vals := map[string]float64{}
+		if err := parseLine(line, func(k []byte, v float64) { vals[string(k)] = v }); err != nil {
+			c.problems = append(c.problems, fmt.Sprintf("metrics.jsonl: a malformed line near the end: %v", err))
+			continue
+		}
+		c.t = int(vals["t"])
+		for k, v := range vals {
+			if math.IsNaN(v) {
+				continue
+			}
+			switch {
+			case k == "d_st" || k == "r_t":
+				c.last[k] = v
+			case strings.HasSuffix(k, ".tv_ebm"):
+				c.last["tv"] = v
+			}
+		}
+	}
+	return nil
 }
