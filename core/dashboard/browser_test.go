@@ -139,6 +139,18 @@ func TestBrowser(t *testing.T) {
 	imgs := eval[int](t, ctx, `[...document.images].filter(i => i.naturalWidth > 0).length`)
 	verdict := eval[string](t, ctx, `document.querySelector(".verdict").textContent`)
 	pipe := eval[string](t, ctx, `document.querySelector("pre").textContent`)
+	// The samples' slider goes back to the first grids (iteration 30); the
+	// density figures have a slider of their own.
+	first30 := eval[string](t, ctx, `(() => { const s = document.querySelector('input[type=range]'); s.value = 0; s.dispatchEvent(new Event('input')); return document.querySelector('.slider-t').textContent; })()`)
+	if !strings.Contains(first30, "t = 30 (1 of 2)") {
+		t.Errorf("samples slider at its start: %q", first30)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('img[alt^="density"]').length`); n != 1 {
+		t.Errorf("%d density figures shown, want the one of the slider", n)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('input[type=range]').length`); n != 2 {
+		t.Errorf("%d sliders, want samples and density", n)
+	}
 	shot("finished-run")
 	do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("h2")].find(h => h.textContent === "Samples").scrollIntoView()`))
 	shot("finished-run-figures")
