@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"syscall"
@@ -67,7 +68,10 @@ func (tb *table) refresh(f *os.File) error {
 		return err
 	}
 	tb.Read = int64(n)
-	data := append(tb.pending, buf[:n]...)
+	data := buf[:n]
+	if len(tb.pending) > 0 {
+		data = append(tb.pending, data...)
+	}
 	last := bytes.LastIndexByte(data, '\n')
 	if last < 0 {
 		tb.pending = data
@@ -82,6 +86,11 @@ func (tb *table) refresh(f *os.File) error {
 // ingest appends complete lines.
 func (tb *table) ingest(data []byte) {
 	row := len(tb.T)
+	lines := bytes.Count(data, []byte{'\n'})
+	tb.T = slices.Grow(tb.T, lines)
+	for _, c := range tb.Cols {
+		c.v = slices.Grow(c.v, lines)
+	}
 	var t float64
 	hasT := false
 	set := func(name []byte, v float64) {
@@ -91,7 +100,7 @@ func (tb *table) ingest(data []byte) {
 		}
 		col := tb.Cols[string(name)]
 		if col == nil {
-			col = &column{v: make([]float64, row, max(row+1, 1024))}
+			col = &column{v: make([]float64, row, row+lines)}
 			for i := range col.v {
 				col.v[i] = math.NaN()
 			}
