@@ -75,6 +75,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read-only: only GET and HEAD", http.StatusMethodNotAllowed)
 		return
 	}
+	start := time.Now()
+	defer func() {
+		s.log.Debug().Str("path", r.URL.Path).Str("query", r.URL.RawQuery).Dur("took", time.Since(start)).Msg("served")
+	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
 	s.mux.ServeHTTP(w, r)
