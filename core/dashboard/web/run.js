@@ -2,8 +2,8 @@
 "use strict";
 
 async function runPage(main, id) {
-  let detail = await getJSON("api/run?id=" + encodeURIComponent(id));
-  let m = await getJSON("api/metrics?id=" + encodeURIComponent(id) + "&points=" + BUCKETS);
+  let [detail, m] = await Promise.all([getJSON("api/run?id=" + encodeURIComponent(id)),
+    getJSON("api/metrics?id=" + encodeURIComponent(id) + "&points=" + BUCKETS)]);
   const info = detail.info;
   const head = el("div", {});
   const charts = el("div", { class: "charts", id: "charts" });
@@ -17,6 +17,7 @@ async function runPage(main, id) {
   for (const n of m.names) full.cols[n] = (m.series.cols[n] || []).slice();
   let lastT = m.last_t, zoomed = false, zoomSeq = 0;
   const plots = {};
+  let width = 0; // of every chart: measured once, so that adding charts forces no layout
   const dataFor = (n, src) => {
     const d = [src.t, src.cols[n] || src.t.map(() => null)];
     if (n === "r_t" && detail.band) d.push(src.t.map(() => detail.band[0]), src.t.map(() => detail.band[1]));
@@ -46,7 +47,7 @@ async function runPage(main, id) {
     series.forEach((s, i) => { s.data = d[i + 1]; });
     const build = (useLog) => {
       box.querySelectorAll(".uplot").forEach((e) => e.remove());
-      const u = lineChart(box, n, d[0], series, { log: useLog, sync: "run", bands, onZoom: zoomTo, onReset: reset, height: 200 });
+      const u = lineChart(box, n, d[0], series, { log: useLog, sync: "run", bands, onZoom: zoomTo, onReset: reset, height: 200, width: (width ||= chartWidth(box)) });
       plots[n] = { u, box, log: useLog };
       btn.textContent = useLog ? "linear" : "log";
     };
@@ -73,9 +74,11 @@ async function runPage(main, id) {
   // Live: ask for the lines after the last iteration shown.
   if (detail.info.state === "running") {
     every(detail.poll_ms, async () => {
-      const a = await getJSON("api/metrics?id=" + encodeURIComponent(id) + "&after=" + lastT);
-      if (a.reload) {
-        m = await getJSON("api/metrics?id=" + encodeURIComponent(id) + "&points=" + BUCKETS);
+      let a = await getJSON("api/metrics?id=" + encodeURIComponent(id) + "&after=" + lastT);
+      // Too far behind, or the appended rows outgrew the buckets: the
+      // whole series again, downsampled.
+      if (a.reload || full.t.length > 4 * BUCKETS) {
+        a = m = await getJSON("api/metrics?id=" + encodeURIComponent(id) + "&points=" + BUCKETS);
         full.t = m.series.t.slice();
         for (const n of m.names) full.cols[n] = (m.series.cols[n] || []).slice();
       } else if (a.series && a.series.t.length) {
@@ -101,7 +104,7 @@ async function runPage(main, id) {
       drawEvents(events, detail);
     });
   }
-  const onResize = () => { for (const p of Object.values(plots)) p.u.setSize({ width: chartWidth(p.box), height: 200 }); };
+  const onResize = () => { width = 0; for (const p of Object.values(plots)) p.u.setSize({ width: (width ||= chartWidth(p.box)), height: 200 }); };
   window.addEventListener("resize", onResize);
   const prev = stopPage;
   stopPage = () => { window.removeEventListener("resize", onResize); prev(); };

@@ -95,7 +95,7 @@ function chartWidth(box) { return Math.max(300, box.clientWidth - 10); }
 function lineChart(box, title, x, series, opts) {
   const log = opts.log;
   const o = {
-    title, width: chartWidth(box), height: opts.height || 220,
+    title, width: opts.width || chartWidth(box), height: opts.height || 220,
     scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
     series: [{ label: opts.xLabel || "t" }, ...series.map((s) => s.opts)],
     axes: [{ label: opts.xLabel || "iteration", incrs: ITERATION_STEPS }, { size: 64 }],
