@@ -39,8 +39,12 @@ type RunDetail struct {
 	Poll int         `json:"poll_ms"`
 }
 
-// maxEvents is how many of the last events the page shows.
-const maxEvents = 200
+// maxEvents is how many of the last events the page shows, read from at
+// most the last eventBytes of events.jsonl.
+const (
+	maxEvents  = 200
+	eventBytes = 64 << 10
+)
 
 func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
 	rr, err := s.parseRef(r.URL.Query().Get("id"))
@@ -60,7 +64,7 @@ func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
 		d.Summary = sum.raw
 		d.Band = band(sum.raw)
 	}
-	if b, err := s.readFile(rr.file(runner.EventsFile)); err == nil {
+	if b, err := s.readTail(rr.file(runner.EventsFile), eventBytes); err == nil {
 		lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
 		for _, l := range lines[max(len(lines)-maxEvents, 0):] {
 			if json.Valid(l) {

@@ -122,6 +122,27 @@ func (s *Server) readFile(r ref) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, 64<<20))
 }
 
+// readTail reads at most the last n bytes of a file (a first line cut
+// short is the caller's to skip: it is not valid JSON).
+func (s *Server) readTail(r ref, n int64) ([]byte, error) {
+	f, err := s.open(r)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	off := max(fi.Size()-n, 0)
+	buf := make([]byte, fi.Size()-off)
+	k, err := f.ReadAt(buf, off)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	return buf[:k], nil
+}
+
 // readDir lists a folder.
 func (s *Server) readDir(r ref) ([]fs.DirEntry, error) {
 	f, err := s.open(r)
