@@ -39,14 +39,24 @@ func TestRunStates(t *testing.T) {
 	}
 	old := time.Now().Add(-time.Hour)
 	os.Chtimes(filepath.Join(root, "stopped", "metrics.jsonl"), old, old)
+	// A run that just started: a manifest of now, no metrics yet.
+	starting := filepath.Join(root, "starting")
+	writeRun(t, starting, 50, 0, nil)
+	b, _ := os.ReadFile(filepath.Join(starting, "manifest.json"))
+	b = []byte(strings.Replace(string(b), "2026-12-05T03:00:00Z", time.Now().UTC().Format(time.RFC3339), 1))
+	must(t, os.WriteFile(filepath.Join(starting, "manifest.json"), b, 0o644))
+	must(t, os.Remove(filepath.Join(starting, "metrics.jsonl")))
 	_, hs := serve(t, root)
 	var l RunList
 	if code, body := get(t, hs.URL+"/api/runs", &l); code != 200 {
 		t.Fatalf("/api/runs: %d %s", code, body)
 	}
 	runs := byName(l)
-	if len(runs) != len(cases) {
-		t.Fatalf("%d runs listed, want %d: %+v", len(runs), len(cases), l.Runs)
+	if len(runs) != len(cases)+1 {
+		t.Fatalf("%d runs listed, want %d: %+v", len(runs), len(cases)+1, l.Runs)
+	}
+	if r := runs["starting"]; r.State != "running" || len(r.Problems) != 0 {
+		t.Errorf("a run starting its plugins: %q (%s), problems %q", r.State, r.Detail, r.Problems)
 	}
 	for name := range cases {
 		r := runs[name]

@@ -67,7 +67,8 @@ func (s *Server) runInfo(r ref, f *found) RunInfo {
 		info.Vars = man.Variables
 	}
 	tail, err := s.tail(r)
-	if err != nil {
+	starting := errors.Is(err, fs.ErrNotExist) && time.Since(info.Created) < liveWindow
+	if err != nil && !starting {
 		info.Problems = append(info.Problems, err.Error())
 	}
 	info.Modified = tail.modTime
@@ -87,6 +88,9 @@ func (s *Server) runInfo(r ref, f *found) RunInfo {
 		info.Problems = append(info.Problems, err.Error())
 	}
 	s.state(r, &info)
+	if starting && info.State == "stopped" {
+		info.State, info.Detail = "running", "starting its plugins: no metrics yet"
+	}
 	if info.State != "running" && tail.torn != "" {
 		info.Problems = append(info.Problems, tail.torn)
 	}
