@@ -87,9 +87,12 @@ func (tb *table) refresh(f *os.File) error {
 func (tb *table) ingest(data []byte) {
 	row := len(tb.T)
 	lines := bytes.Count(data, []byte{'\n'})
-	tb.T = slices.Grow(tb.T, lines)
-	for _, c := range tb.Cols {
-		c.v = slices.Grow(c.v, lines)
+	room := lines + lines/4 + 1024 // headroom, so a live run's next lines copy nothing
+	if cap(tb.T)-len(tb.T) < lines {
+		tb.T = slices.Grow(tb.T, room)
+		for _, c := range tb.Cols {
+			c.v = slices.Grow(c.v, room)
+		}
 	}
 	var t float64
 	hasT := false
@@ -100,7 +103,7 @@ func (tb *table) ingest(data []byte) {
 		}
 		col := tb.Cols[string(name)]
 		if col == nil {
-			col = &column{v: make([]float64, row, row+lines)}
+			col = &column{v: make([]float64, row, cap(tb.T))}
 			for i := range col.v {
 				col.v[i] = math.NaN()
 			}
