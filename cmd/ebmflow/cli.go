@@ -44,6 +44,7 @@ func commands(u ui) map[string]command {
 		"sample":   &sampleCommand{ui: u},
 		"score":    &scoreCommand{ui: u},
 		"data":     &dataCommand{ui: u},
+		"serve":    &serveCommand{ui: u},
 	}
 }
 

@@ -134,12 +134,14 @@ func (r *Run) proc(stage string) *host.Process { return r.st.Procs[stage] }
 // StopAfter). It writes metrics every iteration, checkpoints every
 // checkpoint_every iterations and at the end, sample grids and diagnostic
 // reports every sample_every iterations and at the end.
-func (r *Run) Train(ctx context.Context) error {
+func (r *Run) Train(ctx context.Context) (err error) {
 	t := r.P.Train
 	last := t.Iterations
 	if r.opts.StopAfter > 0 && r.opts.StopAfter < last {
 		last = r.opts.StopAfter
 	}
+	st := r.startStatus(r.t, last)
+	defer func() { r.endStatus(st, err) }()
 	r.started = time.Now()
 	prog := newProgress(r.opts.Progress, r.log, r.t, last)
 	for it := r.t + 1; it <= last; it++ {

@@ -116,8 +116,9 @@
 // folder, the stage, the iteration and the verdict; d_st and r_t with the
 // y-range fitted to the classifier's window, the burn-in shaded and clipped,
 // every line named in a legend; acf and ccf over the classifier's window),
-// density.png (when the density diagnostic has run) and report.json into the
-// run folder, each through a temporary file in the same folder, fsync and
+// density.png (when the density diagnostic has run; a copy of it is kept
+// for each evaluation as density/density-NNNNNNNNN.png) and report.json into
+// the run folder, each through a temporary file in the same folder, fsync and
 // rename; Observe also rewrites them every report_every iterations (default
 // 1000; 0 leaves it to the host's Report calls). The whole d_st/r_t
 // history is kept (24 bytes per iteration) and saved with SaveState so a

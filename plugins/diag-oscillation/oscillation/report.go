@@ -99,9 +99,7 @@ func (p *Plugin) report(ctx context.Context, final bool) (*sdk.Report, error) {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	if doc.Density != nil {
-		if err := sdk.AtomicWrite(filepath.Join(p.runDir, DensityFile), 0o644, func(w io.Writer) error {
-			return writeDensityFigure(w, p.dens, p.stage)
-		}); err != nil {
+		if err := p.writeDensity(doc.Density.T); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
 	}
