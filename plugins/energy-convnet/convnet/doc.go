@@ -88,7 +88,8 @@
 //     1) as per-pixel dot products of the filters with gz.
 //
 // The assembly of the first two and of the first layer's kernel
-// (ind_amd64.s) is written by internal/asmgen: run go generate after
+// (ind_amd64.s) and the GEMM kernel (kernel_amd64.s) are written by
+// internal/asmgen (gen_asm.go runs it): run go generate after
 // changing it.
 //
 // Each op keeps its filters packed for its kernel until the weights change

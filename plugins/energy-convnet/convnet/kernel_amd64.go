@@ -2,7 +2,7 @@
 
 package convnet
 
-//go:generate go run ./internal/asmgen
+//go:generate go run gen_asm.go
 
 import "golang.org/x/sys/cpu"
 

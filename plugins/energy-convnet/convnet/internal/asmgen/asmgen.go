@@ -1,15 +1,16 @@
-// Command asmgen writes the convnet's assembly: ind_amd64.s, the indirect
-// convolution, direct filter-gradient and first-layer input-gradient
-// micro-kernels, and kernel_amd64.s, the GEMM micro-kernel (each in AVX-512
-// and AVX2 variants), whose unrolled register lists are easier to read as
-// the loops here than as 900 lines of assembly. Run it with go generate in
-// plugins/energy-convnet/convnet; TestAssemblyIsGenerated fails when a file
-// is not what it writes.
-package main
+// Package asmgen generates the convnet's assembly: ind_amd64.s, the
+// indirect convolution, direct filter-gradient and first-layer
+// input-gradient micro-kernels, and kernel_amd64.s, the GEMM micro-kernel
+// (each in AVX-512 and AVX2 variants), whose unrolled register lists are
+// easier to read as the loops here than as 900 lines of assembly. `go
+// generate` in plugins/energy-convnet/convnet runs gen_asm.go, which writes
+// the files; TestAssemblyIsGenerated fails when a file is not what it
+// writes. It is a library, not a command, so that building ./plugins/...
+// puts no generator in bin/.
+package asmgen
 
 import (
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -27,17 +28,8 @@ func Generate() string {
 	return b.String()
 }
 
-// files are the files asmgen writes, with their generators.
-var files = map[string]func() string{"ind_amd64.s": Generate, "kernel_amd64.s": GenerateKern}
-
-func main() {
-	for name, gen := range files {
-		if err := os.WriteFile(name, []byte(gen()), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "asmgen:", err)
-			os.Exit(1)
-		}
-	}
-}
+// Files are the files asmgen writes, by name, with their generators.
+var Files = map[string]func() string{"ind_amd64.s": Generate, "kernel_amd64.s": GenerateKern}
 
 func indKernels() {
 	e("//go:build !purego")

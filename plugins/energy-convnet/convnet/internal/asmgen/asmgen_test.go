@@ -1,4 +1,4 @@
-package main
+package asmgen
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 // what this generator writes: edit the generator and run go generate, not
 // the assembly.
 func TestAssemblyIsGenerated(t *testing.T) {
-	for name, gen := range files {
+	for name, gen := range Files {
 		have, err := os.ReadFile("../../" + name)
 		if err != nil {
 			t.Fatal(err)
