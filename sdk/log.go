@@ -31,6 +31,7 @@ func Logger() *zerolog.Logger {
 		if err != nil || os.Getenv(LogLevelEnv) == "" {
 			lvl = zerolog.InfoLevel
 		}
+		zerolog.DurationFieldFormat = zerolog.DurationFormatString // "took":"1.5s"
 		logger = zerolog.New(stderr).Level(lvl).With().Timestamp().Logger()
 
 	})

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/agext/levenshtein"
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 )
@@ -51,6 +52,16 @@ func commands(u ui) map[string]command {
 func runCLI(args []string, out, errw io.Writer) int {
 	u := ui{out: out, err: errw}
 	cmds := commands(u)
+	if len(args) == 2 && args[0] == "help" {
+		// ebmflow help CMD: CMD's own help.
+		c, ok := cmds[args[1]]
+		if !ok {
+			fmt.Fprintf(errw, "ebmflow help: %s\n", unknown(cmds, args[1]))
+			return exitInvalid
+		}
+		fmt.Fprint(out, c.Help())
+		return exitOK
+	}
 	if len(args) == 0 || args[0] == "-help" || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
 		fmt.Fprint(out, usage(cmds))
 		if len(args) == 0 {
@@ -60,10 +71,29 @@ func runCLI(args []string, out, errw io.Writer) int {
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(errw, "ebmflow: unknown command %q\n\n%s", args[0], usage(cmds))
+		fmt.Fprintf(errw, "ebmflow: %s\n\n%s", unknown(cmds, args[0]), usage(cmds))
 		return exitInvalid
 	}
 	return c.Run(args[1:])
+}
+
+// unknown says that name is no command, suggesting the nearest one when it
+// is a likely typo (at most two edits, or a prefix).
+func unknown(cmds map[string]command, name string) string {
+	best, dist := "", 3
+	for n := range cmds {
+		d := levenshtein.Distance(name, n, nil)
+		if strings.HasPrefix(n, name) && len(name) >= 2 {
+			d = min(d, 1)
+		}
+		if d < dist || (d == dist && n < best) {
+			best, dist = n, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("unknown command %q; did you mean %s?", name, best)
+	}
+	return fmt.Sprintf("unknown command %q", name)
 }
 
 func usage(cmds map[string]command) string {
@@ -96,6 +126,8 @@ func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
 	default:
 		return zerolog.Logger{}, fmt.Errorf("unknown log format %q (auto, human, json)", format)
 	}
+	// Durations carry their unit ("took=2m58.013s"), in both formats.
+	zerolog.DurationFieldFormat = zerolog.DurationFormatString
 	if human {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05"}
 	}

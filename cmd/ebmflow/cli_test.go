@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ebmflow/ebmflow/core/host"
 	"github.com/ebmflow/ebmflow/internal/testplugins"
@@ -21,8 +23,33 @@ func TestUsageAndUnknownCommand(t *testing.T) {
 	if code, out, _ := run(); code != exitInvalid || !strings.Contains(out, "Usage: ebmflow") {
 		t.Fatalf("no args: %d %q", code, out)
 	}
-	if code, _, errs := run("frobnicate"); code != exitInvalid || !strings.Contains(errs, `unknown command "frobnicate"`) {
+	if code, _, errs := run("frobnicate"); code != exitInvalid || !strings.Contains(errs, `unknown command "frobnicate"`) || strings.Contains(errs, "did you mean") {
 		t.Fatalf("unknown: %d %q", code, errs)
+	}
+	// A likely typo gets the nearest command.
+	for typo, want := range map[string]string{"rnu": "run", "valdiate": "validate", "plugn": "plugin", "swep": "sweep", "ver": "verify"} {
+		if code, _, errs := run(typo); code != exitInvalid || !strings.Contains(errs, `unknown command "`+typo+`"; did you mean `+want+`?`) {
+			t.Errorf("%s: %d %q", typo, code, errs)
+		}
+	}
+	// ebmflow help CMD is CMD's help; an unknown CMD says so.
+	if code, out, _ := run("help", "run"); code != exitOK || !strings.HasPrefix(out, "Usage: ebmflow run") {
+		t.Errorf("help run: %d %q", code, out)
+	}
+	if code, _, errs := run("help", "rnu"); code != exitInvalid || !strings.Contains(errs, "did you mean run?") {
+		t.Errorf("help rnu: %d %q", code, errs)
+	}
+	// run without a pipeline says what is missing, in one line.
+	for args, want := range map[string]string{
+		"":                     "ebmflow run: no pipeline file given",
+		"-resume runs/x p.hcl": "give no pipeline file",
+		"a.hcl b.hcl":          "one pipeline file at a time, got 2",
+		"-log-level warn":      "ebmflow run: no pipeline file given",
+	} {
+		code, _, errs := run(append([]string{"run"}, strings.Fields(args)...)...)
+		if code != exitInvalid || !strings.Contains(errs, want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("run %s: %d %q", args, code, errs)
+		}
 	}
 	if code, out, _ := run("version"); code != exitOK || !strings.Contains(out, "plugin protocol 1") {
 		t.Fatalf("version: %d %q", code, out)
@@ -50,6 +77,20 @@ func TestPluginsAndInit(t *testing.T) {
 		if kinds[name] != kind {
 			t.Errorf("plugins lists %s as %q, want %q:\n%s", name, kinds[name], kind, out)
 		}
+	}
+	// -json: snake_case keys.
+	code, out, _ = run("plugins", "-json")
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); code != exitOK || err != nil || len(rows) == 0 {
+		t.Fatalf("plugins -json: %d %v\n%s", code, err, out)
+	}
+	for k := range rows[0] {
+		if k != strings.ToLower(k) {
+			t.Errorf("plugins -json key %q is not snake_case", k)
+		}
+	}
+	if rows[0]["sha256"] == "" || rows[0]["name"] == "" {
+		t.Errorf("plugins -json row %v", rows[0])
 	}
 
 	dir := t.TempDir()
@@ -95,5 +136,21 @@ stage "sampler" {
 	code, _, errs = run("init", pipe)
 	if code != exitInvalid || !strings.Contains(errs, "Error parsing pipeline") || !strings.Contains(errs, "p.hcl:2") {
 		t.Fatalf("bad pipeline: %d %q", code, errs)
+	}
+}
+
+// TestLogDurationsHaveUnits: a duration in a log line carries its unit, in
+// JSON and on a terminal.
+func TestLogDurationsHaveUnits(t *testing.T) {
+	for _, format := range []string{"json", "human"} {
+		var b bytes.Buffer
+		log, err := newLogger(&b, format, "info")
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Info().Dur("took", 178013*time.Millisecond).Msg("run finished")
+		if !strings.Contains(b.String(), "2m58.013s") {
+			t.Errorf("%s: %q", format, b.String())
+		}
 	}
 }

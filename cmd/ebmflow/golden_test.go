@@ -93,7 +93,7 @@ func TestValidateJSON(t *testing.T) {
 	p := filepath.Join(dir, "p.hcl")
 	os.WriteFile(p, []byte("stage \"e\" {\n  plugin = \"testenergy\"\n  curvature = 2\n}\n"), 0o644)
 	code, out, _ := run("validate", "-json", p)
-	if code != exitInvalid || !bytes.Contains([]byte(out), []byte(`"valid": false`)) || !strings.Contains(out, `"summary": "Unsupported argument"`) || !strings.Contains(out, `"Line": 3`) {
+	if code != exitInvalid || !bytes.Contains([]byte(out), []byte(`"valid": false`)) || !strings.Contains(out, `"summary": "Unsupported argument"`) || !strings.Contains(out, `"line": 3`) || strings.Contains(out, `"Line"`) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

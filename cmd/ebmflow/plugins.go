@@ -50,8 +50,13 @@ func (c *pluginsCommand) Run(args []string) int {
 	bins := host.List(context.Background(), dir)
 	if *asJSON {
 		type row struct {
-			Name, Kind, Version, Path, SHA256, Error string
-			Protocol                                 int
+			Name     string `json:"name"`
+			Kind     string `json:"kind"`
+			Version  string `json:"version"`
+			Protocol int    `json:"protocol"`
+			Path     string `json:"path"`
+			SHA256   string `json:"sha256"`
+			Error    string `json:"error,omitempty"`
 		}
 		rows := []row{}
 		for _, b := range bins {

@@ -71,8 +71,15 @@ func (c *runCommand) Run(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return exitInvalid
 	}
-	if (*resume == "") == (fs.NArg() != 1) || (*resume != "" && fs.NArg() != 0) {
-		fs.Usage()
+	switch {
+	case *resume == "" && fs.NArg() == 0:
+		fmt.Fprintln(c.err, "ebmflow run: no pipeline file given: ebmflow run [options] PIPELINE.hcl, or ebmflow run -resume RUN_DIR ('ebmflow help run' says more)")
+		return exitInvalid
+	case *resume != "" && fs.NArg() != 0:
+		fmt.Fprintf(c.err, "ebmflow run: -resume continues the run in %s with its own pipeline; give no pipeline file (got %s)\n", *resume, strings.Join(fs.Args(), " "))
+		return exitInvalid
+	case fs.NArg() > 1:
+		fmt.Fprintf(c.err, "ebmflow run: one pipeline file at a time, got %d: %s (options go before the file)\n", fs.NArg(), strings.Join(fs.Args(), " "))
 		return exitInvalid
 	}
 	log, err := newLogger(c.err, *logFormat, *logLevel)

@@ -43,7 +43,29 @@ type jsonDiag struct {
 	Severity string     `json:"severity"`
 	Summary  string     `json:"summary"`
 	Detail   string     `json:"detail,omitempty"`
-	Range    *hcl.Range `json:"range,omitempty"`
+	Range    *jsonRange `json:"range,omitempty"`
+}
+
+// jsonRange is an hcl.Range with snake_case keys.
+type jsonRange struct {
+	Filename string  `json:"filename"`
+	Start    jsonPos `json:"start"`
+	End      jsonPos `json:"end"`
+}
+
+type jsonPos struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+	Byte   int `json:"byte"`
+}
+
+func rangeJSON(r *hcl.Range) *jsonRange {
+	if r == nil {
+		return nil
+	}
+	return &jsonRange{Filename: r.Filename,
+		Start: jsonPos{r.Start.Line, r.Start.Column, r.Start.Byte},
+		End:   jsonPos{r.End.Line, r.End.Column, r.End.Byte}}
 }
 
 func (c *validateCommand) Run(args []string) int {
@@ -71,7 +93,7 @@ func (c *validateCommand) Run(args []string) int {
 			if d.Severity == hcl.DiagWarning {
 				sev = "warning"
 			}
-			out.Diagnostics = append(out.Diagnostics, jsonDiag{Severity: sev, Summary: d.Summary, Detail: d.Detail, Range: d.Subject})
+			out.Diagnostics = append(out.Diagnostics, jsonDiag{Severity: sev, Summary: d.Summary, Detail: d.Detail, Range: rangeJSON(d.Subject)})
 		}
 		if out.Valid {
 			out.Plan = p.Plan()
