@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/ebmflow/ebmflow/sdk/safetensors"
+	"github.com/rs/zerolog"
 )
 
 // coreState is the runner's own part of a checkpoint.
@@ -109,26 +111,95 @@ func (r *Run) pruneCheckpoints() error {
 	return nil
 }
 
-// loadCheckpoint restores every stage and the core state from the
-// checkpoint after iteration t.
-func (r *Run) loadCheckpoint(ctx context.Context, t int) (coreState, error) {
-	dir := filepath.Join(r.Dir, checkpointDir, checkpointName(t))
+// errDamaged marks a checkpoint whose files cannot be read whole.
+var errDamaged = errors.New("damaged checkpoint")
+
+// damagedError is a checkpoint that cannot be read: which, and why.
+type damagedError struct {
+	t   int
+	dir string
+	err error
+}
+
+func (e *damagedError) Error() string {
+	return fmt.Sprintf("checkpoint %s is damaged: %v", e.dir, e.err)
+}
+
+func (e *damagedError) Unwrap() []error { return []error{errDamaged, e.err} }
+
+// readCheckpoint reads and checks the core state and every stage's files
+// of the checkpoint in dir before any stage is given one, so that a damaged
+// checkpoint is found before it changes anything.
+func (r *Run) readCheckpoint(dir string) (coreState, map[string]*sdk.State, error) {
 	var cs coreState
 	b, err := os.ReadFile(filepath.Join(dir, "core.json"))
 	if err != nil {
-		return cs, err
+		return cs, nil, err
 	}
 	if err := json.Unmarshal(b, &cs); err != nil {
-		return cs, fmt.Errorf("%s: %w", filepath.Join(dir, "core.json"), err)
+		return cs, nil, fmt.Errorf("core.json: %w", err)
 	}
+	states := map[string]*sdk.State{}
 	for _, s := range r.st.P.Order {
-		state, err := CheckpointStage(dir, s.Name)
+		st, err := CheckpointStage(dir, s.Name)
 		if err != nil {
-			return cs, fmt.Errorf("checkpoint %s: stage %q: %w", dir, s.Name, err)
+			return cs, nil, fmt.Errorf("stage %q: %w", s.Name, err)
 		}
-		if err := r.st.Procs[s.Name].LoadState(ctx, state); err != nil {
-			return cs, fmt.Errorf("checkpoint %s: %w", dir, err)
+		states[s.Name] = st
+	}
+	return cs, states, nil
+}
+
+// tidyCheckpoints removes the temporary folders of checkpoints that were
+// being written when a run was killed.
+// A numbered folder without core.json (a checkpoint is renamed into place
+// only once complete, so only damage makes one) is set aside, with a
+// warning.
+func tidyCheckpoints(dir string, log zerolog.Logger) {
+	base := filepath.Join(dir, checkpointDir)
+	tmps, _ := filepath.Glob(filepath.Join(base, ".tmp-*"))
+	for _, p := range tmps {
+		if err := os.RemoveAll(p); err == nil {
+			log.Info().Str("path", p).Msg("removed an unfinished checkpoint")
 		}
 	}
-	return cs, nil
+	entries, _ := os.ReadDir(base)
+	for _, e := range entries {
+		t, err := strconv.Atoi(e.Name())
+		if err != nil || !e.IsDir() {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(base, e.Name(), "core.json")); err == nil {
+			continue
+		}
+		if aside := setAside(dir, t); aside != "" {
+			log.Warn().Str("damaged", filepath.Join(base, e.Name())).Str("moved_to", aside).
+				Msgf("the checkpoint after iteration %d has no core.json; it is not used", t)
+		}
+	}
+}
+
+// setAside renames the checkpoint after iteration t to .damaged-NNNNNNNNN
+// (kept for inspection, no longer a checkpoint) and returns its new path,
+// or "" if it cannot.
+func setAside(dir string, t int) string {
+	base := filepath.Join(dir, checkpointDir)
+	to := filepath.Join(base, ".damaged-"+checkpointName(t))
+	os.RemoveAll(to)
+	if err := os.Rename(filepath.Join(base, checkpointName(t)), to); err != nil {
+		return ""
+	}
+	syncDir(base)
+	return to
+}
+
+// loadCheckpoint gives every stage its state from the checkpoint in dir,
+// read by readCheckpoint.
+func (r *Run) loadCheckpoint(ctx context.Context, dir string, states map[string]*sdk.State) error {
+	for _, s := range r.st.P.Order {
+		if err := r.st.Procs[s.Name].LoadState(ctx, states[s.Name]); err != nil {
+			return fmt.Errorf("checkpoint %s: %w", dir, err)
+		}
+	}
+	return nil
 }

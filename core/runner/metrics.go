@@ -35,11 +35,20 @@ func openMetrics(path string, keep int) (*metricsFile, error) {
 			return nil, err
 		}
 		var buf bytes.Buffer
+		next := 1
 		for _, m := range ms {
-			if m.T <= keep {
-				b, _ := json.Marshal(m)
-				buf.Write(append(b, '\n'))
+			if m.T > keep {
+				continue
 			}
+			if m.T != next {
+				return nil, fmt.Errorf("%s: %s", path, metricsGap(next, m.T, keep))
+			}
+			next++
+			b, _ := json.Marshal(m)
+			buf.Write(append(b, '\n'))
+		}
+		if next <= keep {
+			return nil, fmt.Errorf("%s: %s", path, metricsGap(next, keep+1, keep))
 		}
 		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			return nil, err
@@ -112,3 +121,20 @@ func finite(xs ...float64) bool {
 }
 
 func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// metricsGap says which iterations a metrics file lacks: from want up to
+// (not including) got, where the checkpoint being resumed is after
+// iteration keep. Resuming would leave that gap in the record.
+func metricsGap(want, got, keep int) string {
+	missing := fmt.Sprintf("iteration %d", want)
+	if got-1 > want {
+		missing = fmt.Sprintf("iterations %d-%d", want, got-1)
+	}
+	if got > keep {
+		return fmt.Sprintf("the metrics end at iteration %d but the checkpoint is after iteration %d: %s missing; the run cannot resume with a gap in its record", want-1, keep, missing)
+	}
+	if got < want {
+		return fmt.Sprintf("iteration %d appears out of order after iteration %d; the record is not one run's", got, want-1)
+	}
+	return fmt.Sprintf("%s missing before iteration %d (the checkpoint is after iteration %d); the run cannot resume with a gap in its record", missing, got, keep)
+}

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,12 +21,35 @@ import (
 // same seed), plugins whose SHA-256 must equal the manifest's, every stage's
 // state, the schedule and the metrics up to that iteration. Training then
 // continues exactly as if never stopped.
+//
+// Before that it tidies the checkpoints: temporary folders a killed
+// checkpoint left behind are removed, and a damaged last checkpoint (a
+// missing core.json, a truncated or unreadable file) is set aside as
+// checkpoints/.damaged-NNNNNNNNN with a warning naming it and the earlier
+// checkpoint used instead.
 func Resume(ctx context.Context, dir string, opts Options) (*Run, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
+	tidyCheckpoints(dir, opts.Logger)
 	r, cs, err := openAt(ctx, dir, m, 0, opts)
+	for errors.Is(err, errDamaged) {
+		var d *damagedError
+		errors.As(err, &d)
+		if aside := setAside(dir, d.t); aside != "" {
+			prev := listCheckpoints(dir)
+			next := "none is left"
+			if len(prev) > 0 {
+				next = fmt.Sprintf("resuming from the checkpoint after iteration %d", prev[len(prev)-1])
+			}
+			opts.Logger.Warn().Str("damaged", d.dir).Str("moved_to", aside).Str("problem", d.err.Error()).
+				Msgf("the last checkpoint (iteration %d) is damaged; %s", d.t, next)
+		} else {
+			return nil, err
+		}
+		r, cs, err = openAt(ctx, dir, m, 0, opts)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -83,8 +107,13 @@ func openAt(ctx context.Context, dir string, m *Manifest, t int, opts Options) (
 	if err != nil {
 		return nil, coreState{}, err
 	}
-	cs, err := r.loadCheckpoint(ctx, t)
+	cdir := filepath.Join(dir, checkpointDir, checkpointName(t))
+	cs, states, err := r.readCheckpoint(cdir)
 	if err != nil {
+		r.Close()
+		return nil, coreState{}, &damagedError{t: t, dir: cdir, err: err}
+	}
+	if err := r.loadCheckpoint(ctx, cdir, states); err != nil {
 		r.Close()
 		return nil, coreState{}, err
 	}
