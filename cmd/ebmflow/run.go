@@ -13,7 +13,6 @@ import (
 
 	"github.com/ebmflow/ebmflow/core/runner"
 	"github.com/ebmflow/ebmflow/sdk"
-	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/term"
 )
 
@@ -114,15 +113,16 @@ func (c *runCommand) Run(args []string) int {
 		}
 	} else {
 		p, res, d := runner.Load(ctx, fs.Arg(0), runner.LoadOptions{Options: vars.options()})
-		var run *runner.Run
-		if !d.HasErrors() {
-			var more hcl.Diagnostics
-			run, more = runner.Prepare(ctx, p, res, opts)
-			d = append(d, more...)
-		}
 		if d.HasErrors() {
 			writeDiags(c.err, files(p), d)
-			fmt.Fprintf(c.err, "Error parsing pipeline: %d problems\nFor additional help try 'ebmflow run -help'\n", countErrors(d))
+			fmt.Fprintf(c.err, "Error: the pipeline %s has %s\nFor additional help try 'ebmflow run -help'\n", fs.Arg(0), problems(countErrors(d)))
+			return exitInvalid
+		}
+		run, more := runner.Prepare(ctx, p, res, opts)
+		d = append(d, more...)
+		if d.HasErrors() {
+			writeDiags(c.err, files(p), d)
+			fmt.Fprintf(c.err, "Error: the run could not start: %s\n", problems(countErrors(d)))
 			return exitInvalid
 		}
 		r = run
@@ -143,7 +143,19 @@ func (c *runCommand) Run(args []string) int {
 		fmt.Fprintf(c.err, "Error: %v\nThe last good checkpoint in %s is intact.\n", err, r.Dir)
 		return exitNonFinite
 	default:
-		fmt.Fprintf(c.err, "Error: %v\nThe run folder %s keeps its last complete checkpoint; resume with: ebmflow run -resume %s\n", err, r.Dir, r.Dir)
+		if _, cerr := runner.LastCheckpoint(r.Dir); cerr != nil {
+			fmt.Fprintf(c.err, "Error: %v\nThe run stopped before its first checkpoint, so there is nothing to resume in %s; run the pipeline again.\n", err, r.Dir)
+		} else {
+			fmt.Fprintf(c.err, "Error: %v\nThe run folder %s keeps its last complete checkpoint; resume with: ebmflow run -resume %s\n", err, r.Dir, r.Dir)
+		}
 		return exitFailed
 	}
+}
+
+// problems is "1 problem" or "N problems".
+func problems(n int) string {
+	if n == 1 {
+		return "1 problem"
+	}
+	return fmt.Sprintf("%d problems", n)
 }

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRunFailureMessages: each failure says what it is once: a problem in
+// the pipeline, a stage that cannot start, and a crash before the first
+// checkpoint, which has nothing to resume.
+func TestRunFailureMessages(t *testing.T) {
+	bin, _ := ebmflowBinary(t)
+	dir := t.TempDir()
+	write := func(name, energyExtra string) string {
+		src := strings.Replace(e2ePipeline, "  nan_at  = var.nan_at\n", "  nan_at  = var.nan_at\n"+energyExtra, 1)
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cases := []struct {
+		name, extra string
+		code        int
+		want, not   []string
+	}{
+		{"schema.hcl", "  curvature = 2\n", exitInvalid,
+			[]string{"Unsupported argument", "Error: the pipeline " + filepath.Join(dir, "schema.hcl") + " has 1 problem\n"},
+			[]string{"parsing", "1 problems"}},
+		{"crash.hcl", "  fail = \"exit\"\n  fail_method = \"grad\"\n", exitFailed,
+			[]string{"died during grad", "The run stopped before its first checkpoint, so there is nothing to resume"},
+			[]string{"resume with", "rpc error", "grad: grad:"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := write(c.name, c.extra)
+			code, log := ebmflow(t, bin, "run", "-log-level", "error", "-out", filepath.Join(dir, "run-"+c.name), p)
+			if code != c.code {
+				t.Errorf("exit %d, want %d", code, c.code)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(log, w) {
+					t.Errorf("output lacks %q", w)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(log, n) {
+					t.Errorf("output has %q", n)
+				}
+			}
+			if t.Failed() || testing.Verbose() {
+				t.Logf("output:\n%s", log)
+			}
+		})
+	}
+}
