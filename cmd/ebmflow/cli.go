@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/agext/levenshtein"
+	"github.com/ebmflow/ebmflow/core/runner"
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 )
@@ -121,6 +122,9 @@ func newLogger(w io.Writer, format, level string) (zerolog.Logger, error) {
 	case "json":
 	case "auto", "":
 		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			human = true
+		}
+		if _, ok := w.(*runner.Terminal); ok {
 			human = true
 		}
 	default:

@@ -81,14 +81,22 @@ func (c *runCommand) Run(args []string) int {
 		fmt.Fprintf(c.err, "ebmflow run: one pipeline file at a time, got %d: %s (options go before the file)\n", fs.NArg(), strings.Join(fs.Args(), " "))
 		return exitInvalid
 	}
-	log, err := newLogger(c.err, *logFormat, *logLevel)
+	// On a terminal the log and the progress line share it through one
+	// runner.Terminal, so that they never share a line.
+	logw := c.err
+	var screen *runner.Terminal
+	if f, ok := c.err.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		screen = runner.NewTerminal(c.err)
+		logw = screen
+	}
+	log, err := newLogger(logw, *logFormat, *logLevel)
 	if err != nil {
 		fmt.Fprintf(c.err, "Error: %v\n", err)
 		return exitInvalid
 	}
 	opts := runner.Options{Logger: log, RunDir: *out, CallTimeout: *timeout}
-	if f, ok := c.err.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		opts.Progress = c.err
+	if screen != nil {
+		opts.Progress = screen
 	}
 	stop := make(chan struct{})
 	opts.Stop = stop

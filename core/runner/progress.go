@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -51,8 +52,13 @@ func (p *progress) update(t int, m Metric) {
 				bar[i] = '#'
 			}
 		}
-		fmt.Fprintf(p.w, "\r[%s] %d/%d  %.2f it/s  ETA %s  d_st %.4g  r_t %.4g  lr %.3g   ",
+		line := fmt.Sprintf("[%s] %d/%d  %.2f it/s  ETA %s  d_st %.4g  r_t %.4g  lr %.3g",
 			bar, t, p.last, rate, eta.Round(time.Second), m.DST, m.R, m.LR)
+		if term, ok := p.w.(*Terminal); ok {
+			term.setBar(line)
+		} else {
+			fmt.Fprintf(p.w, "\r%s   ", line)
+		}
 		return
 	}
 	p.log.Info().Int("t", t).Int("of", p.last).Float64("it_per_s", rate).Str("eta", eta.Round(time.Second).String()).
@@ -60,7 +66,58 @@ func (p *progress) update(t int, m Metric) {
 }
 
 func (p *progress) done() {
-	if p.w != nil {
+	if term, ok := p.w.(*Terminal); ok {
+		term.endBar()
+	} else if p.w != nil {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// Terminal is a terminal shared by the progress line and the log: a log
+// line written while the progress line shows clears it first and redraws
+// it after, so that the two never share a line. Give the same Terminal to
+// the logger (as its writer) and to Options.Progress.
+type Terminal struct {
+	mu  sync.Mutex
+	w   io.Writer
+	bar string // the progress line on screen, if any
+}
+
+// NewTerminal wraps w, a terminal.
+func NewTerminal(w io.Writer) *Terminal { return &Terminal{w: w} }
+
+// clearLine returns the cursor to the start of the line and erases it.
+const clearLine = "\r\x1b[K"
+
+// Write writes a log line above the progress line.
+func (t *Terminal) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.bar == "" {
+		return t.w.Write(b)
+	}
+	io.WriteString(t.w, clearLine)
+	n, err := t.w.Write(b)
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		io.WriteString(t.w, "\n")
+	}
+	io.WriteString(t.w, t.bar)
+	return n, err
+}
+
+func (t *Terminal) setBar(line string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.bar = line
+	io.WriteString(t.w, clearLine+line)
+}
+
+// endBar leaves the last progress line on screen and moves past it.
+func (t *Terminal) endBar() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.bar != "" {
+		io.WriteString(t.w, "\n")
+	}
+	t.bar = ""
 }
