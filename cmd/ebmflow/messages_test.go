@@ -56,3 +56,44 @@ func TestRunFailureMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeWithChangedPlugin: a plugin binary changed since the run was
+// made is refused at resume with exit 1 and advice that works (put the
+// binary back), not the lock file's `init -upgrade`, which cannot make a
+// resume continue bit for bit.
+func TestResumeWithChangedPlugin(t *testing.T) {
+	bin, kit := ebmflowBinary(t)
+	own := t.TempDir()
+	copyFile := func(from, to string, extra []byte) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, append(b, extra...), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(bin, filepath.Join(own, "ebmflow"), nil)
+	for _, k := range []string{"testenergy", "testsampler", "testdata", "testdiag"} {
+		copyFile(filepath.Join(kit, "ebmflow-plugin-testkit"), filepath.Join(own, "ebmflow-plugin-"+k), nil)
+	}
+	pipe := writePipeline(t)
+	out := filepath.Join(t.TempDir(), "run")
+	if code, log := ebmflow(t, filepath.Join(own, "ebmflow"), "run", "-var", "iterations=10", "-out", out, pipe); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, log)
+	}
+	// A rebuilt energy: one more byte, another SHA-256.
+	copyFile(filepath.Join(kit, "ebmflow-plugin-testkit"), filepath.Join(own, "ebmflow-plugin-testenergy"), []byte{0})
+	code, log := ebmflow(t, filepath.Join(own, "ebmflow"), "run", "-resume", out)
+	if code != exitInvalid {
+		t.Errorf("exit %d, want %d", code, exitInvalid)
+	}
+	for _, w := range []string{`plugin "testenergy"`, filepath.Join(out, "manifest.json") + " records sha256", "put that binary back"} {
+		if !strings.Contains(log, w) {
+			t.Errorf("output lacks %q:\n%s", w, log)
+		}
+	}
+	if strings.Contains(log, "init -upgrade") {
+		t.Errorf("output advises init -upgrade:\n%s", log)
+	}
+}

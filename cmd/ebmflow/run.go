@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ebmflow/ebmflow/core/host"
 	"github.com/ebmflow/ebmflow/core/runner"
 	"github.com/ebmflow/ebmflow/sdk"
 	"golang.org/x/term"
@@ -117,6 +118,10 @@ func (c *runCommand) Run(args []string) int {
 	if *resume != "" {
 		if r, err = runner.Resume(ctx, *resume, opts); err != nil {
 			fmt.Fprintf(c.err, "Error resuming %s: %v\n", *resume, err)
+			var changed *host.ErrLockMismatch
+			if errors.As(err, &changed) {
+				return exitInvalid // a changed plugin is invalid input, as for a new run
+			}
 			return exitFailed
 		}
 	} else {

@@ -29,14 +29,22 @@ type LockEntry struct {
 type Lock struct {
 	Path    string
 	Plugins map[string]LockEntry
+	run     bool // the pins of a run's manifest, not a lock file
 }
 
 // ErrLockMismatch reports a plugin binary whose hash differs from its pin.
 type ErrLockMismatch struct {
 	Plugin, Path, Locked, Found, LockPath string
+	// Run says that the pin is a run's manifest: the run was made with
+	// another binary.
+	Run bool
 }
 
 func (e *ErrLockMismatch) Error() string {
+	if e.Run {
+		return fmt.Sprintf("plugin %q: %s has sha256 %s but %s records sha256 %s; a run continues only with the binaries it was made with (a changed binary would not give the same numbers): put that binary back, or start a new run",
+			e.Plugin, e.Path, e.Found, e.LockPath, e.Locked)
+	}
 	return fmt.Sprintf("plugin %q: %s has sha256 %s but %s pins sha256 %s; if the change is intended, run 'ebmflow init -upgrade' on the pipeline",
 		e.Plugin, e.Path, e.Found, e.LockPath, e.Locked)
 }
@@ -69,7 +77,7 @@ func (l *Lock) Check(b Binary) (pinned bool, err error) {
 		return false, nil
 	}
 	if e.SHA256 != b.SHA256 {
-		return true, &ErrLockMismatch{Plugin: b.Name, Path: b.Path, Locked: e.SHA256, Found: b.SHA256, LockPath: l.Path}
+		return true, &ErrLockMismatch{Plugin: b.Name, Path: b.Path, Locked: e.SHA256, Found: b.SHA256, LockPath: l.Path, Run: l.run}
 	}
 	return true, nil
 }

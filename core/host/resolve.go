@@ -21,10 +21,22 @@ type Resolver struct {
 	// new hash (`ebmflow init -upgrade`); otherwise such a binary is refused.
 	Upgrade bool
 
+	// Mismatch is the last binary refused because its hash differs from
+	// its pin, if any.
+	Mismatch *ErrLockMismatch
+
 	ctx   context.Context
 	bins  map[string]Binary
 	lock  *Lock
 	dirty bool
+}
+
+// NewRunResolver resolves a run's plugins against the hashes its manifest
+// records (pins, by plugin name; what names the manifest in messages)
+// instead of a lock file: a resumed run continues only with the binaries
+// it was made with. It writes nothing; Commit is a no-op.
+func NewRunResolver(ctx context.Context, dir, what string, pins map[string]LockEntry) *Resolver {
+	return &Resolver{Dir: dir, ctx: ctx, bins: map[string]Binary{}, lock: &Lock{Path: what, Plugins: pins, run: true}}
 }
 
 // NewResolver returns a Resolver for a pipeline in dir, reading the lock
@@ -67,6 +79,7 @@ func (r *Resolver) Resolve(name, source string) (Binary, error) {
 	}
 	pinned, mismatch := r.lock.Check(b)
 	if mismatch != nil && !r.Upgrade {
+		r.Mismatch, _ = mismatch.(*ErrLockMismatch)
 		return Binary{}, mismatch
 	}
 	if b.Description, err = DescribeBinary(r.ctx, path); err != nil {
@@ -95,7 +108,7 @@ func (r *Resolver) Binaries() map[string]Binary { return r.bins }
 // Commands that only check a pipeline (validate, graph, score) never call
 // it; run, sweep and init do.
 func (r *Resolver) Commit() error {
-	if !r.dirty {
+	if !r.dirty || r.lock.run {
 		return nil
 	}
 	if err := r.lock.Write(); err != nil {

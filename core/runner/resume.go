@@ -148,20 +148,26 @@ func LastCheckpoint(runDir string) (string, error) {
 // reopen loads the manifest's pipeline into a Run on dir with its plugins
 // started and configured, without touching the run folder's files.
 func reopen(ctx context.Context, dir string, m *Manifest, opts Options) (*Run, error) {
-	p, res, diags := Load(ctx, m.Pipeline.Path, LoadOptions{Source: []byte(m.Pipeline.Source),
+	// The plugins are checked against the manifest's hashes, not the lock
+	// file beside the pipeline: the run was made with those binaries.
+	pins := map[string]host.LockEntry{}
+	if !opts.AllowChangedPlugins {
+		for name, mp := range m.Plugins {
+			pins[name] = host.LockEntry{Name: name, Version: mp.Version, Protocol: mp.Protocol, SHA256: mp.SHA256}
+		}
+	}
+	res := host.NewRunResolver(ctx, filepath.Dir(m.Pipeline.Path), filepath.Join(dir, "manifest.json"), pins)
+	p, res, diags := Load(ctx, m.Pipeline.Path, LoadOptions{Source: []byte(m.Pipeline.Source), Resolver: res,
 		Options: pipeline.Options{Values: m.Variables, ValuesSource: "the run's manifest", Env: []string{}}})
 	if diags.HasErrors() {
+		if res != nil && res.Mismatch != nil {
+			return nil, res.Mismatch
+		}
 		return nil, fmt.Errorf("manifest pipeline: %s", diags.Error())
 	}
 	for name, b := range res.Binaries() {
-		want := m.Plugins[name]
-		if want.SHA256 != "" && want.SHA256 != b.SHA256 && opts.AllowChangedPlugins {
+		if want := m.Plugins[name]; want.SHA256 != "" && want.SHA256 != b.SHA256 {
 			opts.Logger.Warn().Str("plugin", name).Str("run_sha256", want.SHA256).Str("sha256", b.SHA256).Msg("plugin binary differs from the run's; continuing as asked")
-			continue
-		}
-		if want.SHA256 != "" && want.SHA256 != b.SHA256 {
-			return nil, fmt.Errorf("plugin %q: %s has sha256 %s but the run was made with sha256 %s (%s); the run cannot continue bit for bit with another binary",
-				name, b.Path, b.SHA256, want.SHA256, want.Path)
 		}
 	}
 	sched, err := schedule.New(*p.Schedule)
