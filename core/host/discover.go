@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -112,9 +113,36 @@ func DescribeBinary(ctx context.Context, path string) (rpc.Description, error) {
 		return d, fmt.Errorf("%s describe: %w", path, err)
 	}
 	if err := json.Unmarshal(out, &d); err != nil {
-		return d, fmt.Errorf("%s describe: not an ebmflow plugin description: %w", path, err)
+		return d, fmt.Errorf("%s describe: not an ebmflow plugin description (%v)%s; a plugin's stdout is reserved for the protocol: its logs go to stderr", path, err, offendingLine(out, err))
 	}
 	return d, nil
+}
+
+// offendingLine quotes the line of out where JSON decoding failed (or the
+// first line), so that a stray print in a plugin is seen at once.
+func offendingLine(out []byte, err error) string {
+	if len(bytes.TrimSpace(out)) == 0 {
+		return ": it printed nothing"
+	}
+	off := 0
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		off = int(min(se.Offset, int64(len(out))))
+		if off > 0 {
+			off-- // the offset is just past the offending byte
+		}
+	}
+	start := bytes.LastIndexByte(out[:off], '\n') + 1
+	end := bytes.IndexByte(out[start:], '\n')
+	if end < 0 {
+		end = len(out) - start
+	}
+	line := string(out[start : start+end])
+	if len(line) > 200 {
+		line = line[:200] + "..."
+	}
+	n := bytes.Count(out[:start], []byte("\n")) + 1
+	return fmt.Sprintf(": line %d of its output is %q", n, line)
 }
 
 // List returns every plugin binary in the search folders; a name found in

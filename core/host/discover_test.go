@@ -139,3 +139,21 @@ func TestLockFile(t *testing.T) {
 		t.Fatalf("corrupt lock file: %v", diags)
 	}
 }
+
+// TestDescribeNotJSON: a plugin that prints to stdout before its
+// description is told which line broke it and that stdout is reserved.
+func TestDescribeNotJSON(t *testing.T) {
+	dir := t.TempDir()
+	for name, c := range map[string]struct{ body, want string }{
+		"chatty": {`echo "warming up the GPU"; echo '{"info": {"name": "x"}}'`, `line 1 of its output is "warming up the GPU"`},
+		"late":   {`echo '{"info":'; echo 'weights loaded'`, `line 2 of its output is "weights loaded"`},
+		"silent": {`true`, "it printed nothing"},
+	} {
+		script := filepath.Join(dir, BinaryPrefix+name)
+		os.WriteFile(script, []byte("#!/bin/sh\n"+c.body+"\n"), 0o755)
+		_, err := DescribeBinary(context.Background(), script)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "stdout is reserved") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
