@@ -16,6 +16,7 @@ _M128 = (1 << 128) - 1
 _MUL = (2549297995355413924 << 64) | 4865540595714422341
 _INC = (6364136223846793005 << 64) | 1442695040888963407
 _CHEAP = 0xDA942042E4DD58B5
+_M53 = (1 << 53) - 1
 
 
 def derive_seed(seed, name):
@@ -44,7 +45,7 @@ class Stream:
 
     def float64(self):
         """A uniform draw in [0, 1) (rand.Rand.Float64)."""
-        return ((self.uint64() << 11 & _M64) >> 11) / (1 << 53)
+        return (self.uint64() & _M53) / 9007199254740992.0  # Go: Uint64()<<11>>11 / 2^53
 
     def floats(self, n):
         """n draws of float64(), as a list."""
@@ -56,7 +57,7 @@ class Stream:
             hi ^= hi >> 32
             hi = (hi * _CHEAP) & _M64
             hi ^= hi >> 48
-            out[i] = (((hi * (lo | 1)) & _M64) >> 11) / 9007199254740992.0
+            out[i] = ((hi * (lo | 1)) & _M53) / 9007199254740992.0
         self._s = s
         return out
 
