@@ -32,7 +32,7 @@ func Resolve(ctx context.Context, names []string, pipelineDir, lockPath string, 
 			continue
 		}
 		b := Binary{Name: name, Path: path}
-		if b.SHA256, err = FileSHA256(path); err != nil {
+		if b.SHA256, err = PluginSHA256(path); err != nil {
 			errs = append(errs, fmt.Errorf("plugin %q: %w", name, err))
 			continue
 		}

@@ -57,7 +57,7 @@ func (r *Resolver) Describe(name string, req *pipeline.PluginReq) (sdk.Info, sdk
 		return sdk.Info{}, sdk.Schema{}, err
 	}
 	b := host.Binary{Name: name, Path: path}
-	if b.SHA256, err = host.FileSHA256(path); err != nil {
+	if b.SHA256, err = host.PluginSHA256(path); err != nil {
 		return sdk.Info{}, sdk.Schema{}, err
 	}
 	pinned, err := r.lock.Check(b)
