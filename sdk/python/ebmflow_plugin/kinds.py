@@ -131,8 +131,11 @@ class Plugin:
     (the NAME of ebmflow-plugin-NAME), version, description and schema (a
     list of Attribute); implement configure, save_state and load_state.
 
-    Calls are serialised by the SDK (one at a time per process) unless the
-    class sets ``concurrent = True``."""
+    The SDK runs the calls one at a time, in the order they arrive, all on
+    one thread of their own (so thread-local library state, such as
+    PyTorch's thread count, is the same for every call), unless the class
+    sets ``concurrent = True``: then calls run on gRPC's worker threads, as
+    they come, and the plugin guards its own state."""
 
     kind = ""
     name = ""

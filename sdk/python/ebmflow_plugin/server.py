@@ -2,8 +2,8 @@
 its kind, each tensor call decoded and answered with the frame codec, and
 the method table that the shared-memory channel serves from as well."""
 
+import concurrent.futures
 import json
-import threading
 
 import grpc
 
@@ -51,7 +51,11 @@ class Server:
         self.broker = broker
         self.stage = ""
         self.channels = []
-        self.call_lock = None if impl.concurrent else threading.RLock()
+        # A plugin that is not concurrent has every call run on one thread
+        # of its own, in order: libraries with per-thread state (PyTorch's
+        # and OpenMP's thread count, CUDA streams) then behave the same
+        # whichever gRPC worker received the call.
+        self.worker = None if impl.concurrent else concurrent.futures.ThreadPoolExecutor(1, "ebmflow-plugin-call")
         self.methods = self._methods()
 
     # -- errors ------------------------------------------------------------
@@ -76,11 +80,11 @@ class Server:
         context.abort(code, msg)
 
     def call(self, fn, *args):
-        """Runs an implementation call under the plugin's lock."""
-        if self.call_lock is None:
+        """Runs an implementation call: on the plugin's own thread unless
+        the plugin is concurrent."""
+        if self.worker is None:
             return fn(*args)
-        with self.call_lock:
-            return fn(*args)
+        return self.worker.submit(fn, *args).result()
 
     # -- the method table ----------------------------------------------------
 
