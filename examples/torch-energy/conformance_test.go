@@ -19,6 +19,9 @@ func TestConformance(t *testing.T) {
 		{"vanilla-adam", map[string]any{"net": "vanilla", "n_f": 4, "image_size": 28, "channels": 3, "optimizer": "adam", "epsilon": 0.01}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if testing.Short() && tc.name != "toy" {
+				t.Skip("the VanillaNet's checks take a minute")
+			}
 			plugintest.Run(t, plugintest.Suite{
 				Package: plugintest.Executable(entry),
 				Kind:    sdk.KindEnergy,
