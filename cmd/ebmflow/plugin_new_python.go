@@ -82,4 +82,6 @@ func (c *pluginCommand) newPython(kind sdk.Kind, name, dir, checkout, python str
 }
 
 // replaceName puts the plugin's name into a kind's HCL example.
-func replaceName(hcl, name string) string { return string(bytes.ReplaceAll([]byte(hcl), []byte("NAME"), []byte(name))) }
+func replaceName(hcl, name string) string {
+	return string(bytes.ReplaceAll([]byte(hcl), []byte("NAME"), []byte(name)))
+}
