@@ -60,7 +60,8 @@ func trainingFields(t *testing.T, dir string) [][]runner.Field {
 // TestPipelineResume runs toy-gmm-torch.hcl (sampler-langevin calling
 // torch-energy, diagnostics linked to it) for a few iterations, resumes a
 // copy from its middle checkpoint and checks that both end with the same
-// metrics bit for bit, then runs `ebmflow verify` on the run.
+// metrics bit for bit, runs `ebmflow verify` on the run, and runs it again
+// without channels.
 func TestPipelineResume(t *testing.T) {
 	needTorch(t)
 	pipe := pipelineCopy(t, "toy-gmm-torch.hcl")
@@ -96,6 +97,21 @@ func TestPipelineResume(t *testing.T) {
 	}
 	if code, log := run(t, "verify", ref); code != 0 {
 		t.Fatalf("verify: exit %d\n%s", code, log)
+	}
+	// Without shared-memory channels (frames through the host's broker)
+	// the numbers are the same.
+	t.Setenv("EBMFLOW_SHM", "0")
+	frames := filepath.Join(t.TempDir(), "frames")
+	if code, log := run(t, append(append([]string{"run", "-out", frames}, vars...), pipe)...); code != 0 {
+		t.Fatalf("run with EBMFLOW_SHM=0: exit %d\n%s", code, log)
+	}
+	got = trainingFields(t, frames)
+	for i := range want {
+		for j := range want[i] {
+			if got[i][j] != want[i][j] {
+				t.Errorf("iteration %d: %s = %v as frames, %v through channels", i+1, want[i][j].Name, got[i][j].Value, want[i][j].Value)
+			}
+		}
 	}
 }
 
