@@ -229,9 +229,10 @@ class Listener:
         threading.Thread(target=self._accept, daemon=True, name="ebmflow-channel").start()
 
     def _accept(self):
-        self.sock.settimeout(LISTEN_FOR)
+        end = time.monotonic() + LISTEN_FOR  # then stop listening, peer or not
         try:
             while True:
+                self.sock.settimeout(max(end - time.monotonic(), 0.001))
                 c, _ = self.sock.accept()
                 pid = struct.unpack("3i", c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
                 if pid == self.peer:

@@ -21,15 +21,15 @@ class Unsupported(PluginError):
 
     code = grpc.StatusCode.UNIMPLEMENTED
 
-    def __init__(self, what="operation not supported"):
-        super().__init__(what if "not supported" in what else what + ": operation not supported")
+    def __init__(self, what=""):
+        super().__init__((what + ": " if what else "") + "operation not supported by this plugin")
 
 
 class ShapeError(PluginError):
     """A tensor of the wrong dtype or shape (sdk.ErrShape)."""
 
     def __init__(self, what):
-        super().__init__("tensor shape mismatch: " + what)
+        super().__init__("shape mismatch: " + what)
 
 
 class NonFinite(PluginError):

@@ -38,9 +38,8 @@ _KINDS = (kinds.ENERGY, kinds.SAMPLER, kinds.DATA, kinds.DIAGNOSTICS)
 
 
 def description(impl):
-    """What `describe` prints: info and schema, as the Go SDK prints them,
-    and the plugin's own source files (relative to the entry script's
-    folder), which ebmflow pins in its lock file."""
+    """What `describe` prints: info and schema, with the Go SDK's field
+    names."""
     info = {"name": impl.name, "kind": impl.kind, "version": impl.version,
             "protocol": kinds.PROTOCOL_VERSION}
     if impl.description:
@@ -57,16 +56,22 @@ def _problems(impl):
     return out + check_schema(impl.schema)
 
 
+SUPPORTED = (kinds.PROTOCOL_VERSION,)
+
+
 def _negotiate():
-    """The protocol to speak: the highest version the host offers that this
-    SDK speaks, else this SDK's (and the host refuses it, naming both)."""
-    offered = []
+    """The protocol to speak, as go-plugin negotiates it: the highest version
+    both the host (PLUGIN_PROTOCOL_VERSIONS) and this SDK speak; without
+    one in common, this SDK's own, which the host then refuses, naming
+    both."""
+    offered = set()
     for v in os.environ.get("PLUGIN_PROTOCOL_VERSIONS", "").split(","):
         try:
-            offered.append(int(v))
+            offered.add(int(v))
         except ValueError:
             pass
-    return kinds.PROTOCOL_VERSION if kinds.PROTOCOL_VERSION in offered or not offered else kinds.PROTOCOL_VERSION
+    common = offered.intersection(SUPPORTED)
+    return max(common) if common else max(SUPPORTED)
 
 
 def _watch_parent(ppid):

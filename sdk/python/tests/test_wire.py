@@ -75,7 +75,7 @@ class TensorTest(unittest.TestCase):
         for bad in ((FLOAT64, -1, 2), (FLOAT32, 2), (FLOAT32, -1, 3)):
             with self.assertRaises(Exception) as cm:
                 t.expect(*bad)
-            self.assertIn("tensor shape mismatch", str(cm.exception))
+            self.assertIn("shape mismatch: want", str(cm.exception))
         with self.assertRaises(Exception) as cm:
             t.check_finite()
         self.assertIn("non-finite value: element 2", str(cm.exception))
