@@ -2,9 +2,11 @@
 state and updates, computed by PyTorch on the CPU or a CUDA device."""
 
 import base64
+import functools
 import json
 import math
 import os
+import threading
 
 from ebmflow_plugin import (FLOAT32, FLOAT64, INT, NUMBER, STRING, Attribute, Energy, NonFinite, ShapeError, State,
                             Stream, Tensor, UpdateResult, logger)
@@ -43,17 +45,39 @@ def arch_key(s):
     return "vanilla(channels=%d, image_size=%d, n_f=%d)/%s/%s" % (s["channels"], s["image_size"], s["n_f"], s["dtype"], s["optimizer"])
 
 
+def serial(method):
+    """Runs a call under the plugin's lock with PyTorch's CPU thread count
+    set for the calling thread. The count is per thread (an OpenMP setting),
+    and the SDK's gRPC and channel threads would otherwise compute with
+    different counts, and so different rounding."""
+    @functools.wraps(method)
+    def run(self, *args):
+        with self.lock:
+            if self.threads:
+                import torch
+                if torch.get_num_threads() != self.threads:
+                    torch.set_num_threads(self.threads)
+            return method(self, *args)
+    return run
+
+
 class TorchEnergy(Energy):
-    """energy-convnet in PyTorch."""
+    """energy-convnet in PyTorch. Its calls run on whichever SDK thread
+    receives them (concurrent, saving a thread hand-off per call), one at a
+    time under its lock, each with the same PyTorch thread count."""
 
     name = "torch-energy"
     version = VERSION
     description = "energy-convnet's VanillaNet and 2-D MLP in PyTorch (CPU or CUDA), with the same weights, SGD and Adam"
     schema = SCHEMA
+    concurrent = True
 
     def __init__(self):
         self.net = None
+        self.lock = threading.RLock()
+        self.threads = 0
 
+    @serial
     def configure(self, cfg, diags):
         s = {k: cfg.get(k) for k in SETTINGS}
         if s["channels"] not in (1, 3):
@@ -84,8 +108,8 @@ class TorchEnergy(Energy):
             torch.backends.cudnn.deterministic = True
             torch.backends.cudnn.benchmark = False
         torch.use_deterministic_algorithms(True, warn_only=True)
-        if cfg.int("threads") > 0:
-            torch.set_num_threads(cfg.int("threads"))
+        self.threads = cfg.int("threads") or torch.get_num_threads()
+        torch.set_num_threads(self.threads)
         from .nets import Adam, Net
         self.torch, self.set, self.device = torch, s, torch.device(device)
         self.dt = torch.float64 if s["dtype"] == "float64" else torch.float32
@@ -121,12 +145,14 @@ class TorchEnergy(Energy):
             raise NonFinite("%s: output %s: %s" % (op, what, str(e).split(": ", 1)[1])) from None
         return out
 
+    @serial
     def energy(self, x):
         xt = self._input("energy", "x", x)
         with self.torch.no_grad():
             f = self.net.forward(xt)
         return self._out("energy", "F", f)
 
+    @serial
     def grad(self, x):
         torch = self.torch
         xt = self._input("grad", "x", x).requires_grad_(True)
@@ -135,6 +161,7 @@ class TorchEnergy(Energy):
             (g,) = torch.autograd.grad(f.sum(), xt)
         return self._out("grad", "F", f.detach()), self._out("grad", "dF/dx", g)
 
+    @serial
     def update(self, req):
         torch = self.torch
         pos = self._input("update", "positives", req.pos)
@@ -174,6 +201,7 @@ class TorchEnergy(Energy):
 
     # -- state -------------------------------------------------------------
 
+    @serial
     def save_state(self):
         if self.net is None:
             raise RuntimeError("save state: torch-energy: not configured")
@@ -188,6 +216,7 @@ class TorchEnergy(Energy):
         st.meta = json.dumps(meta).encode()
         return st
 
+    @serial
     def load_state(self, st):
         if self.net is None:
             raise RuntimeError("load state: torch-energy: not configured")
