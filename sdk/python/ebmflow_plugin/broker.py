@@ -16,7 +16,6 @@ import grpc
 from . import wire
 from .errors import LinkError
 from .kinds import DataInfo, SampleResult, StepStat
-from .pb import goplugin_pb2 as gp
 from .pb import plugin_pb2 as pb
 
 DIAL_TIMEOUT = 5.0  # seconds to wait for a broker id's address, as go-plugin

@@ -1,6 +1,7 @@
-"""Shared-memory channels (docs/channel.md) in Python: the callee side
-(serving the host's and linked stages' calls) and the caller side (a link
-to another stage), with the same bytes as internal/channel.
+"""Shared-memory channels (docs/channel.md) in Python, with the same bytes
+as internal/channel: the lane layout, the pipes and their words, records;
+channel_serve.py is the callee side (serving the host's and linked stages'
+calls), channel_dial.py the caller side (a link to another stage).
 
 Linux on x86-64 only (the word protocol relies on its store ordering, with
 which plain aligned stores publish a part after its bytes); elsewhere, or
@@ -10,20 +11,14 @@ against the area and the limits before anything is allocated.
 """
 
 import ctypes
-import fcntl
-import mmap
 import os
 import platform
-import secrets
-import socket
 import struct
 import sys
-import threading
 import time
 
 from . import wire
-from .errors import LinkError, Malformed
-from .log import logger
+from .errors import Malformed
 from .tensor import DTYPES, FLOAT32, FLOAT64, Tensor
 
 MAGIC = b"ebmflow-chan-v1\0"
@@ -212,272 +207,13 @@ def _record(parts):
     return b"".join(parts)
 
 
-# -- the callee ------------------------------------------------------------
-
-class Listener:
-    """Serves one channel to one peer process."""
-
-    def __init__(self, server, peer_pid, peer_stage):
-        self.server, self.peer, self.stage = server, peer_pid, peer_stage
-        self.link = peer_stage != ""
-        self.name = "@ebmflow-" + secrets.token_hex(16)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
-        self.sock.bind("\0" + self.name[1:])
-        self.sock.listen(4)
-        self.conn = None
-        self.dead = threading.Event()
-        threading.Thread(target=self._accept, daemon=True, name="ebmflow-channel").start()
-
-    def _accept(self):
-        end = time.monotonic() + LISTEN_FOR  # then stop listening, peer or not
-        try:
-            while True:
-                self.sock.settimeout(max(end - time.monotonic(), 0.001))
-                c, _ = self.sock.accept()
-                pid = struct.unpack("3i", c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
-                if pid == self.peer:
-                    break
-                c.close()
-        except OSError:
-            self.sock.close()
-            return
-        self.sock.close()
-        self.conn = c
-        try:
-            self._control()
-        finally:
-            self.dead.set()
-
-    def _control(self):
-        while True:
-            msg, fds, _, _ = socket.recv_fds(self.conn, 64, 4)
-            if not msg:
-                return  # the peer is gone
-            for fd in fds[1:]:
-                os.close(fd)
-            if len(msg) != 8 or msg[:4] != b"LANE" or len(fds) != 1:
-                for fd in fds[:1]:
-                    os.close(fd)
-                continue
-            lid = struct.unpack("<I", msg[4:])[0]
-            try:
-                lane = self._map(fds[0], lid)
-            except (OSError, ValueError) as e:
-                self.conn.send(b"ERR\0" + struct.pack("<I", lid) + str(e).encode())
-                continue
-            finally:
-                os.close(fds[0])
-            self.conn.send(b"OK\0\0" + struct.pack("<I", lid))
-            threading.Thread(target=self._serve, args=(lane,), daemon=True, name="ebmflow-lane").start()
-
-    def _map(self, fd, lid):
-        seals = fcntl.fcntl(fd, 1034)  # F_GET_SEALS
-        if seals & 6 != 6:
-            raise ValueError("lane not sealed against shrinking and growing")
-        size = os.fstat(fd).st_size
-        if size < HEADER + 2 * MIN_AREA:
-            raise ValueError("lane of %d bytes" % size)
-        mm = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-        magic, total, ro, rs, ao, asz, l = struct.unpack_from("<16sQQQQQI", mm, 0)
-        ok = (magic == MAGIC and total == size and l == lid and ro == HEADER and MIN_AREA <= rs <= MAX_AREA
-              and MIN_AREA <= asz <= MAX_AREA and ao == HEADER + rs and ao + asz == size)
-        if not ok:
-            mm.close()
-            raise ValueError("lane header does not match its segment")
-        return _Lane(mm, rs, asz)
-
-    def _alive(self, lane):
-        def check():
-            if self.dead.is_set() or lane.closed():
-                raise Gone("channel closed")
-        return check
-
-    def _serve(self, lane):
-        alive = self._alive(lane)
-        limit = self.server.limit
-        try:
-            while True:
-                cid, rec = lane.req.read(None, 4 * limit + (32 << 20), alive)
-                r = _Reader(rec, limit)
-                method = r.bytes(256).decode()
-                r.i64()  # the caller's deadline: this side runs calls to the end
-                meta = r.bytes(16 << 20)
-                tensors = r.tensors()
-                r.end()
-                answer = self._answer(method, bytes(meta), tensors)
-                lane.ans.write(answer, cid, alive)
-        except Gone:
-            pass
-        except Exception as e:  # a protocol violation drops the lane
-            logger().warning("channel lane dropped", extra={"fields": {"error": str(e), "peer_stage": self.stage}})
-        try:
-            lane.mm.close()
-        except BufferError:
-            pass
-
-    def _answer(self, method, meta, tensors):
-        from .pb import goplugin_pb2 as gp
-        import grpc
-        srv = self.server
-        m = srv.methods.get(method)
-        if m is None:
-            code, msg, details = grpc.StatusCode.UNIMPLEMENTED, "unknown method %r" % method, None
-        elif self.link and not m.link:
-            code, msg, details = grpc.StatusCode.PERMISSION_DENIED, "stage %r: %s is not available through a link (called by stage %r)" % (srv.stage, m.name, self.stage), None
-        else:
-            try:
-                ameta, ts = m.run(wire.Message(meta, tensors))
-                mb = ameta.SerializeToString() if ameta is not None else b""
-                return _record([struct.pack("<II", 0, len(mb)), mb] + _tensors(ts))
-            except Exception as e:
-                code, msg, details = srv.status(m.name, e)
-        st = gp.RpcStatus(code=code.value[0], message=msg)
-        if details:
-            st.details.extend(gp.RpcStatus.FromString(details).details)
-        b = st.SerializeToString()
-        return _record([struct.pack("<II", code.value[0], len(b)), b, struct.pack("<I", 0)])
-
-    def close(self):
-        for s in (self.sock, self.conn):
-            try:
-                if s is not None:
-                    s.close()
-            except OSError:
-                pass
-
-
 def listen(server, peer_pid, peer_stage):
     """Serves a channel to the process peer_pid; its name is .name."""
+    from .channel_serve import Listener
     return Listener(server, peer_pid, peer_stage)
-
-
-# -- the caller ------------------------------------------------------------
-
-def _area(n):
-    a = MIN_AREA
-    while a < n and a < MAX_AREA:
-        a *= 2
-    return a
-
-
-class Caller:
-    """A channel to a linked stage: one lane, one call at a time."""
-
-    def __init__(self, name, pid, limit, timeout_ms):
-        self.limit, self.timeout = limit, timeout_ms / 1000.0 if timeout_ms > 0 else 0.0
-        self.conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
-        self.conn.connect("\0" + name[1:] if name.startswith("@") else name)
-        got = struct.unpack("3i", self.conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
-        if got != pid:
-            self.conn.close()
-            raise OSError("channel %s is served by pid %d, not %d" % (name, got, pid))
-        self.gone = threading.Event()
-        self.lock = threading.Lock()
-        self.lane = self._open(1, _area(1 << 20), _area(1 << 20))
-        threading.Thread(target=self._watch, daemon=True, name="ebmflow-channel-caller").start()
-
-    def _open(self, lid, req, ans):
-        size = HEADER + req + ans
-        fd = os.memfd_create("ebmflow-lane", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
-        try:
-            os.ftruncate(fd, size)
-            fcntl.fcntl(fd, 1033, 1 | 2 | 4)  # F_ADD_SEALS: SEAL, SHRINK, GROW
-            mm = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-            struct.pack_into("<16sQQQQQI", mm, 0, MAGIC, size, HEADER, req, HEADER + req, ans, lid)
-            socket.send_fds(self.conn, [b"LANE" + struct.pack("<I", lid)], [fd])
-        finally:
-            os.close(fd)
-        msg = self.conn.recv(4096)
-        if msg[:4] != b"OK\0\0" or struct.unpack("<I", msg[4:8])[0] != lid:
-            mm.close()
-            raise OSError("channel: lane %d refused: %r" % (lid, msg[8:].decode(errors="replace")))
-        return _Lane(mm, req, ans)
-
-    def _watch(self):
-        try:
-            while self.conn.recv(4096):
-                pass
-        except OSError:
-            pass
-        self.gone.set()
-
-    def dead(self):
-        """Whether the peer is gone or the lane abandoned."""
-        return self.gone.is_set() or self.lane is None
-
-    def call(self, stage, caller, name, method, meta, tensors):
-        """Makes a call; returns the answer as a wire.Message or raises
-        LinkError with the callee's status (and a CallFailure when the
-        linked stage died or passed its deadline)."""
-        import grpc
-        from .pb import goplugin_pb2 as gp
-        from .pb import plugin_pb2 as pb
-        mb = b"" if meta is None else meta.SerializeToString()
-        deadline = time.monotonic() + self.timeout if self.timeout else 0.0
-        dl_ns = time.time_ns() + int(self.timeout * 1e9) if self.timeout else 0
-        mbytes = method.encode()
-        rec = _record([struct.pack("<I", len(mbytes)), mbytes, struct.pack("<qI", dl_ns, len(mb)), mb] + _tensors(tensors))
-
-        def alive():
-            if self.gone.is_set():
-                raise Gone("peer gone")
-            if deadline and time.monotonic() > deadline:
-                raise TimeoutError("deadline")
-
-        def failure(reason, code, text):
-            cf = pb.CallFailure(stage=stage, method=name, caller=caller, reason=reason, timeout_ms=int(self.timeout * 1000))
-            st = gp.RpcStatus(code=code.value[0], message=text)
-            st.details.add().Pack(cf)
-            return LinkError(stage, name, code, text, st.SerializeToString())
-
-        with self.lock:
-            if self.lane is None:
-                raise failure(pb.CallFailure.CRASHED, grpc.StatusCode.UNAVAILABLE, "the channel was abandoned")
-            lane = self.lane
-            lane.calls += 1
-            try:
-                lane.req.write(rec, lane.calls, alive)
-                _, ans = lane.ans.read(lane.calls, 4 * self.limit + (32 << 20), alive)
-            except Gone:
-                raise failure(pb.CallFailure.CRASHED, grpc.StatusCode.UNAVAILABLE, "the plugin's process ended during the call") from None
-            except (TimeoutError, Malformed) as e:
-                struct.pack_into("<I", lane.mm, OFF_CLOSED, 1)  # abandon the lane
-                lane.req._wake(POSTED)
-                self.lane = None
-                if isinstance(e, Malformed):
-                    raise LinkError(stage, name, grpc.StatusCode.INTERNAL, "channel: %s" % e) from None
-                raise failure(pb.CallFailure.DEADLINE, grpc.StatusCode.DEADLINE_EXCEEDED, "no answer within %gs" % self.timeout) from None
-        r = _Reader(ans, self.limit)
-        code = r.u32()
-        ameta = bytes(r.bytes(16 << 20))
-        ts = r.tensors()
-        r.end()
-        if code != 0:
-            try:
-                st = gp.RpcStatus.FromString(ameta)
-                text = st.message
-            except Exception:
-                text = "(an error status the peer sent could not be decoded)"
-            raise LinkError(stage, name, _code(code), text, ameta)
-        return wire.Message(ameta, ts)
-
-    def close(self):
-        """Closes the channel."""
-        self.gone.set()
-        try:
-            self.conn.close()
-        except OSError:
-            pass
-
-
-def _code(n):
-    import grpc
-    for c in grpc.StatusCode:
-        if c.value[0] == n:
-            return c
-    return grpc.StatusCode.UNKNOWN
 
 
 def dial(name, pid, limit, timeout_ms):
     """Connects to a channel served by pid and opens its lane."""
+    from .channel_dial import Caller
     return Caller(name, pid, limit, timeout_ms)

@@ -7,7 +7,6 @@ import datetime
 import json
 import logging
 import os
-import sys
 
 LOG_LEVEL_ENV = "EBMFLOW_PLUGIN_LOG_LEVEL"
 
