@@ -115,7 +115,8 @@ serve(E())
 
 // TestProcessRules starts a Python plugin as ebmflow would, checks its
 // handshake line and the certificate in it, then kills its parent with
-// SIGKILL and checks that the plugin exits by itself. Started by hand it
+// SIGKILL and checks that the plugin exits by itself (SIGTERM and SIGINT
+// before that do not end it). Started by hand it
 // says what it is and exits 1; "describe" prints JSON.
 func TestProcessRules(t *testing.T) {
 	needPython(t)
@@ -166,6 +167,13 @@ func TestProcessRules(t *testing.T) {
 	}
 	if err := cert.CheckSignatureFrom(cert); err != nil {
 		t.Errorf("self-signature: %v", err)
+	}
+	// SIGINT and SIGTERM are the host's: the plugin stays.
+	syscall.Kill(pid, syscall.SIGTERM)
+	syscall.Kill(pid, syscall.SIGINT)
+	time.Sleep(300 * time.Millisecond)
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("the plugin ended on SIGTERM/SIGINT: %v", err)
 	}
 	parent.Process.Signal(syscall.SIGKILL)
 	parent.Wait()
