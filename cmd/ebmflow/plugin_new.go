@@ -53,6 +53,11 @@ Options:
   -ebmflow DIR     the ebmflow checkout to build against (default: found
                    from the current folder or the ebmflow executable)
   -no-tidy         do not run 'go mod tidy'
+  -lang LANG       go (default) or python: a Python plugin (an executable
+                   script, plugin.py and its unit tests) on ebmflow's Python
+                   SDK; see docs/plugins-python.md
+  -python PATH     the interpreter a Python plugin names on its first line
+                   (default "/usr/bin/env python3")
 `) + "\n"
 }
 
@@ -99,6 +104,8 @@ func (c *pluginCommand) Run(args []string) int {
 	dir := fs.String("dir", "", "")
 	checkout := fs.String("ebmflow", "", "")
 	noTidy := fs.Bool("no-tidy", false, "")
+	lang := fs.String("lang", "go", "")
+	python := fs.String("python", "/usr/bin/env python3", "")
 	// Options may come before or after KIND NAME.
 	var pos []string
 	rest := args[1:]
@@ -137,6 +144,14 @@ func (c *pluginCommand) Run(args []string) int {
 		*checkout = findCheckout()
 	} else if !isCheckout(*checkout) {
 		fmt.Fprintf(c.err, "Error: -ebmflow %s: not a checkout of %s (no go.mod declaring it)\n", *checkout, ebmflowModule)
+		return exitInvalid
+	}
+	switch *lang {
+	case "go":
+	case "python":
+		return c.newPython(kind, name, *dir, *checkout, *python)
+	default:
+		fmt.Fprintf(c.err, "Error: -lang %q: want go or python\n", *lang)
 		return exitInvalid
 	}
 	data := scaffold{Name: name, Kind: string(kind), Module: host.BinaryPrefix + name, Serve: kf.serve,

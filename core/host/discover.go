@@ -166,7 +166,7 @@ func List(ctx context.Context, pipelineDir string) []Binary {
 			}
 			seen[name] = true
 			b := Binary{Name: name, Path: p}
-			b.SHA256, b.Err = FileSHA256(p)
+			b.SHA256, b.Err = PluginSHA256(p)
 			if b.Err == nil {
 				b.Description, b.Err = DescribeBinary(ctx, p)
 			}

@@ -2,8 +2,6 @@ package host
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -122,13 +120,11 @@ func (h *Host) Start(ctx context.Context, stage string, bin Binary) (*Process, e
 		StartTimeout:     h.opts.StartTimeout,
 		GRPCDialOptions:  append(rpc.DialOptions(), p.interceptors()...),
 	}
-	if bin.SHA256 != "" {
-		sum, err := hex.DecodeString(bin.SHA256)
-		if err != nil {
-			return nil, fmt.Errorf("plugin %q (stage %q): bad checksum %q", bin.Name, stage, bin.SHA256)
-		}
-		cfg.SecureConfig = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+	sc, err := secureConfig(bin)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %q (stage %q, %s): %w", bin.Name, stage, bin.Path, err)
 	}
+	cfg.SecureConfig = sc
 	p.client = plugin.NewClient(cfg)
 	h.mu.Lock()
 	h.procs = append(h.procs, p)

@@ -74,7 +74,7 @@ func (r *Resolver) Resolve(name, source string) (Binary, error) {
 		return Binary{}, err
 	}
 	b := Binary{Name: name, Path: path}
-	if b.SHA256, err = FileSHA256(path); err != nil {
+	if b.SHA256, err = PluginSHA256(path); err != nil {
 		return Binary{}, err
 	}
 	pinned, mismatch := r.lock.Check(b)

@@ -45,6 +45,9 @@ func Build(t testing.TB, pkg string) Built {
 // ebmflow-plugin-name whatever the plugin says (the test kit serves the kind
 // its file name asks for); otherwise it is named after the plugin's Info.
 func build(dir, pkg, name string) (Built, error) {
+	if b, ok, err := prebuilt(dir, pkg, name); ok { // Executable(path): no build
+		return b, err
+	}
 	tmp := filepath.Join(dir, "plugintest-build")
 	if name != "" {
 		tmp = filepath.Join(dir, host.BinaryPrefix+name)

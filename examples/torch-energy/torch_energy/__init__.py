@@ -1,0 +1,1 @@
+"""torch-energy: energy-convnet's nets in PyTorch, as an ebmflow plugin."""

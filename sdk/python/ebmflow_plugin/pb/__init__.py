@@ -1,0 +1,1 @@
+"""Generated protocol buffer messages (scripts/genproto.sh); do not edit."""
