@@ -126,31 +126,13 @@ func (w *partWriter) begin() error {
 }
 
 // WriteString is Write without converting s to bytes.
-func (w *partWriter) WriteString(s string) (int, error) {
-	if w.err != nil {
-		return 0, w.err
-	}
-	done := 0
-	for len(s) > 0 {
-		room := len(w.p.area) - partHeader - w.n
-		if room == 0 {
-			if w.err = w.post(false); w.err != nil {
-				return done, w.err
-			}
-			if w.err = w.begin(); w.err != nil {
-				return done, w.err
-			}
-			continue
-		}
-		k := copy(w.p.area[partHeader+w.n:], s)
-		w.n += k
-		done += k
-		s = s[k:]
-	}
-	return done, nil
-}
+func (w *partWriter) WriteString(s string) (int, error) { return writeParts(w, s) }
 
-func (w *partWriter) Write(b []byte) (int, error) {
+func (w *partWriter) Write(b []byte) (int, error) { return writeParts(w, b) }
+
+// writeParts copies b into the area, posting a part (and waiting for the
+// reader to take it) each time the area is full.
+func writeParts[T string | []byte](w *partWriter, b T) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
