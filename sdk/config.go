@@ -22,6 +22,10 @@ type Config struct {
 	// Upstream holds the shapes declared by the stages this block references,
 	// by attribute name.
 	Upstream map[string]Shapes
+	// Schema is the plugin's schema, set by the SDK's server. When it is
+	// set, Float, Int, String, Bool and Decode panic on a name it does not
+	// have: a typo in plugin code fails at once instead of reading zero.
+	Schema Schema
 
 	links map[string]any
 
@@ -43,8 +47,23 @@ func (c *Config) Has(name string) bool {
 	return ok && !bytes.Equal(v, []byte("null"))
 }
 
+// known panics when the schema is set and has no attribute name.
+func (c *Config) known(call, name string) {
+	if len(c.Schema.Attributes) == 0 {
+		return
+	}
+	if _, ok := c.Schema.Lookup(name); !ok {
+		names := make([]string, len(c.Schema.Attributes))
+		for i, a := range c.Schema.Attributes {
+			names[i] = a.Name
+		}
+		panic(fmt.Sprintf("sdk: Config.%s(%q) in stage %q: the plugin's schema has no attribute %q (it has %v)", call, name, c.Stage, name, names))
+	}
+}
+
 // Decode decodes the attribute into v (any type encoding/json accepts).
 func (c *Config) Decode(name string, v any) error {
+	c.known("Decode", name)
 	raw, ok := c.Values[name]
 	if !ok {
 		return fmt.Errorf("attribute %q: not set", name)
@@ -65,8 +84,9 @@ func (c *Config) DecodeAll(v any) error {
 	return json.Unmarshal(b, v)
 }
 
-// Float returns a number attribute, or 0 if absent.
+// Float returns a number attribute, or 0 if absent (optional, no default).
 func (c *Config) Float(name string) float64 {
+	c.known("Float", name)
 	var f float64
 	_ = c.Decode(name, &f)
 	return f
@@ -74,6 +94,7 @@ func (c *Config) Float(name string) float64 {
 
 // Int returns a whole-number attribute, or 0 if absent.
 func (c *Config) Int(name string) int {
+	c.known("Int", name)
 	var f float64
 	_ = c.Decode(name, &f)
 	return int(f)
@@ -81,6 +102,7 @@ func (c *Config) Int(name string) int {
 
 // String returns a string attribute, or "" if absent.
 func (c *Config) String(name string) string {
+	c.known("String", name)
 	var s string
 	_ = c.Decode(name, &s)
 	return s
@@ -88,6 +110,7 @@ func (c *Config) String(name string) string {
 
 // Bool returns a bool attribute, or false if absent.
 func (c *Config) Bool(name string) bool {
+	c.known("Bool", name)
 	var b bool
 	_ = c.Decode(name, &b)
 	return b

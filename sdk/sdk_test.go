@@ -105,3 +105,29 @@ func TestStageRefKind(t *testing.T) {
 		t.Fatalf("Err = %v", d.Err())
 	}
 }
+
+// TestConfigUnknownName: with a schema, reading a name it does not have is
+// a loud failure (a typo in plugin code), not a zero; without one (a Config
+// built by hand) the accessors read what is there.
+func TestConfigUnknownName(t *testing.T) {
+	cfg := &Config{Stage: "sampler", Values: map[string]json.RawMessage{"steps": json.RawMessage("5")},
+		Schema: Schema{Attributes: []Attribute{{Name: "steps", Type: TypeInt}, {Name: "mala", Type: TypeBool}}}}
+	if cfg.Int("steps") != 5 || cfg.Bool("mala") {
+		t.Fatal("known names")
+	}
+	for _, call := range []func(){func() { cfg.Float("stpes") }, func() { cfg.Int("stpes") }, func() { cfg.String("stpes") }, func() { cfg.Bool("stpes") }} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.Contains(msg, `("stpes") in stage "sampler": the plugin's schema has no attribute "stpes" (it has [steps mala])`) {
+					t.Errorf("panic %q", msg)
+				}
+			}()
+			call()
+		}()
+	}
+	hand := &Config{Values: map[string]json.RawMessage{"x": json.RawMessage("2")}}
+	if hand.Float("x") != 2 || hand.Float("y") != 0 {
+		t.Error("a Config without a schema")
+	}
+}

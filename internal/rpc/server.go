@@ -129,7 +129,7 @@ func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 // types against the schema; this is the plugin's own guard.
 func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, values []byte, linked map[string]string) (*sdk.Config, sdk.Problems) {
 	var diags sdk.Problems
-	cfg := &sdk.Config{Stage: stage, Seed: seed, RunDir: runDir, Values: map[string]json.RawMessage{}}
+	cfg := &sdk.Config{Stage: stage, Seed: seed, RunDir: runDir, Values: map[string]json.RawMessage{}, Schema: schema}
 	if len(bytes.TrimSpace(values)) > 0 {
 		if err := json.Unmarshal(values, &cfg.Values); err != nil {
 			diags.Errorf(nil, "Invalid configuration", "the configuration is not a JSON object: %v", err)
