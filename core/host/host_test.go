@@ -294,3 +294,35 @@ func TestLogRelay(t *testing.T) {
 		t.Fatalf("relayed %d warnings and %d infos, want 1 and 2; log:\n%s", found, infos, buf.String())
 	}
 }
+
+// TestStdoutWarnedOnce: a plugin printing to its stdout during calls gets
+// one warning naming it, with the first line; the rest go to debug level.
+func TestStdoutWarnedOnce(t *testing.T) {
+	h, buf := newTestHost(t, Options{})
+	start(t, h, "printer", "testenergy", map[string]json.RawMessage{"stdout_lines": raw(3)})
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(buf.String(), "debug print 2") {
+		time.Sleep(20 * time.Millisecond)
+	}
+	var warns, debugs int
+	for _, line := range strings.Split(buf.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) != nil || m["stage"] != "printer" || m["stdout"] == nil {
+			continue
+		}
+		switch m["level"] {
+		case "warn":
+			warns++
+			if m["plugin"] != "testenergy" || m["stdout"] != "debug print 0" || !strings.Contains(m["message"].(string), "reserved for the protocol") {
+				t.Errorf("warning %v", m)
+			}
+		case "debug":
+			debugs++
+		default:
+			t.Errorf("stdout line at level %v", m["level"])
+		}
+	}
+	if warns != 1 || debugs != 2 {
+		t.Fatalf("%d warnings and %d debug lines, want 1 and 2; log:\n%s", warns, debugs, buf.String())
+	}
+}

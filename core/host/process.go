@@ -116,7 +116,7 @@ func (h *Host) Start(ctx context.Context, stage string, bin Binary) (*Process, e
 		Logger:           hclog.NewNullLogger(),
 		Stderr:           p.stderr,
 		SyncStderr:       p.stderr,
-		SyncStdout:       p.stderr,
+		SyncStdout:       &stdoutRelay{log: log, tail: p.stderr},
 		StartTimeout:     h.opts.StartTimeout,
 		GRPCDialOptions:  append(rpc.DialOptions(), p.interceptors()...),
 	}

@@ -91,3 +91,51 @@ func (r *stderrRelay) relay(line string) {
 	}
 	ev.Fields(m).Msg(msg)
 }
+
+// stdoutRelay receives what a plugin writes to its stdout after the
+// handshake. Stdout is reserved for the protocol, so the first line is a
+// warning naming the plugin (once), and every line is kept for crash
+// reports and logged at debug level.
+type stdoutRelay struct {
+	log  zerolog.Logger
+	tail *stderrRelay
+
+	mu      sync.Mutex
+	partial []byte
+	warned  bool
+}
+
+func (r *stdoutRelay) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.partial = append(r.partial, p...)
+	for {
+		i := bytes.IndexByte(r.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(bytes.TrimRight(r.partial[:i], "\r"))
+		r.partial = r.partial[i+1:]
+		if line == "" {
+			continue
+		}
+		r.tail.keepLine("stdout: " + line)
+		if !r.warned {
+			r.warned = true
+			r.log.Warn().Str("stdout", line).Msg("the plugin writes to its stdout, which is reserved for the protocol; it should log to stderr (its stdout lines are logged at debug level)")
+			continue
+		}
+		r.log.Debug().Str("stdout", line).Msg("plugin stdout")
+	}
+	return len(p), nil
+}
+
+// keepLine adds a line to the tail kept for crash reports.
+func (r *stderrRelay) keepLine(line string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, line)
+	if len(r.lines) > r.keep {
+		r.lines = r.lines[len(r.lines)-r.keep:]
+	}
+}

@@ -1,6 +1,7 @@
 package testplugins
 
 import (
+	"fmt"
 	"context"
 	"encoding/json"
 	"os"
@@ -16,6 +17,7 @@ var failAttrs = []sdk.Attribute{
 	{Name: "fail_method", Type: sdk.TypeString, Default: "", Doc: "the call that misbehaves (default: none)"},
 	{Name: "fail_after", Type: sdk.TypeInt, Default: 0, Doc: "successful calls of fail_method before it misbehaves (default 0)"},
 	{Name: "log_lines", Type: sdk.TypeInt, Default: 0, Doc: "log lines written at configure: info, then one warn (default 0)"},
+	{Name: "stdout_lines", Type: sdk.TypeInt, Default: 0, Doc: "lines printed to stdout (which is reserved) at configure (default 0)"},
 	{Name: "delay_ms", Type: sdk.TypeNumber, Default: 0, Doc: "milliseconds every tensor call sleeps, to make timing visible (default 0)"},
 }
 
@@ -54,6 +56,9 @@ func (f *faults) configure(cfg *sdk.Config) {
 	}
 	if cfg.Int("log_lines") > 0 {
 		log.Warn().Str("stage", cfg.Stage).Msg("test plugin warning")
+	}
+	for i := 0; i < cfg.Int("stdout_lines"); i++ {
+		fmt.Printf("debug print %d\n", i)
 	}
 }
 
