@@ -1,9 +1,9 @@
 package testplugins
 
 import (
-	"fmt"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"sync"
 	"syscall"
