@@ -104,12 +104,12 @@ func ParseSource(path string, src []byte, opts Options) (*Pipeline, hcl.Diagnost
 	diags = append(diags, p.decodeSchedules(schedules)...)
 	if p.Schedule == nil {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing schedule block",
-			Detail: fmt.Sprintf("A pipeline needs a schedule \"lr\" block giving the learning rate, with at least type (%s) and initial.", strings.Join(schedule.Kinds, ", ")), Subject: rangeOfFile(path).Ptr()})
+			Detail: fmt.Sprintf("A pipeline needs a schedule \"lr\" block giving the learning rate, with at least type (%s) and initial.", strings.Join(schedule.Kinds, ", ")), Subject: endOfFile(f, path).Ptr()})
 	}
 	switch len(trains) {
 	case 0:
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing train block",
-			Detail: "A pipeline needs one train block naming its energy, sampler and data stages.", Subject: rangeOfFile(path).Ptr()})
+			Detail: "A pipeline needs one train block naming its energy, sampler and data stages.", Subject: endOfFile(f, path).Ptr()})
 	default:
 		for _, extra := range trains[1:] {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate train block",
@@ -120,8 +120,16 @@ func ParseSource(path string, src []byte, opts Options) (*Pipeline, hcl.Diagnost
 	return p, diags
 }
 
-func rangeOfFile(path string) hcl.Range {
-	return hcl.Range{Filename: path, Start: hcl.InitialPos, End: hcl.InitialPos}
+// endOfFile is the empty range at the end of the file, where a missing
+// block would go.
+func endOfFile(f *hcl.File, path string) hcl.Range {
+	end := hcl.InitialPos
+	if f != nil {
+		if b, ok := f.Body.(*hclsyntax.Body); ok {
+			end = b.SrcRange.End
+		}
+	}
+	return hcl.Range{Filename: path, Start: end, End: end}
 }
 
 func (p *Pipeline) decodePlugins(blocks []*hcl.Block) hcl.Diagnostics {

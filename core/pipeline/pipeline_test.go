@@ -241,3 +241,23 @@ func TestScheduleDecodedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingBlocksPointAtTheEnd: a missing schedule or train block is
+// reported at the end of the file, where it would go, not at line 1.
+func TestMissingBlocksPointAtTheEnd(t *testing.T) {
+	src := "stage \"e\" {\n  plugin = \"x\"\n}\n\n# the end\n"
+	_, diags := ParseSource("p.hcl", []byte(src), Options{})
+	var seen int
+	for _, d := range diags {
+		if d.Summary != "Missing train block" && d.Summary != "Missing schedule block" {
+			continue
+		}
+		seen++
+		if d.Subject == nil || d.Subject.Start.Line != 6 {
+			t.Errorf("%s at %v, want line 6 (the end)", d.Summary, d.Subject)
+		}
+	}
+	if seen != 2 {
+		t.Fatalf("%d missing-block diagnostics, want 2: %v", seen, diags)
+	}
+}
