@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 
 	"image/png"
 	"os"
@@ -61,8 +63,15 @@ func readPNG(path string, want []int) (*sdk.Tensor, error) {
 	}
 	defer f.Close()
 	img, err := png.Decode(f)
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		var size int64
+		if fi, serr := f.Stat(); serr == nil {
+			size = fi.Size()
+		}
+		return nil, fmt.Errorf("png: %s: the image ends early (%d bytes): a truncated file", path, size)
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("png: %s: %w", path, err)
 	}
 	if len(want) != 3 {
 		return nil, fmt.Errorf("the energy takes inputs of shape %s, not images", sdk.FormatShape(want))
