@@ -25,18 +25,23 @@ func TestRunFailureMessages(t *testing.T) {
 		name, extra string
 		code        int
 		want, not   []string
+		vars        []string
 	}{
 		{"schema.hcl", "  curvature = 2\n", exitInvalid,
 			[]string{"Unsupported argument", "Error: the pipeline " + filepath.Join(dir, "schema.hcl") + " has 1 problem\n"},
-			[]string{"parsing", "1 problems"}},
+			[]string{"parsing", "1 problems"}, nil},
 		{"crash.hcl", "  fail = \"exit\"\n  fail_method = \"grad\"\n", exitFailed,
 			[]string{"died during grad", "The run stopped before its first checkpoint, so there is nothing to resume"},
-			[]string{"resume with", "rpc error", "grad: grad:"}},
+			[]string{"resume with", "rpc error", "grad: grad:"}, nil},
+		{"nan.hcl", "", exitNonFinite,
+			[]string{"non-finite value at iteration 3: d_st = NaN", "The run stopped before its first checkpoint"},
+			[]string{"is intact"}, []string{"-var", "nan_at=3"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := write(c.name, c.extra)
-			code, log := ebmflow(t, bin, "run", "-log-level", "error", "-out", filepath.Join(dir, "run-"+c.name), p)
+			args := append([]string{"run", "-log-level", "error", "-out", filepath.Join(dir, "run-"+c.name)}, c.vars...)
+			code, log := ebmflow(t, bin, append(args, p)...)
 			if code != c.code {
 				t.Errorf("exit %d, want %d", code, c.code)
 			}

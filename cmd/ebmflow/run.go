@@ -153,7 +153,11 @@ func (c *runCommand) Run(args []string) int {
 		fmt.Fprintf(c.err, "Interrupted after iteration %d; resume with: ebmflow run -resume %s\n", r.Iteration(), r.Dir)
 		return exitInterrupted
 	case errors.Is(err, sdk.ErrNonFinite):
-		fmt.Fprintf(c.err, "Error: %v\nThe last good checkpoint in %s is intact.\n", err, r.Dir)
+		if last, cerr := runner.LastCheckpoint(r.Dir); cerr != nil {
+			fmt.Fprintf(c.err, "Error: %v\nThe run stopped before its first checkpoint; %s holds its metrics up to the failure.\n", err, r.Dir)
+		} else {
+			fmt.Fprintf(c.err, "Error: %v\nThe last good checkpoint, %s, is intact.\n", err, last)
+		}
 		return exitNonFinite
 	default:
 		if _, cerr := runner.LastCheckpoint(r.Dir); cerr != nil {
