@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/ebmflow/ebmflow/internal/channel"
@@ -43,7 +44,13 @@ func (s *baseServer) errorf(method string, err error) error {
 	if stage == "" {
 		stage = s.impl.Info().Name
 	}
-	st := status.Newf(codeOf(err), "stage %q: %s: %v", stage, method, err)
+	// "stage "s": grad: ...", unless the plugin's message already says
+	// which call it was ("grad: output F: ..."): no "grad: grad:".
+	msg := err.Error()
+	if !strings.HasPrefix(msg, method+": ") {
+		msg = method + ": " + msg
+	}
+	st := status.Newf(codeOf(err), "stage %q: %s", stage, msg)
 	var cf *CallFailure
 	if errors.As(err, &cf) {
 		if d, derr := st.WithDetails(cf.toPB()); derr == nil {
