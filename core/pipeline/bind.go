@@ -123,7 +123,9 @@ func (p *Pipeline) bindStage(s *Stage) hcl.Diagnostics {
 		}
 		v, more := a.Expr.Value(p.ctx)
 		diags = append(diags, more...)
-		if more.HasErrors() {
+		if more.HasErrors() || !v.IsWhollyKnown() {
+			// Unknown: it depends on a variable whose own error is
+			// reported already.
 			continue
 		}
 		raw, err := toJSON(v, attr)

@@ -196,8 +196,8 @@ func (p *Pipeline) decodeStages(blocks []*hcl.Block) hcl.Diagnostics {
 // range reads the same everywhere.
 func eval[T string | float64 | int](p *Pipeline, a *hcl.Attribute, dst *T, min float64) hcl.Diagnostics {
 	v, diags := a.Expr.Value(p.ctx)
-	if diags.HasErrors() {
-		return diags
+	if diags.HasErrors() || !v.IsWhollyKnown() {
+		return diags // unknown: from a variable whose error is reported
 	}
 	want, what := cty.Number, "a number"
 	if _, ok := any(dst).(*string); ok {

@@ -120,7 +120,7 @@ func TestValuesErrors(t *testing.T) {
 	for _, d := range diags {
 		text += d.Detail + "\n"
 	}
-	for _, want := range []string{`point p sets variable "eps", which the pipeline does not declare`, `point p epsilon: "\"x\"": a number is required`} {
+	for _, want := range []string{`point p sets variable "eps", which the pipeline does not declare`, `point p epsilon: "\"x\"" does not fit: a number is required`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("diagnostics lack %q:\n%s", want, text)
 		}
@@ -259,5 +259,51 @@ func TestMissingBlocksPointAtTheEnd(t *testing.T) {
 	}
 	if seen != 2 {
 		t.Fatalf("%d missing-block diagnostics, want 2: %v", seen, diags)
+	}
+}
+
+// TestInvalidVariableReportedOnce: a value that does not fit its variable
+// is one error, where it was given: not followed by "No value for required
+// variable" nor by errors of the attributes that use it.
+func TestInvalidVariableReportedOnce(t *testing.T) {
+	src := `variable "n" {
+  type = number
+}
+variable "cfg" {
+  type    = object({ steps = number, eps = number })
+  default = { steps = 3, eps = 0.1 }
+}
+schedule "lr" {
+  type    = "constant"
+  initial = var.n
+}
+train {
+  iterations = var.n
+  seed       = 1
+  batch      = var.cfg.steps
+  energy     = stage.e
+  sampler    = stage.s
+  data       = stage.d
+}
+`
+	for _, c := range []struct {
+		vars map[string]string
+		want string
+	}{
+		{map[string]string{"n": "abc"}, `-var n: "abc" is not a value of type number.`},
+		{map[string]string{"n": "2", "cfg": "{ steps = 3, esp = 0.1 }"}, `"esp" is not a field of it; did you mean "eps"?`},
+	} {
+		_, diags := ParseSource("p.hcl", []byte(src), Options{Vars: c.vars})
+		var vars, other []string
+		for _, d := range diags {
+			if d.Summary == "Invalid value for variable" {
+				vars = append(vars, d.Detail)
+			} else if !strings.Contains(d.Detail, "stage") { // the stages are not declared here
+				other = append(other, d.Summary+": "+d.Detail)
+			}
+		}
+		if len(vars) != 1 || !strings.Contains(vars[0], c.want) || len(other) != 0 {
+			t.Errorf("%v: variable errors %q, others %q", c.vars, vars, other)
+		}
 	}
 }

@@ -24,6 +24,12 @@ func (p *Pipeline) decodeSchedules(blocks []*hcl.Block) hcl.Diagnostics {
 			continue
 		}
 		cfg := &schedule.Config{}
+		if dependsOnUnknown(b.Body, p.ctx) {
+			// A variable it uses was given an invalid value, reported
+			// there; the schedule is not checked on top of that.
+			p.Schedule, p.ScheduleRange = cfg, b.DefRange
+			continue
+		}
 		more := gohcl.DecodeBody(b.Body, p.ctx, cfg)
 		diags = append(diags, more...)
 		if !more.HasErrors() {
@@ -123,6 +129,21 @@ func stageRef(e hcl.Expression) (string, hcl.Diagnostics) {
 func contains(xs []string, x string) bool {
 	for _, y := range xs {
 		if x == y {
+			return true
+		}
+	}
+	return false
+}
+
+// dependsOnUnknown reports whether an attribute of body evaluates to an
+// unknown value: one that depends on a variable whose value was invalid.
+func dependsOnUnknown(body hcl.Body, ctx *hcl.EvalContext) bool {
+	attrs, diags := body.JustAttributes()
+	if diags.HasErrors() {
+		return false
+	}
+	for _, a := range attrs {
+		if v, d := a.Expr.Value(ctx); !d.HasErrors() && !v.IsWhollyKnown() {
 			return true
 		}
 	}

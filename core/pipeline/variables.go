@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/agext/levenshtein"
 	"maps"
 	"slices"
 	"strings"
@@ -84,6 +85,9 @@ func (p *Pipeline) resolveVariables(parser *hclparse.Parser, blocks []*hcl.Block
 
 	values := map[string]cty.Value{}
 	sources := map[string]string{}
+	// given holds the variables a value was given for that was invalid
+	// (reported where it was given): they are not "missing" too.
+	given := map[string]bool{}
 	for _, name := range order {
 		if d := decls[name]; d.hasDefault {
 			values[name], sources[name] = d.def, "default"
@@ -100,6 +104,8 @@ func (p *Pipeline) resolveVariables(parser *hclparse.Parser, blocks []*hcl.Block
 		diags = append(diags, more...)
 		if !more.HasErrors() {
 			values[name], sources[name] = v, source
+		} else {
+			given[name] = true
 		}
 	}
 	for _, kv := range opts.Env {
@@ -130,12 +136,14 @@ func (p *Pipeline) resolveVariables(parser *hclparse.Parser, blocks []*hcl.Block
 			v, more := a.Expr.Value(nil)
 			diags = append(diags, more...)
 			if more.HasErrors() {
+				given[n] = true
 				continue
 			}
 			cv, err := convert.Convert(v, d.typ)
 			if err != nil {
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",
-					Detail: fmt.Sprintf("Variable %q: %s.", n, err), Subject: a.Expr.Range().Ptr()})
+					Detail: fmt.Sprintf("Variable %q: %s%s.", n, err, fieldHint(v, d.typ)), Subject: a.Expr.Range().Ptr()})
+				given[n] = true
 				continue
 			}
 			values[n], sources[n] = cv, "variable file "+file
@@ -155,6 +163,8 @@ func (p *Pipeline) resolveVariables(parser *hclparse.Parser, blocks []*hcl.Block
 		diags = append(diags, more...)
 		if !more.HasErrors() {
 			values[n], sources[n] = cv, valuesSource
+		} else {
+			given[n] = true
 		}
 	}
 	names := slices.Sorted(maps.Keys(opts.Vars))
@@ -164,6 +174,10 @@ func (p *Pipeline) resolveVariables(parser *hclparse.Parser, blocks []*hcl.Block
 	for _, name := range order {
 		if _, ok := values[name]; !ok {
 			d := decls[name]
+			if given[name] {
+				values[name] = cty.UnknownVal(d.typ) // its error is reported
+				continue
+			}
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No value for required variable",
 				Detail: fmt.Sprintf("Variable %q has no default; set it with -var %s=VALUE, a -var-file or %s%s.", name, name, VarEnvPrefix, name), Subject: d.declRange.Ptr()})
 			values[name] = cty.UnknownVal(d.typ)
@@ -210,20 +224,54 @@ func checkValidation(ctx *hcl.EvalContext, name string, b *hcl.Block) hcl.Diagno
 // parseValue reads an HCL expression given as text, as a variable file's
 // value, and converts it to typ.
 func parseValue(raw string, typ cty.Type, source string) (cty.Value, hcl.Diagnostics) {
+	bad := func(why string) (cty.Value, hcl.Diagnostics) {
+		return cty.NilVal, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid value for variable",
+			Detail: fmt.Sprintf("%s: %q %s.", source, raw, why)}}
+	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), source, hcl.InitialPos)
 	if diags.HasErrors() {
-		return cty.NilVal, diags
+		return bad(fmt.Sprintf("is not a value of type %s (%s)", typ.FriendlyName(), diags[0].Summary))
 	}
 	v, diags := expr.Value(nil)
 	if diags.HasErrors() {
-		return cty.NilVal, diags
+		// A bare word (-var steps=ten) reads as a variable reference.
+		return bad(fmt.Sprintf("is not a value of type %s", typ.FriendlyName()))
 	}
 	cv, err := convert.Convert(v, typ)
 	if err != nil {
-		return cty.NilVal, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid value for variable",
-			Detail: fmt.Sprintf("%s: %q: %s.", source, raw, err)}}
+		return bad(fmt.Sprintf("does not fit: %s%s", err, fieldHint(v, typ)))
 	}
 	return cv, nil
+}
+
+// fieldHint suggests the nearest field of an object type for a field of v
+// it does not have ("did you mean eps?").
+func fieldHint(v cty.Value, typ cty.Type) string {
+	if !typ.IsObjectType() || !v.Type().IsObjectType() {
+		return ""
+	}
+	var hints []string
+	for given := range v.Type().AttributeTypes() {
+		if typ.HasAttribute(given) {
+			continue
+		}
+		best, dist := "", 3
+		for want := range typ.AttributeTypes() {
+			if d := levenshtein.Distance(given, want, nil); d < dist {
+				best, dist = want, d
+			}
+		}
+		if best != "" {
+			hints = append(hints, fmt.Sprintf("%q is not a field of it; did you mean %q?", given, best))
+		} else {
+			hints = append(hints, fmt.Sprintf("%q is not a field of it", given))
+		}
+	}
+	slices.Sort(hints)
+	if len(hints) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(hints, "; ") + ")"
 }
 
 // parseVarValue reads a command-line or environment value: raw text for a
