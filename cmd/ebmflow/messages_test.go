@@ -102,3 +102,21 @@ func TestResumeWithChangedPlugin(t *testing.T) {
 		t.Errorf("output advises init -upgrade:\n%s", log)
 	}
 }
+
+// TestValidateInvalidVariable: a -var value that does not fit, used by a
+// stage's attribute, is one error and no crash.
+func TestValidateInvalidVariable(t *testing.T) {
+	kit := testKit(t)
+	t.Setenv("PATH", "")
+	t.Setenv("EBMFLOW_PLUGIN_PATH", kit)
+	p := filepath.Join(t.TempDir(), "p.hcl")
+	src := strings.Replace(e2ePipeline, "  steps    = 3\n", "  steps    = var.n\n", 1)
+	src = "variable \"n\" {\n  type = number\n}\n" + src
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := run("validate", "-var", "n=abc", p)
+	if code != exitInvalid || strings.Count(errs, "Error: ") != 1 || !strings.Contains(errs, `-var n: "abc" is not a value of type number.`) {
+		t.Fatalf("exit %d:\n%s", code, errs)
+	}
+}
