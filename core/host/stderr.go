@@ -29,24 +29,31 @@ func newStderrRelay(log zerolog.Logger, keep int) *stderrRelay {
 func (r *stderrRelay) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.partial = append(r.partial, p...)
-	for {
-		i := bytes.IndexByte(r.partial, '\n')
-		if i < 0 {
-			break
-		}
-		line := string(bytes.TrimRight(r.partial[:i], "\r"))
-		r.partial = r.partial[i+1:]
-		if line == "" {
-			continue
-		}
+	eachLine(&r.partial, p, func(line string) {
 		r.lines = append(r.lines, line)
 		if len(r.lines) > r.keep {
 			r.lines = r.lines[len(r.lines)-r.keep:]
 		}
 		r.relay(line)
-	}
+	})
 	return len(p), nil
+}
+
+// eachLine appends p to partial and calls fn with every complete,
+// non-empty line (without its line ending), keeping the rest.
+func eachLine(partial *[]byte, p []byte, fn func(line string)) {
+	*partial = append(*partial, p...)
+	for {
+		i := bytes.IndexByte(*partial, '\n')
+		if i < 0 {
+			return
+		}
+		line := string(bytes.TrimRight((*partial)[:i], "\r"))
+		*partial = (*partial)[i+1:]
+		if line != "" {
+			fn(line)
+		}
+	}
 }
 
 // Tail returns the last lines of stderr, oldest first.
@@ -108,25 +115,15 @@ type stdoutRelay struct {
 func (r *stdoutRelay) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.partial = append(r.partial, p...)
-	for {
-		i := bytes.IndexByte(r.partial, '\n')
-		if i < 0 {
-			break
-		}
-		line := string(bytes.TrimRight(r.partial[:i], "\r"))
-		r.partial = r.partial[i+1:]
-		if line == "" {
-			continue
-		}
+	eachLine(&r.partial, p, func(line string) {
 		r.tail.keepLine("stdout: " + line)
 		if !r.warned {
 			r.warned = true
 			r.log.Warn().Str("stdout", line).Msg("the plugin writes to its stdout, which is reserved for the protocol; it should log to stderr (its stdout lines are logged at debug level)")
-			continue
+			return
 		}
 		r.log.Debug().Str("stdout", line).Msg("plugin stdout")
-	}
+	})
 	return len(p), nil
 }
 
