@@ -213,7 +213,11 @@ func (st *stage) close() error {
 		if json.Unmarshal([]byte(line), &m) != nil || m["plugin"] != st.e.bin.Name || m["stage"] != stageName {
 			continue
 		}
-		if line, ok := m["stderr"].(string); ok && m["message"] == "plugin output" {
+		line, ok := m["stderr"].(string) // raw stderr
+		if !ok || m["message"] != "plugin output" {
+			line, ok = m["stdout"].(string) // stdout, warned of once by the host
+		}
+		if ok {
 			if raw++; raw <= 3 {
 				probs.add("the plugin wrote %q, which is not a log line: stdout belongs to the handshake and logs go through sdk.Logger()", line)
 			}
