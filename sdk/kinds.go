@@ -145,7 +145,12 @@ type DataInfo struct {
 type NextRequest struct {
 	N      int
 	Stream string
-	// Noise overrides the configured data noise sd when >= 0 and NoiseSet.
+	// Noise, when NoiseSet and Noise >= 0, replaces the stage's configured
+	// data-noise sd for this request only. The diagnostics stage asks for
+	// exact samples this way (NoiseSet, Noise 0) to measure the noise floor
+	// of its total-variation estimate; the training loop never sets it. A
+	// data plugin must honour it (sdk/plugintest checks that such draws
+	// have the declared shape and are deterministic like the others).
 	Noise    float64
 	NoiseSet bool
 }

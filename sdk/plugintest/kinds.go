@@ -306,6 +306,12 @@ func (d dataDriver) shapes(ctx context.Context, st *stage) (probs problems) {
 		probs.add("Describe gives box %v, want none or [lo, hi] with lo < hi", info.Box)
 	}
 	n := d.e.s.Batch
+	exact, err := st.p.Next(ctx, exactRequest(n))
+	if err != nil {
+		probs.add("Next of %d exact samples (NoiseSet, Noise 0, as diagnostics ask): %v", n, err)
+	} else {
+		probs.addErr(expectShape(fmt.Sprintf("Next of %d exact samples (NoiseSet, Noise 0)", n), exact, batchShape(n, sh)))
+	}
 	for _, stream := range []string{"positives", "plugintest"} {
 		x, err := st.p.Next(ctx, sdk.NextRequest{N: n, Stream: stream})
 		if err != nil {
@@ -355,6 +361,11 @@ func (d dataDriver) sequence(ctx context.Context, st *stage, from, n int) (trace
 			return nil, fmt.Errorf("Next %d: %w", i, err)
 		}
 		tr.tensor(fmt.Sprintf("Next %d (stream plugintest)", i), y)
+		z, err := st.p.Next(ctx, exactRequest(d.e.s.Batch))
+		if err != nil {
+			return nil, fmt.Errorf("Next %d of exact samples: %w", i, err)
+		}
+		tr.tensor(fmt.Sprintf("Next %d (stream plugintest-exact, NoiseSet, Noise 0)", i), z)
 		if info.HasDensity {
 			lp, err := st.p.LogDensity(ctx, x)
 			if err != nil {
@@ -477,4 +488,10 @@ func (d diagDriver) malformed(ctx context.Context, st *stage) (probs problems, c
 	_, err = st.p.Observe(ctx, nil)
 	probs.addErr(notCrashed(ctx, st, "Observe of no records", err))
 	return probs, true
+}
+
+// exactRequest asks for n samples without data noise, on a stream of the
+// harness's own, as a diagnostics stage asks for exact samples.
+func exactRequest(n int) sdk.NextRequest {
+	return sdk.NextRequest{N: n, Stream: "plugintest-exact", Noise: 0, NoiseSet: true}
 }
