@@ -24,8 +24,10 @@ const stageName = "plugintest"
 type env struct {
 	s     Suite
 	bin   Built
-	links []Built
+	links map[string]Built // by linkKey, for every link at any depth
 }
+
+func linkKey(l Link) string { return l.Package + "\x00" + l.Name }
 
 func newEnv(t testing.TB, s Suite) (*env, error) {
 	if err := s.defaults(); err != nil {
@@ -37,15 +39,31 @@ func newEnv(t testing.TB, s Suite) (*env, error) {
 	if e.bin, err = build(dir, s.Package, ""); err != nil {
 		return nil, err
 	}
-	for _, l := range s.Links {
-		if l.Attribute == "" || l.Package == "" {
-			return nil, fmt.Errorf("plugintest: link %+v needs an Attribute and a Package", l)
+	e.links = map[string]Built{}
+	var buildLinks func(ls []Link, depth int) error
+	buildLinks = func(ls []Link, depth int) error {
+		if depth > 8 {
+			return fmt.Errorf("plugintest: links nested more than 8 deep")
 		}
-		b, err := build(dir, l.Package, l.Name)
-		if err != nil {
-			return nil, fmt.Errorf("link %q: %w", l.Attribute, err)
+		for _, l := range ls {
+			if l.Attribute == "" || l.Package == "" {
+				return fmt.Errorf("plugintest: link %+v needs an Attribute and a Package", l)
+			}
+			if _, done := e.links[linkKey(l)]; !done {
+				b, err := build(dir, l.Package, l.Name)
+				if err != nil {
+					return fmt.Errorf("link %q: %w", l.Attribute, err)
+				}
+				e.links[linkKey(l)] = b
+			}
+			if err := buildLinks(l.Links, depth+1); err != nil {
+				return err
+			}
 		}
-		e.links = append(e.links, b)
+		return nil
+	}
+	if err := buildLinks(s.Links, 0); err != nil {
+		return nil, err
 	}
 	for _, a := range e.bin.Schema.Attributes {
 		if k := a.Type.RefKind(); k != "" && a.Required && e.link(a.Name) < 0 {
@@ -110,6 +128,10 @@ type stage struct {
 	diags  sdk.Problems
 	runDir string
 	closed bool
+	// linked are the linked stages' processes, by stage name, in start
+	// order (a checkpoint saves them with the stage, as the host does).
+	linked     map[string]*host.Process
+	linkedName []string
 }
 
 // start starts the linked stages and the plugin and configures them; values
@@ -119,24 +141,10 @@ func (e *env) start(ctx context.Context, t testing.TB, values map[string]any) (*
 	log := &logBuffer{}
 	st := &stage{e: e, log: log, runDir: t.TempDir(),
 		h: host.New(host.Options{Logger: zerolog.New(log).Level(zerolog.InfoLevel), CallTimeout: e.s.CallTimeout})}
-	var links []rpc.Link
-	up := map[string]sdk.Shapes{}
-	for i, l := range e.s.Links {
-		lp, err := st.h.Start(ctx, l.Attribute, e.links[i].bin)
-		if err != nil {
-			st.h.Close()
-			return nil, fmt.Errorf("linked stage %q: %w", l.Attribute, err)
-		}
-		sh, diags, err := lp.Configure(ctx, rpc.ConfigureArgs{Stage: l.Attribute, Seed: sdk.DeriveSeed(e.s.Seed, l.Attribute), RunDir: st.runDir, Values: encode(l.Config)})
-		if err == nil {
-			err = diags.Err()
-		}
-		if err != nil {
-			st.h.Close()
-			return nil, fmt.Errorf("linked stage %q: configure: %w", l.Attribute, err)
-		}
-		links = append(links, rpc.Link{Attribute: l.Attribute, Target: lp.Client, Kind: l.Kind})
-		up[l.Attribute] = sh
+	links, up, err := e.startLinks(ctx, st, e.s.Links, "")
+	if err != nil {
+		st.h.Close()
+		return nil, err
 	}
 	p, err := st.h.Start(ctx, stageName, e.bin.bin)
 	if err != nil {
@@ -181,6 +189,40 @@ func encode(vals map[string]any) map[string]json.RawMessage {
 // gracePeriod is how long a plugin may take to exit after the host asks it
 // to; go-plugin kills it with SIGKILL after 2 s.
 const gracePeriod = 1500 * time.Millisecond
+
+// startLinks starts and configures the stages ls name, each after its own
+// links; a nested link's stage is named by its path ("sampler.energy").
+func (e *env) startLinks(ctx context.Context, st *stage, ls []Link, prefix string) ([]rpc.Link, map[string]sdk.Shapes, error) {
+	var links []rpc.Link
+	up := map[string]sdk.Shapes{}
+	for _, l := range ls {
+		name := prefix + l.Attribute
+		sub, subUp, err := e.startLinks(ctx, st, l.Links, name+".")
+		if err != nil {
+			return nil, nil, err
+		}
+		lp, err := st.h.Start(ctx, name, e.links[linkKey(l)].bin)
+		if err != nil {
+			return nil, nil, fmt.Errorf("linked stage %q: %w", name, err)
+		}
+		if st.linked == nil {
+			st.linked = map[string]*host.Process{}
+		}
+		st.linked[name] = lp
+		st.linkedName = append(st.linkedName, name)
+		sh, diags, err := lp.Configure(ctx, rpc.ConfigureArgs{Stage: name, Seed: sdk.DeriveSeed(e.s.Seed, name), RunDir: st.runDir,
+			Values: encode(l.Config), Links: sub, Upstream: subUp})
+		if err == nil {
+			err = diags.Err()
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("linked stage %q: configure: %w", name, err)
+		}
+		links = append(links, rpc.Link{Attribute: l.Attribute, Target: lp.Client, Kind: l.Kind})
+		up[l.Attribute] = sh
+	}
+	return links, up, nil
+}
 
 // close shuts the plugin down and then its links, and reports a plugin that
 // needed to be killed, died before it was asked to stop, or wrote lines that

@@ -110,6 +110,14 @@ func (e *env) checkState(t testing.TB) error {
 	if err != nil {
 		return fmt.Errorf("SaveState: %w", err)
 	}
+	// The linked stages are saved too, as a checkpoint saves every stage:
+	// a sampler the stage draws through keeps that stream's state.
+	savedLinks := map[string]*sdk.State{}
+	for _, name := range a.linkedName {
+		if savedLinks[name], err = a.linked[name].SaveState(ctx); err != nil {
+			return fmt.Errorf("SaveState of linked stage %q: %w", name, err)
+		}
+	}
 	ta, err := drv.sequence(ctx, a, n, n)
 	if err != nil {
 		return err
@@ -125,6 +133,11 @@ func (e *env) checkState(t testing.TB) error {
 		return err
 	}
 	defer func() { probs.addErr(b.close()) }()
+	for _, name := range b.linkedName {
+		if err := b.linked[name].LoadState(ctx, savedLinks[name]); err != nil {
+			return fmt.Errorf("LoadState of linked stage %q: %w", name, err)
+		}
+	}
 	if err := b.p.LoadState(ctx, saved); err != nil {
 		return fmt.Errorf("LoadState of the state SaveState returned: %w", err)
 	}

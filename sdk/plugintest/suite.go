@@ -73,6 +73,10 @@ type Link struct {
 	Name string
 	// Config is the linked stage's configuration.
 	Config map[string]any
+	// Links are the linked stage's own links, started before it (a
+	// sampler that needs an energy, say): a stage whose schema requires a
+	// link can be linked too.
+	Links []Link
 }
 
 const testkit = "github.com/ebmflow/ebmflow/internal/testplugins/cmd/ebmflow-plugin-testkit"
