@@ -127,29 +127,6 @@ func (e *damagedError) Error() string {
 
 func (e *damagedError) Unwrap() []error { return []error{errDamaged, e.err} }
 
-// readCheckpoint reads and checks the core state and every stage's files
-// of the checkpoint in dir before any stage is given one, so that a damaged
-// checkpoint is found before it changes anything.
-func (r *Run) readCheckpoint(dir string) (coreState, map[string]*sdk.State, error) {
-	var cs coreState
-	b, err := os.ReadFile(filepath.Join(dir, "core.json"))
-	if err != nil {
-		return cs, nil, err
-	}
-	if err := json.Unmarshal(b, &cs); err != nil {
-		return cs, nil, fmt.Errorf("core.json: %w", err)
-	}
-	states := map[string]*sdk.State{}
-	for _, s := range r.st.P.Order {
-		st, err := CheckpointStage(dir, s.Name)
-		if err != nil {
-			return cs, nil, fmt.Errorf("stage %q: %w", s.Name, err)
-		}
-		states[s.Name] = st
-	}
-	return cs, states, nil
-}
-
 // tidyCheckpoints removes the temporary folders of checkpoints that were
 // being written when a run was killed.
 // A numbered folder without core.json (a checkpoint is renamed into place
@@ -193,13 +170,28 @@ func setAside(dir string, t int) string {
 	return to
 }
 
-// loadCheckpoint gives every stage its state from the checkpoint in dir,
-// read by readCheckpoint.
-func (r *Run) loadCheckpoint(ctx context.Context, dir string, states map[string]*sdk.State) error {
+// loadCheckpoint restores the core state and every stage from the
+// checkpoint in dir, one stage's state in memory at a time. A file that
+// cannot be read whole (missing, truncated, malformed) is a damagedError;
+// the stages already given a state are then thrown away with the run.
+func (r *Run) loadCheckpoint(ctx context.Context, t int, dir string) (coreState, error) {
+	var cs coreState
+	damaged := func(err error) (coreState, error) { return cs, &damagedError{t: t, dir: dir, err: err} }
+	b, err := os.ReadFile(filepath.Join(dir, "core.json"))
+	if err != nil {
+		return damaged(err)
+	}
+	if err := json.Unmarshal(b, &cs); err != nil {
+		return damaged(fmt.Errorf("core.json: %w", err))
+	}
 	for _, s := range r.st.P.Order {
-		if err := r.st.Procs[s.Name].LoadState(ctx, states[s.Name]); err != nil {
-			return fmt.Errorf("checkpoint %s: %w", dir, err)
+		state, err := CheckpointStage(dir, s.Name)
+		if err != nil {
+			return damaged(fmt.Errorf("stage %q: %w", s.Name, err))
+		}
+		if err := r.st.Procs[s.Name].LoadState(ctx, state); err != nil {
+			return cs, fmt.Errorf("checkpoint %s: %w", dir, err)
 		}
 	}
-	return nil
+	return cs, nil
 }

@@ -107,13 +107,8 @@ func openAt(ctx context.Context, dir string, m *Manifest, t int, opts Options) (
 	if err != nil {
 		return nil, coreState{}, err
 	}
-	cdir := filepath.Join(dir, checkpointDir, checkpointName(t))
-	cs, states, err := r.readCheckpoint(cdir)
+	cs, err := r.loadCheckpoint(ctx, t, filepath.Join(dir, checkpointDir, checkpointName(t)))
 	if err != nil {
-		r.Close()
-		return nil, coreState{}, &damagedError{t: t, dir: cdir, err: err}
-	}
-	if err := r.loadCheckpoint(ctx, cdir, states); err != nil {
 		r.Close()
 		return nil, coreState{}, err
 	}
