@@ -56,8 +56,10 @@ const howToProvide = "set the stage's dir attribute to a folder holding " +
 type source struct {
 	Dir      string
 	CacheDir string
-	// files are the module's four files once fetched.
-	files map[string][]byte
+	// files are the module's four files once fetched, and cached says
+	// which of them were written to CacheDir.
+	files  map[string][]byte
+	cached map[string]bool
 }
 
 // DefaultCacheDir returns $XDG_CACHE_HOME/ebmflow/mnist, or
@@ -97,19 +99,18 @@ func (s *source) read(ctx context.Context, name string) ([]byte, string, error) 
 		if err != nil {
 			return nil, "", err
 		}
-		s.files = files
+		// Cache all four at once: the next run, or the next split, reads
+		// them there. A file that cannot be written is used from memory
+		// and tried again next time.
+		s.files, s.cached = files, map[string]bool{}
+		for n, data := range files {
+			s.cached[n] = writeCached(filepath.Join(s.CacheDir, n+".gz"), data) == nil
+		}
 	}
-	// Cache all four at once: the next run, or the next split, reads them
-	// here. A file that cannot be written is used from memory and tried
-	// again next time.
-	for n, data := range s.files {
-		writeCached(filepath.Join(s.CacheDir, n+".gz"), data)
+	if !s.cached[name] {
+		return s.files[name], ModulePath + "@" + ModuleVersion + "/data/" + name + ".gz", nil
 	}
-	b := s.files[name]
-	if cb, err := readLimited(cached); err != nil || !bytes.Equal(cb, b) {
-		return b, ModulePath + "@" + ModuleVersion + "/data/" + name + ".gz", nil
-	}
-	return b, cached, nil
+	return s.files[name], cached, nil
 }
 
 // readLimited reads a file of at most idx.DefaultLimit bytes (the largest
