@@ -128,10 +128,10 @@ type stage struct {
 	diags  sdk.Problems
 	runDir string
 	closed bool
-	// linked are the linked stages' processes, by stage name, in start
-	// order (a checkpoint saves them with the stage, as the host does).
-	linked     map[string]*host.Process
-	linkedName []string
+	// linked are the linked stages' processes in start order, the same
+	// for every start of a suite (the state check saves and restores them
+	// with the stage, as a checkpoint does).
+	linked []*host.Process
 }
 
 // start starts the linked stages and the plugin and configures them; values
@@ -205,11 +205,7 @@ func (e *env) startLinks(ctx context.Context, st *stage, ls []Link, prefix strin
 		if err != nil {
 			return nil, nil, fmt.Errorf("linked stage %q: %w", name, err)
 		}
-		if st.linked == nil {
-			st.linked = map[string]*host.Process{}
-		}
-		st.linked[name] = lp
-		st.linkedName = append(st.linkedName, name)
+		st.linked = append(st.linked, lp)
 		sh, diags, err := lp.Configure(ctx, rpc.ConfigureArgs{Stage: name, Seed: sdk.DeriveSeed(e.s.Seed, name), RunDir: st.runDir,
 			Values: encode(l.Config), Links: sub, Upstream: subUp})
 		if err == nil {

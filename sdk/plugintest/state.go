@@ -112,10 +112,10 @@ func (e *env) checkState(t testing.TB) error {
 	}
 	// The linked stages are saved too, as a checkpoint saves every stage:
 	// a sampler the stage draws through keeps that stream's state.
-	savedLinks := map[string]*sdk.State{}
-	for _, name := range a.linkedName {
-		if savedLinks[name], err = a.linked[name].SaveState(ctx); err != nil {
-			return fmt.Errorf("SaveState of linked stage %q: %w", name, err)
+	savedLinks := make([]*sdk.State, len(a.linked))
+	for i, lp := range a.linked {
+		if savedLinks[i], err = lp.SaveState(ctx); err != nil {
+			return fmt.Errorf("SaveState of linked stage %q: %w", lp.Stage, err)
 		}
 	}
 	ta, err := drv.sequence(ctx, a, n, n)
@@ -133,9 +133,9 @@ func (e *env) checkState(t testing.TB) error {
 		return err
 	}
 	defer func() { probs.addErr(b.close()) }()
-	for _, name := range b.linkedName {
-		if err := b.linked[name].LoadState(ctx, savedLinks[name]); err != nil {
-			return fmt.Errorf("LoadState of linked stage %q: %w", name, err)
+	for i, lp := range b.linked {
+		if err := lp.LoadState(ctx, savedLinks[i]); err != nil {
+			return fmt.Errorf("LoadState of linked stage %q: %w", lp.Stage, err)
 		}
 	}
 	if err := b.p.LoadState(ctx, saved); err != nil {
