@@ -191,7 +191,7 @@ func describeNetError(err error) error {
 	var op *net.OpError
 	var ue *url.Error
 	if errors.As(err, &dns) || errors.As(err, &op) || (errors.As(err, &ue) && ue.Timeout()) {
-		if ue != nil || errors.As(err, &ue) {
+		if errors.As(err, &ue) {
 			err = ue.Err // the URL is said already
 		}
 		return fmt.Errorf("%w (%v)", errNoNetwork, err)
