@@ -3,7 +3,9 @@ package sdk
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -129,5 +131,55 @@ func TestConfigUnknownName(t *testing.T) {
 	hand := &Config{Values: map[string]json.RawMessage{"x": json.RawMessage("2")}}
 	if hand.Float("x") != 2 || hand.Float("y") != 0 {
 		t.Error("a Config without a schema")
+	}
+}
+
+// TestCheckFiniteFindsEveryKind plants each kind of non-finite value at
+// positions around the block boundaries of both element types, next to the
+// largest finite values and subnormals, and checks that the first one is
+// named and that finite tensors pass.
+func TestCheckFiniteFindsEveryKind(t *testing.T) {
+	bad := []float64{math.NaN(), math.Inf(1), math.Inf(-1)}
+	for _, n := range []int{1, 7, finiteBlock - 1, finiteBlock, finiteBlock + 1, 3*finiteBlock + 5} {
+		f32 := make([]float32, n)
+		f64 := make([]float64, n)
+		for i := range n {
+			f32[i] = []float32{math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 0, -1.5}[i%5]
+			f64[i] = []float64{math.MaxFloat64, -math.MaxFloat64, math.SmallestNonzeroFloat64, 0, -1.5}[i%5]
+		}
+		if err := FromFloat32(f32, n).CheckFinite(); err != nil {
+			t.Fatalf("n=%d float32 finite: %v", n, err)
+		}
+		if err := FromFloat64(f64, n).CheckFinite(); err != nil {
+			t.Fatalf("n=%d float64 finite: %v", n, err)
+		}
+		for _, at := range []int{0, n / 2, n - 1, min(n-1, finiteBlock), min(n-1, finiteBlock-1)} {
+			for _, v := range bad {
+				g32, g64 := slices.Clone(f32), slices.Clone(f64)
+				g32[at], g64[at] = float32(v), v
+				if at+1 < n {
+					g32[n-1], g64[n-1] = float32(math.NaN()), math.NaN()
+				}
+				want := fmt.Sprintf("element %d of", at)
+				for _, err := range []error{FromFloat32(g32, n).CheckFinite(), FromFloat64(g64, n).CheckFinite()} {
+					if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), want) {
+						t.Fatalf("n=%d, %v at %d: err = %v", n, v, at, err)
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkCheckFinite(b *testing.B) {
+	x := NewTensor(Float32, 100, 1, 32, 32)
+	for i := range x.F32 {
+		x.F32[i] = float32(i%13) - 6
+	}
+	b.SetBytes(int64(4 * len(x.F32)))
+	for b.Loop() {
+		if err := x.CheckFinite(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

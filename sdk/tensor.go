@@ -201,18 +201,61 @@ func (t *Tensor) Expect(dt DType, shape ...int) error {
 // CheckFinite returns an error wrapping ErrNonFinite that gives the index of
 // the first NaN or infinity, or nil if every value is finite.
 func (t *Tensor) CheckFinite() error {
-	for i, v := range t.F32 {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("%w: element %d of %s is %v", ErrNonFinite, i, FormatShape(t.Shape), v)
-		}
+	if i := firstNonFinite32(t.F32); i >= 0 {
+		return fmt.Errorf("%w: element %d of %s is %v", ErrNonFinite, i, FormatShape(t.Shape), t.F32[i])
 	}
-	for i, v := range t.F64 {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("%w: element %d of %s is %v", ErrNonFinite, i, FormatShape(t.Shape), v)
-		}
+	if i := firstNonFinite64(t.F64); i >= 0 {
+		return fmt.Errorf("%w: element %d of %s is %v", ErrNonFinite, i, FormatShape(t.Shape), t.F64[i])
 	}
 	return nil
 }
+
+// firstNonFinite32 returns the index of the first NaN or infinity in v, or
+// -1. A float32 is not finite when its eight exponent bits are all ones;
+// adding the exponent's lowest bit to them then carries into the sign bit.
+// Or-ing that sum over a block marks the block if any of its values is not
+// finite, with no branch per value; only a marked block is searched.
+func firstNonFinite32(v []float32) int {
+	const exp, one = 0x7f800000, 0x00800000
+	for s := 0; s < len(v); s += finiteBlock {
+		e := min(s+finiteBlock, len(v))
+		var acc uint32
+		for _, x := range v[s:e] {
+			acc |= math.Float32bits(x)&exp + one
+		}
+		if acc&(exp+one) != 0 {
+			for i := s; i < e; i++ {
+				if math.Float32bits(v[i])&exp == exp {
+					return i
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// firstNonFinite64 is firstNonFinite32 for float64.
+func firstNonFinite64(v []float64) int {
+	const exp, one = 0x7ff0000000000000, 0x0010000000000000
+	for s := 0; s < len(v); s += finiteBlock {
+		e := min(s+finiteBlock, len(v))
+		var acc uint64
+		for _, x := range v[s:e] {
+			acc |= math.Float64bits(x)&exp + one
+		}
+		if acc&(exp+one) != 0 {
+			for i := s; i < e; i++ {
+				if math.Float64bits(v[i])&exp == exp {
+					return i
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// finiteBlock is how many values CheckFinite tests between branches.
+const finiteBlock = 512
 
 // FormatShape renders a shape as [100 1 32 32], with -1 shown as ?.
 func FormatShape(shape []int) string {
