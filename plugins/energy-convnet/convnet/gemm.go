@@ -2,7 +2,6 @@ package convnet
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 )
 
@@ -127,10 +126,16 @@ func numWorkers(n int) int {
 	return max(1, min(n, runtime.GOMAXPROCS(0), maxWorkers))
 }
 
-// parallel runs task(w, i) for every i in [0, n) on numWorkers(n)
+// parallel runs task(w, i) for every i in [0, n) on up to numWorkers(n)
 // goroutines; w in [0, numWorkers(n)) names the goroutine, so that it can
 // use its own scratch buffers. Tasks are handed out in order from a shared
 // counter; which goroutine runs a task does not change what it computes.
+//
+// The calling goroutine is worker 0 and waits only for tasks that another
+// worker has taken, not for the other workers to start: a worker that
+// starts late (its core busy, as when a linked sampler spins on the other
+// core of a two-core machine) finds no task left and ends at once, without
+// holding up the caller.
 func parallel(n int, task func(w, i int)) {
 	nw := numWorkers(n)
 	if nw == 1 {
@@ -139,20 +144,23 @@ func parallel(n int, task func(w, i int)) {
 		}
 		return
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < nw; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				task(w, i)
+	var next, done atomic.Int64
+	finished := make(chan struct{})
+	work := func(w int) {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
 			}
-		}()
+			task(w, i)
+			if done.Add(1) == int64(n) {
+				close(finished)
+			}
+		}
 	}
-	wg.Wait()
+	for w := 1; w < nw; w++ {
+		go work(w)
+	}
+	work(0)
+	<-finished
 }
