@@ -31,6 +31,38 @@ type EnergyLink interface {
 	Grad(ctx context.Context, x *Tensor) (f, dfdx *Tensor, err error)
 }
 
+// GradIntoer is an EnergyLink that can write Grad's answer into storage
+// the caller offers, sparing two allocations (and, through a channel, a
+// copy) per call. The links the SDK gives a stage have it, and an energy
+// plugin may implement it: its server then offers storage it reuses from
+// call to call. Call it through GradInto, which works with any link.
+type GradIntoer interface {
+	// GradInto is Grad with storage offered: f and dfdx are the caller's
+	// tensors, of shape [n] and of x's shape, both in x's dtype. It
+	// returns the tensors holding F(x) and dF/dx: f and dfdx themselves,
+	// written over, or new tensors where it could not use them (an answer
+	// of another shape, from a faulty energy, or one that arrived in other
+	// storage), which the caller checks as it checks Grad's. The energy
+	// must not keep f or dfdx after it returns.
+	GradInto(ctx context.Context, x, f, dfdx *Tensor) (*Tensor, *Tensor, error)
+}
+
+// GradInto calls e's GradInto when it has one, else its Grad (whose answer
+// it returns as it is). f and dfdx may be nil, and are then allocated.
+func GradInto(ctx context.Context, e EnergyLink, x, f, dfdx *Tensor) (*Tensor, *Tensor, error) {
+	gi, ok := e.(GradIntoer)
+	if !ok {
+		return e.Grad(ctx, x)
+	}
+	if f == nil {
+		f = NewTensor(x.DType, x.Batch())
+	}
+	if dfdx == nil {
+		dfdx = NewTensor(x.DType, x.Shape...)
+	}
+	return gi.GradInto(ctx, x, f, dfdx)
+}
+
 // UpdateRequest is one learning step's input.
 type UpdateRequest struct {
 	Pos, Neg *Tensor

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ebmflow/ebmflow/internal/wire"
+	"github.com/ebmflow/ebmflow/sdk"
 	"golang.org/x/sys/unix"
 )
 
@@ -251,6 +252,13 @@ func (c *Caller) learn(method string, n int64) {
 // deadline passed or ctx was cancelled, and ErrProtocol for a malformed
 // answer; any of these abandons the lane.
 func (c *Caller) Call(ctx context.Context, deadline time.Time, method string, meta []byte, ts []wire.Named) (*Answer, error) {
+	return c.CallInto(ctx, deadline, method, meta, ts, nil)
+}
+
+// CallInto is Call reading the answer's tensors into the caller's storage
+// in into, by name, where their dtype and shape match (the answer then
+// holds those very tensors); other tensors are allocated as in Call.
+func (c *Caller) CallInto(ctx context.Context, deadline time.Time, method string, meta []byte, ts []wire.Named, into map[string]*sdk.Tensor) (*Answer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -281,7 +289,7 @@ func (c *Caller) Call(ctx context.Context, deadline time.Time, method string, me
 	if err == nil {
 		r := &l.r
 		r.reset(&l.ans, wt, l.call, false, 4*c.limit+2*maxMeta)
-		if a, err = decodeAnswer(r, c.limit, &l.names); err == nil {
+		if a, err = decodeAnswer(r, c.limit, &l.names, into); err == nil {
 			err = r.done()
 		}
 		c.learn(method, r.got)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/ebmflow/ebmflow/internal/wire"
@@ -36,6 +37,40 @@ type Request struct {
 	Deadline time.Time // zero: none
 	Meta     []byte
 	Tensors  map[string]*sdk.Tensor
+	// Out, when set, gives storage for the answer's tensors that the lane
+	// reuses from call to call: valid until the answer has been sent.
+	Out func(dt sdk.DType, shape ...int) *sdk.Tensor
+}
+
+// outputs is the storage a lane reuses for answer tensors (Request.Out):
+// the i-th tensor asked for in a request is the i-th of the last request
+// when its dtype and shape are the same, else a new one kept for next time.
+type outputs struct {
+	ts   []*sdk.Tensor
+	next int
+}
+
+// maxOutputs bounds the tensors a lane keeps for reuse.
+const maxOutputs = 8
+
+func (o *outputs) reset() { o.next = 0 }
+
+func (o *outputs) tensor(dt sdk.DType, shape ...int) *sdk.Tensor {
+	i := o.next
+	o.next++
+	if i < len(o.ts) {
+		if t := o.ts[i]; t.DType == dt && slices.Equal(t.Shape, shape) {
+			return t
+		}
+	}
+	t := sdk.NewTensor(dt, shape...)
+	switch {
+	case i < len(o.ts):
+		o.ts[i] = t
+	case i < maxOutputs:
+		o.ts = append(o.ts, t)
+	}
+	return t
 }
 
 // Answer is a decoded answer record.
@@ -206,6 +241,9 @@ type decoder struct {
 	total int64  // tensor bytes so far
 	arena *arena // if set, tensor data goes there when it fits
 	names *names // if set, method and tensor names are interned there
+	// into holds storage the caller offers for answer tensors, by name:
+	// a tensor whose dtype and shape match is read straight into it.
+	into map[string]*sdk.Tensor
 }
 
 // names interns the method and tensor names of a lane's records, which
@@ -389,6 +427,13 @@ func (d *decoder) tensors() (map[string]*sdk.Tensor, error) {
 			return nil, fmt.Errorf("%w: record exceeds %d bytes of tensors", ErrTooLarge, 4*d.limit)
 		}
 		d.total += byteLen
+		if t := d.into[name]; t != nil && fits(t, sdk.DType(dt), shape) {
+			if err := d.read(wire.TensorBytes(t)); err != nil {
+				return nil, err
+			}
+			out[name] = t
+			continue
+		}
 		var data []byte
 		if d.arena != nil {
 			if data = d.arena.take(byteLen); data != nil {
@@ -444,8 +489,24 @@ func decodeRequestNames(src source, limit int64, a *arena, borrow func(method st
 	return r, nil
 }
 
-func decodeAnswer(src source, limit int64, nm *names) (*Answer, error) {
-	d := decoder{src: src, limit: limit, names: nm}
+// fits reports whether t has dtype dt and the given shape, so that a
+// tensor's bytes can be read into it.
+func fits(t *sdk.Tensor, dt sdk.DType, shape []int64) bool {
+	if t.DType != dt || len(t.Shape) != len(shape) || t.Validate() != nil {
+		return false
+	}
+	for i, d := range shape {
+		if int64(t.Shape[i]) != d {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeAnswer decodes an answer; its tensors go into the caller's storage
+// in into where they fit (nil: none).
+func decodeAnswer(src source, limit int64, nm *names, into map[string]*sdk.Tensor) (*Answer, error) {
+	d := decoder{src: src, limit: limit, names: nm, into: into}
 	code, err := d.u32()
 	if err != nil {
 		return nil, err

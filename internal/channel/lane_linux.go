@@ -25,8 +25,9 @@ type lane struct {
 
 	w     partWriter
 	r     partReader
-	arena arena // the callee's storage for borrowed request tensors
-	names names // names seen in this lane's records
+	arena arena   // the callee's storage for borrowed request tensors
+	names names   // names seen in this lane's records
+	out   outputs // the callee's storage for answer tensors
 }
 
 func (l *lane) reqLen() int64 { return int64(len(l.req.area)) }

@@ -165,6 +165,7 @@ func (l *Listener) serveLane(ln *lane) {
 	}
 	wt := waiter{spin: l.spin, stop: stop}
 	maxReq := 4*l.opts.Limit + 2*maxMeta
+	out := ln.out.tensor
 	for {
 		r := &ln.r
 		r.reset(&ln.req, wt, 0, true, maxReq)
@@ -178,6 +179,8 @@ func (l *Listener) serveLane(ln *lane) {
 			}
 			return
 		}
+		ln.out.reset()
+		req.Out = out
 		code, meta, ts := l.handle(req)
 		w := &ln.w
 		w.reset(&ln.ans, r.call, wt)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ebmflow/ebmflow/internal/wire"
+	"github.com/ebmflow/ebmflow/sdk"
 )
 
 const supported = false
@@ -19,6 +20,11 @@ func Dial(string, int, int64) (*Caller, error) { return nil, ErrUnsupported }
 
 // Call returns ErrUnsupported here.
 func (*Caller) Call(context.Context, time.Time, string, []byte, []wire.Named) (*Answer, error) {
+	return nil, ErrUnsupported
+}
+
+// CallInto returns ErrUnsupported here.
+func (*Caller) CallInto(context.Context, time.Time, string, []byte, []wire.Named, map[string]*sdk.Tensor) (*Answer, error) {
 	return nil, ErrUnsupported
 }
 

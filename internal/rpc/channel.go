@@ -62,7 +62,7 @@ func (s *baseServer) channelHandler(link bool, peer string) channel.Handler {
 			s.mu.Unlock()
 			return channel.ErrorAnswer(status.Errorf(codes.PermissionDenied, "stage %q: %s is not available through a link (called by stage %q)", stage, m.name, peer))
 		}
-		meta, ts, err := m.run(ctx, &wire.Message{Meta: req.Meta, Tensors: req.Tensors})
+		meta, ts, err := m.run(ctx, &wire.Message{Meta: req.Meta, Tensors: req.Tensors, Out: req.Out})
 		if err != nil {
 			return channel.ErrorAnswer(s.errorf(m.name, err))
 		}
@@ -121,7 +121,7 @@ func (c *Client) OpenChannel(ctx context.Context, peerPid int, peerStage string)
 // callChannel makes a tensor call through the channel. Its errors are gRPC
 // statuses, as on the gRPC path: the callee's own status, UNAVAILABLE when
 // its process ended, DEADLINE_EXCEEDED when the call's deadline passed.
-func (c *Client) callChannel(ctx context.Context, method, full string, meta proto.Message, tensors []wire.Named) (*wire.Message, error) {
+func (c *Client) callChannel(ctx context.Context, method, full string, meta proto.Message, tensors []wire.Named, into map[string]*sdk.Tensor) (*wire.Message, error) {
 	var mb []byte
 	if meta != nil {
 		var err error
@@ -136,7 +136,7 @@ func (c *Client) callChannel(ctx context.Context, method, full string, meta prot
 			deadline = time.Now().Add(limit)
 		}
 	}
-	a, err := c.ch.Call(ctx, deadline, full, mb, tensors)
+	a, err := c.ch.CallInto(ctx, deadline, full, mb, tensors, into)
 	if err != nil {
 		var st *status.Status
 		var cf *CallFailure

@@ -107,7 +107,7 @@ type bidi interface {
 // one, else on a fresh gRPC stream that open starts.
 func (c *Client) call(ctx context.Context, method, full string, open func(context.Context) (bidi, error), meta proto.Message, tensors ...wire.Named) (*wire.Message, error) {
 	if c.ch != nil {
-		return c.callChannel(ctx, method, full, meta, tensors)
+		return c.callChannel(ctx, method, full, meta, tensors, nil)
 	}
 	s, err := open(ctx)
 	if err != nil {

@@ -38,6 +38,30 @@ func (c *Client) Grad(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, *sdk.Ten
 	return f, g, nil
 }
 
+// GradInto is Grad reading the answer into f and dfdx where they fit
+// (sdk.GradIntoer) when the call goes through a channel, straight from the
+// shared memory. On gRPC frames the answer is decoded into new tensors
+// anyway, and those are returned.
+func (c *Client) GradInto(ctx context.Context, x, f, dfdx *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
+	if c.ch == nil {
+		return c.Grad(ctx, x)
+	}
+	msg, err := c.callChannel(ctx, "grad", pb.Energy_Grad_FullMethodName, nil, []wire.Named{{Name: "x", Tensor: x}},
+		map[string]*sdk.Tensor{"f": f, "dfdx": dfdx})
+	if err != nil {
+		return nil, nil, err
+	}
+	gf, err := msg.Tensor("f")
+	if err != nil {
+		return nil, nil, c.fail("grad", err)
+	}
+	gd, err := msg.Tensor("dfdx")
+	if err != nil {
+		return nil, nil, c.fail("grad", err)
+	}
+	return gf, gd, nil
+}
+
 // Update takes one learning step.
 func (c *Client) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateResult, error) {
 	msg, err := c.call(ctx, "update", pb.Energy_Update_FullMethodName, func(ctx context.Context) (bidi, error) { return c.energy.Update(ctx) }, updateRequestToPB(req),
@@ -73,7 +97,7 @@ func (c *Client) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.Sample
 // Describe returns the data stage's description.
 func (c *Client) Describe(ctx context.Context) (sdk.DataInfo, error) {
 	if c.ch != nil {
-		msg, err := c.callChannel(ctx, "describe", pb.Data_Describe_FullMethodName, nil, nil)
+		msg, err := c.callChannel(ctx, "describe", pb.Data_Describe_FullMethodName, nil, nil, nil)
 		if err != nil {
 			return sdk.DataInfo{}, err
 		}

@@ -94,7 +94,16 @@ func energyMethods(impl sdk.Energy) map[string]method {
 			if err != nil {
 				return nil, nil, err
 			}
-			f, g, err := impl.Grad(ctx, x)
+			var f, g *sdk.Tensor
+			if gi, ok := impl.(sdk.GradIntoer); ok {
+				out := req.Out
+				if out == nil {
+					out = sdk.NewTensor
+				}
+				f, g, err = gi.GradInto(ctx, x, out(x.DType, x.Batch()), out(x.DType, x.Shape...))
+			} else {
+				f, g, err = impl.Grad(ctx, x)
+			}
 			if err == nil {
 				err = checkOut("f", f)
 			}

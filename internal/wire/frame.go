@@ -97,6 +97,10 @@ func Send(s Sender, meta proto.Message, tensors ...Named) error {
 type Message struct {
 	Meta    []byte
 	Tensors map[string]*sdk.Tensor
+	// Out, when set, gives reusable storage for the answer's tensors,
+	// valid until the answer has been sent (a channel lane's); nil:
+	// answers are allocated.
+	Out func(dt sdk.DType, shape ...int) *sdk.Tensor
 }
 
 // Tensor returns the named tensor or an error naming what is missing.
