@@ -3,6 +3,7 @@ package convnet
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/ebmflow/ebmflow/sdk"
 	"gorgonia.org/tensor"
@@ -69,7 +70,13 @@ func (p *Plugin) toyEnergy(x *sdk.Tensor) (f *sdk.Tensor, ok bool, err error) {
 // sampler's hot path: the graph is compiled once per batch size and computes
 // no weight gradient; the toy net runs its dedicated path instead.
 func (p *Plugin) Grad(ctx context.Context, x *sdk.Tensor) (f, dfdx *sdk.Tensor, err error) {
-	if f, dfdx, ok, err := p.toyGrad(x); ok {
+	return p.GradInto(ctx, x, nil, nil)
+}
+
+// GradInto is Grad writing F(x) and dF/dx into f and dfdx where they fit
+// (sdk.GradIntoer); others, and nil ones, are allocated.
+func (p *Plugin) GradInto(ctx context.Context, x, f, dfdx *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
+	if f, dfdx, ok, err := p.toyGrad(x, f, dfdx); ok {
 		return f, dfdx, err
 	}
 	p.mu.Lock()
@@ -80,14 +87,16 @@ func (p *Plugin) Grad(ctx context.Context, x *sdk.Tensor) (f, dfdx *sdk.Tensor, 
 	if err := p.checkInput("grad", "x", x); err != nil {
 		return nil, nil, err
 	}
-	if f, dfdx, err = p.gradGraph(x); err != nil {
+	f, dfdx, err := p.gradGraph(x, f, dfdx)
+	if err != nil {
 		return nil, nil, err
 	}
 	return f, dfdx, checkGrad(f, dfdx)
 }
 
-// gradGraph runs the grad graph on a checked batch. The caller holds p.mu.
-func (p *Plugin) gradGraph(x *sdk.Tensor) (f, dfdx *sdk.Tensor, err error) {
+// gradGraph runs the grad graph on a checked batch, its answer going into
+// f and dfdx where they fit. The caller holds p.mu.
+func (p *Plugin) gradGraph(x, f, dfdx *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
 	c, err := p.graph(graphKey{kindGrad, x.Batch()})
 	if err != nil {
 		return nil, nil, fmt.Errorf("grad: %w", err)
@@ -96,15 +105,25 @@ func (p *Plugin) gradGraph(x *sdk.Tensor) (f, dfdx *sdk.Tensor, err error) {
 	if err := c.run(); err != nil {
 		return nil, nil, fmt.Errorf("grad: %w", err)
 	}
-	f = toSDK(c.f.(*tensor.Dense))
-	dfdx = toSDK(c.dfdx.(*tensor.Dense))
-	dfdx.Shape = append([]int(nil), x.Shape...)
+	f = outputFor(f, x.DType, x.Batch())
+	dfdx = outputFor(dfdx, x.DType, x.Shape...)
+	copyToSDK(f, c.f.(*tensor.Dense))
+	copyToSDK(dfdx, c.dfdx.(*tensor.Dense))
 	return f, dfdx, nil
+}
+
+// outputFor returns t when it has dtype dt and the given shape, else a new
+// tensor that has.
+func outputFor(t *sdk.Tensor, dt sdk.DType, shape ...int) *sdk.Tensor {
+	if t != nil && t.DType == dt && slices.Equal(t.Shape, shape) && t.Validate() == nil {
+		return t
+	}
+	return sdk.NewTensor(dt, shape...)
 }
 
 // toyGrad is Grad on the toy net's dedicated path, under the read lock; ok
 // is false when the plugin has no such path.
-func (p *Plugin) toyGrad(x *sdk.Tensor) (f, dfdx *sdk.Tensor, ok bool, err error) {
+func (p *Plugin) toyGrad(x, f, dfdx *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, bool, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.toy == nil {
@@ -113,7 +132,8 @@ func (p *Plugin) toyGrad(x *sdk.Tensor) (f, dfdx *sdk.Tensor, ok bool, err error
 	if err := p.checkInput("grad", "x", x); err != nil {
 		return nil, nil, true, err
 	}
-	f, dfdx = p.toy.grad(x)
+	f, dfdx = outputFor(f, x.DType, x.Batch()), outputFor(dfdx, x.DType, x.Shape...)
+	p.toy.grad(x, f, dfdx)
 	if err := checkGrad(f, dfdx); err != nil {
 		return nil, nil, true, err
 	}

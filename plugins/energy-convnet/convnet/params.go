@@ -87,6 +87,16 @@ func toSDK(t *tensor.Dense) *sdk.Tensor {
 	return nil
 }
 
+// copyToSDK copies src's data into dst, which has the same dtype and size.
+func copyToSDK(dst *sdk.Tensor, src *tensor.Dense) {
+	switch d := src.Data().(type) {
+	case []float32:
+		copy(dst.F32, d)
+	case []float64:
+		copy(dst.F64, d)
+	}
+}
+
 // copyFromSDK copies src's data into dst, which has the same dtype and size.
 func copyFromSDK(dst *tensor.Dense, src *sdk.Tensor) {
 	switch d := dst.Data().(type) {

@@ -15,9 +15,10 @@ type toyNet interface {
 	// pack copies the parameters into the kernels' layouts; called
 	// whenever they change (Plugin.weightsChanged).
 	pack()
-	// energy returns F per sample, grad F and dF/dx, for a checked batch.
+	// energy returns F per sample, and grad writes F and dF/dx into f
+	// and dfdx, for a checked batch.
 	energy(x *sdk.Tensor) *sdk.Tensor
-	grad(x *sdk.Tensor) (f, dfdx *sdk.Tensor)
+	grad(x, f, dfdx *sdk.Tensor)
 	// lossGrad returns F per sample of [pos; neg] and the weight gradients
 	// of mean F(pos) - mean F(neg), in parameter order; the gradients are
 	// the net's buffers, valid until the next call.

@@ -19,8 +19,9 @@ func (m *mlp[T]) energy(x *sdk.Tensor) *sdk.Tensor {
 	return m.energies(w, x.DType, n)
 }
 
-// grad returns F per sample and dF/dx.
-func (m *mlp[T]) grad(x *sdk.Tensor) (f, dfdx *sdk.Tensor) {
+// grad writes F per sample into f and dF/dx into dfdx (x's dtype; f of
+// shape [n], dfdx of x's shape).
+func (m *mlp[T]) grad(x, f, dfdx *sdk.Tensor) {
 	n := x.Batch()
 	w := m.work(n)
 	defer m.release(w)
@@ -43,14 +44,12 @@ func (m *mlp[T]) grad(x *sdk.Tensor) (f, dfdx *sdk.Tensor) {
 		m.actGrad(gz, w.wrep[r0*h:r1*h], w.y[last-1][r0*h:r1*h])
 		m.inputGrad(w, k, r0, r1, last-1)
 	})
-	f = m.energies(w, x.DType, n)
+	copy(dataOf[T](f), w.f[:n])
 	in, ow := m.layers[0].In, m.outWidth()
-	dfdx = sdk.NewTensor(x.DType, x.Shape...)
 	dv := dataOf[T](dfdx)
 	for i := 0; i < n; i++ {
 		copy(dv[i*in:(i+1)*in], w.dx[i*ow:])
 	}
-	return f, dfdx
 }
 
 // load copies the n samples of x into w.x, zeroes the padding rows and

@@ -19,6 +19,9 @@ type chainRun struct {
 	steps int
 	shape []int          // [n, sample shape...]
 	trace []sdk.StepStat // nil unless a trace was asked for
+	// f and g are the storage the energy's answers are read into, reused
+	// from step to step: a step uses its answer before the next one.
+	f, g *sdk.Tensor
 }
 
 // outcome is what a chain loop returns besides the samples.
@@ -29,8 +32,9 @@ type outcome struct {
 
 // grad calls the energy's gradient at xt and checks the answer: F of shape
 // [n], dF/dx of the chains' dtype and shape, dF/dx finite. step is 1-based.
+// The answer is valid until the next call.
 func (c *chainRun) grad(ctx context.Context, xt *sdk.Tensor, step int) (f *sdk.Tensor, g *sdk.Tensor, err error) {
-	f, g, err = c.link.Grad(ctx, xt)
+	f, g, err = sdk.GradInto(ctx, c.link, xt, c.f, c.g)
 	if err != nil {
 		return nil, nil, fmt.Errorf("step %d of %d: energy gradient: %w", step, c.steps, err)
 	}
@@ -44,6 +48,7 @@ func (c *chainRun) grad(ctx context.Context, xt *sdk.Tensor, step int) (f *sdk.T
 		return nil, nil, fmt.Errorf("step %d of %d: energy gradient F: %w: expected [%d], received %s",
 			step, c.steps, sdk.ErrShape, c.shape[0], sdk.FormatShape(f.Shape))
 	}
+	c.f, c.g = f, g
 	return f, g, nil
 }
 
