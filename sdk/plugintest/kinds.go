@@ -100,6 +100,40 @@ func withNaN(x *sdk.Tensor) *sdk.Tensor {
 
 type energyDriver struct{ e *env }
 
+// gradIntoAgrees calls Grad with storage offered (sdk.GradInto, as
+// sampler-langevin does: through a channel the answer is read into the
+// storage, and an energy with GradInto writes into storage its server
+// reuses), the storage holding garbage, and compares the answer with
+// Grad's (f, g).
+func gradIntoAgrees(ctx context.Context, st *stage, x, f, g *sdk.Tensor) error {
+	sf, sg := sdk.NewTensor(x.DType, f.Shape...), sdk.NewTensor(x.DType, x.Shape...)
+	for _, t := range []*sdk.Tensor{sf, sg} {
+		for i := range t.Len() {
+			t.Set(i, math.NaN())
+		}
+	}
+	for round := range 2 { // the second reuses the callee's storage
+		gf, gg, err := sdk.GradInto(ctx, st.p, x, sf, sg)
+		if err != nil {
+			return fmt.Errorf("Grad with storage offered (round %d): %w", round+1, err)
+		}
+		for _, c := range []struct {
+			what      string
+			got, want *sdk.Tensor
+		}{{"F", gf, f}, {"dF/dx", gg, g}} {
+			if err := expectShape("Grad with storage offered: "+c.what, c.got, c.want.Shape); err != nil {
+				return err
+			}
+			for i := range c.want.Len() {
+				if a, b := c.want.At(i), c.got.At(i); !(math.Abs(a-b) <= 1e-6*(1+math.Abs(a))) {
+					return fmt.Errorf("Grad with storage offered (round %d) disagrees with Grad on %s element %d: %v against %v", round+1, c.what, i, b, a)
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func (d energyDriver) shapes(ctx context.Context, st *stage) (probs problems) {
 	in, err := declared(st)
 	if err != nil {
@@ -129,6 +163,7 @@ func (d energyDriver) shapes(ctx context.Context, st *stage) (probs problems) {
 					break
 				}
 			}
+			probs.addErr(gradIntoAgrees(ctx, st, x, fg, g))
 		}
 	}
 	u, err := st.p.Update(ctx, sdk.UpdateRequest{Pos: d.e.input("pos", 0, batchShape(n, in)...), Neg: d.e.input("neg", 0, batchShape(n, in)...), LR: d.e.s.LR, T: 1})
