@@ -43,7 +43,8 @@ type GradIntoer interface {
 	// written over, or new tensors where it could not use them (an answer
 	// of another shape, from a faulty energy, or one that arrived in other
 	// storage), which the caller checks as it checks Grad's. The energy
-	// must not keep f or dfdx after it returns.
+	// must not keep f or dfdx after it returns. A type that embeds an
+	// energy and overrides its Grad must override GradInto too.
 	GradInto(ctx context.Context, x, f, dfdx *Tensor) (*Tensor, *Tensor, error)
 }
 

@@ -87,6 +87,19 @@ func BenchmarkGradRoundTrip(b *testing.B) {
 				}
 			}
 		})
+		// As a sampler calls it: the answer read into storage reused
+		// from call to call, and written by the energy into storage its
+		// lane reuses.
+		b.Run("direct-into/"+shapeName(shape), func(b *testing.B) {
+			b.SetBytes(bytes)
+			var f, g *sdk.Tensor
+			for b.Loop() {
+				var err error
+				if f, g, err = sdk.GradInto(ctx, e, x, f, g); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		s, err := h.Start(ctx, "sampler", kitBinary(b, "testsampler"))
 		if err != nil {
 			b.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sync/atomic"
 
 	"github.com/ebmflow/ebmflow/sdk"
@@ -95,9 +96,14 @@ func (q *Quadratic) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, err
 }
 
 func (q *Quadratic) Grad(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
+	return q.GradInto(ctx, x, nil, nil)
+}
+
+// GradInto is Grad writing into f and dfdx where they fit (sdk.GradIntoer).
+func (q *Quadratic) GradInto(ctx context.Context, x, f, dfdx *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
 	q.enter("grad")
 	call := int(q.grads.Add(1))
-	f, g, err := q.eval(x, true)
+	f, g, err := q.evalInto(x, true, f, dfdx)
 	if err == nil && q.Hook != nil {
 		if err := q.Hook(call, x, f, g); err != nil {
 			return nil, nil, err
@@ -118,15 +124,19 @@ func (q *Quadratic) at(j int) float64 {
 }
 
 func (q *Quadratic) eval(x *sdk.Tensor, grad bool) (*sdk.Tensor, *sdk.Tensor, error) {
+	return q.evalInto(x, grad, nil, nil)
+}
+
+// evalInto is eval writing into f and g where they fit.
+func (q *Quadratic) evalInto(x *sdk.Tensor, grad bool, f, g *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
 	if err := q.check(x); err != nil {
 		return nil, nil, err
 	}
 	n := x.Batch()
 	per := x.Len() / max(n, 1)
-	f := sdk.NewTensor(x.DType, n)
-	var g *sdk.Tensor
+	f = storage(f, x.DType, n)
 	if grad {
-		g = sdk.NewTensor(x.DType, x.Shape...)
+		g = storage(g, x.DType, x.Shape...)
 	}
 	for i := 0; i < n; i++ {
 		s := 0.0
@@ -196,3 +206,12 @@ func (q *Quadratic) LoadState(ctx context.Context, st *sdk.State) error {
 }
 
 var _ sdk.Energy = (*Quadratic)(nil)
+
+// storage returns t when it has dtype dt and the given shape, else a new
+// tensor that has.
+func storage(t *sdk.Tensor, dt sdk.DType, shape ...int) *sdk.Tensor {
+	if t != nil && t.DType == dt && slices.Equal(t.Shape, shape) && t.Validate() == nil {
+		return t
+	}
+	return sdk.NewTensor(dt, shape...)
+}

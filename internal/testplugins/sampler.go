@@ -87,11 +87,13 @@ func (l *Langevin) Sample(ctx context.Context, req sdk.SampleRequest) (*sdk.Samp
 	}
 	per := x.Len() / max(n, 1)
 	res := &sdk.SampleResult{AcceptRate: -1}
+	var f, g *sdk.Tensor // the gradient's storage, reused from step to step
 	for s := 0; s < steps; s++ {
 		if err := ctxErr(ctx); err != nil {
 			return nil, err
 		}
-		f, g, err := l.energy.Grad(ctx, x)
+		var err error
+		f, g, err = sdk.GradInto(ctx, l.energy, x, f, g)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", s+1, err)
 		}
