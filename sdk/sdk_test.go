@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -181,5 +182,52 @@ func BenchmarkCheckFinite(b *testing.B) {
 		if err := x.CheckFinite(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// gradOnly is an EnergyLink without GradInto: F = sum x, dF/dx = 1.
+type gradOnly struct{ calls int }
+
+func (g *gradOnly) Energy(ctx context.Context, x *Tensor) (*Tensor, error) { return nil, nil }
+
+func (g *gradOnly) Grad(ctx context.Context, x *Tensor) (*Tensor, *Tensor, error) {
+	g.calls++
+	f, d := NewTensor(x.DType, x.Batch()), NewTensor(x.DType, x.Shape...)
+	per := x.Len() / x.Batch()
+	for i := range x.Len() {
+		f.Set(i/per, f.At(i/per)+x.At(i))
+		d.Set(i, 1)
+	}
+	return f, d, nil
+}
+
+// withInto is gradOnly with GradInto, which writes into the storage given.
+type withInto struct{ gradOnly }
+
+func (w *withInto) GradInto(ctx context.Context, x, f, dfdx *Tensor) (*Tensor, *Tensor, error) {
+	gf, gd, err := w.Grad(ctx, x)
+	copy(f.F32, gf.F32)
+	copy(dfdx.F32, gd.F32)
+	return f, dfdx, err
+}
+
+// TestGradInto checks that GradInto uses a link's GradInto with the
+// storage given (allocating nil storage) and otherwise returns Grad's
+// answer as it is.
+func TestGradInto(t *testing.T) {
+	ctx := context.Background()
+	x := FromFloat32([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
+	plain := &gradOnly{}
+	f, d, err := GradInto(ctx, plain, x, NewTensor(Float32, 2), NewTensor(Float32, 2, 3))
+	if err != nil || plain.calls != 1 || f.At(0) != 6 || f.At(1) != 15 || d.At(5) != 1 {
+		t.Fatalf("without GradInto: %v %v %v (%d calls)", f, d, err, plain.calls)
+	}
+	w := &withInto{}
+	sf, sd := NewTensor(Float32, 2), NewTensor(Float32, 2, 3)
+	if f, d, err = GradInto(ctx, w, x, sf, sd); err != nil || f != sf || d != sd || f.At(1) != 15 {
+		t.Fatalf("with GradInto: storage not used or wrong: %v %v %v", f, d, err)
+	}
+	if f, d, err = GradInto(ctx, w, x, nil, nil); err != nil || f.At(0) != 6 || !slices.Equal(d.Shape, []int{2, 3}) {
+		t.Fatalf("with GradInto, no storage: %v %v %v", f, d, err)
 	}
 }
