@@ -104,6 +104,8 @@ func (s *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	if len(s.shape) == 0 {
 		diags.Errorf([]string{"energy"}, "Unknown sample shape", "the energy stage declares no \"input\" shape")
 	}
+	// dF/dx once per chain at the start, then once per leapfrog step.
+	cfg.DeclareCost(sdk.Cost{GradsPerRow: 1 + s.steps*s.l})
 	s.seed = cfg.Seed
 	s.rng = sdk.NewStream(cfg.Seed, "hmc")
 	s.streams = map[string]*sdk.Stream{}

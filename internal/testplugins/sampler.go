@@ -58,6 +58,7 @@ func (l *Langevin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, 
 		diags.Errorf([]string{"energy"}, "Unknown input shape", "the energy stage declared no input shape")
 	}
 	l.rng = sdk.NewStream(cfg.Seed, "chains")
+	cfg.DeclareCost(sdk.Cost{GradsPerRow: l.steps})
 	if cfg.Bool("intrude") {
 		tried, accepted, found := intrude()
 		diags = append(diags, sdk.Problem{Severity: sdk.SeverityWarning, Summary: "intrusion probe",

@@ -73,7 +73,7 @@ func (p *Plugin) Schema() sdk.Schema {
 		{Name: attrReportEvery, Type: sdk.TypeInt, Default: float64(DefaultReportEvery),
 			Bounds: sdk.Between(0, 1e8), Doc: "Rewrite diagnostics.png, density.png and report.json every this many iterations, besides each report the host asks for; 0 only on request. Default 1000."},
 		{Name: attrDensityEvery, Type: sdk.TypeInt, Default: float64(DefaultDensityEvery),
-			Bounds: sdk.Between(1, 1e8), Doc: "Compute the density diagnostic every this many iterations (and at each report). Default 1000."},
+			Bounds: sdk.Between(1, 1e8), Doc: "Compute the density diagnostic (and, with sampler, draw its 10,000 short-run samples) every this many iterations; reports show the latest. Default 1000."},
 		{Name: attrSampler, Type: sdk.StageRef(sdk.KindSampler),
 			Doc: "Sampler whose short-run samples are compared with the true density: with energy and data, each density evaluation draws 10,000 samples through it (bank left untouched) for TV_samples. Optional."},
 	}}

@@ -191,7 +191,12 @@ class Server:
         out = pb.SchemaResponse()
         for a in self.impl.schema:
             default = "" if a.default is None else json.dumps(a.to_json()["default"])
-            out.attributes.add(name=a.name, type=a.type, required=a.required, default_json=default, doc=a.doc, enum=a.enum)
+            at = out.attributes.add(name=a.name, type=a.type, required=a.required, default_json=default, doc=a.doc, enum=a.enum,
+                                    min_exclusive=a.min_exclusive, max_exclusive=a.max_exclusive)
+            if a.min is not None:
+                at.min = a.min
+            if a.max is not None:
+                at.max = a.max
         return out
 
     def configure(self, req, context):
