@@ -291,7 +291,7 @@ func checkBounds(s *Stage, a *hcl.Attribute, attr sdk.Attribute, v cty.Value) *h
 			}
 		}
 		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value out of range",
-			Detail: fmt.Sprintf("%s = %s %v of %s's %s (range %s%s).", name, sdk.FormatNumber(f), err, s.Plugin, a.Name, attr.Bounds, each),
+			Detail:  fmt.Sprintf("%s = %s %v of %s's %s (range %s%s).", name, sdk.FormatNumber(f), err, s.Plugin, a.Name, attr.Bounds, each),
 			Subject: rng.Ptr()}
 	}
 	return nil
