@@ -136,7 +136,7 @@ func (p *Pipeline) bindStage(s *Stage) hcl.Diagnostics {
 				Detail: fmt.Sprintf("Inappropriate value for attribute %q: %v.", n, err), Subject: a.Expr.Range().Ptr()})
 			continue
 		}
-		if d := checkBounds(s, a, attr, v); d != nil {
+		if d := p.checkBounds(s, a, attr, v); d != nil {
 			diags = append(diags, d)
 			continue
 		}
@@ -258,7 +258,7 @@ func toJSON(v cty.Value, attr sdk.Attribute) (json.RawMessage, error) {
 // checkBounds checks a converted number (or each element of a list of
 // numbers) against the attribute's bounds and returns a diagnostic for the
 // first value outside them, pointing at that value in the file, or nil.
-func checkBounds(s *Stage, a *hcl.Attribute, attr sdk.Attribute, v cty.Value) *hcl.Diagnostic {
+func (p *Pipeline) checkBounds(s *Stage, a *hcl.Attribute, attr sdk.Attribute, v cty.Value) *hcl.Diagnostic {
 	if !attr.Bounds.IsSet() {
 		return nil
 	}
@@ -283,16 +283,16 @@ func checkBounds(s *Stage, a *hcl.Attribute, attr sdk.Attribute, v cty.Value) *h
 		if err == nil {
 			continue
 		}
-		name, each, rng := a.Name, "", a.Expr.Range()
+		name, each, expr := a.Name, "", a.Expr
 		if attr.Type == sdk.TypeListNumber {
 			name, each = fmt.Sprintf("%s[%d]", a.Name, i), " for each element"
 			if t, ok := a.Expr.(*hclsyntax.TupleConsExpr); ok && i < len(t.Exprs) {
-				rng = t.Exprs[i].Range()
+				expr = t.Exprs[i]
 			}
 		}
 		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value out of range",
 			Detail:  fmt.Sprintf("%s = %s %v of %s's %s (range %s%s).", name, sdk.FormatNumber(f), err, s.Plugin, a.Name, attr.Bounds, each),
-			Subject: rng.Ptr()}
+			Subject: expr.Range().Ptr(), Expression: expr, EvalContext: p.ctx}
 	}
 	return nil
 }
