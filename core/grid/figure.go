@@ -32,6 +32,9 @@ const (
 	titleHeight = 40
 	// PointsSize is the pixel size of PointsFigure's longer side.
 	PointsSize = 640
+	// pointsMargin is about the pixels PointsFigure's title and axes take,
+	// across and down alike.
+	pointsMargin = 70
 	figureDPI  = 96
 )
 
@@ -89,9 +92,10 @@ func writeTitled(dst string, img *image.RGBA, title string) error {
 // PointsFigure writes to dst a scatter plot of the 2-D batch x, shape
 // [n, 2], with axes spanning the data's box box[0][0] <= x1 <= box[0][1],
 // box[1][0] <= x2 <= box[1][1], the box drawn, and a title. The figure is
-// PointsSize pixels on its longer side, the other following the box's
-// aspect (within [1/4, 4]). Points outside the box are counted in the
-// title, not drawn.
+// PointsSize pixels on its longer side, the other chosen so that the
+// plotting area (less about pointsMargin pixels of title and axes) has the
+// box's aspect, held within [1/2, 2] (a longer box is drawn stretched).
+// Points outside the box are counted in the title, not drawn.
 func PointsFigure(dst string, x *sdk.Tensor, box [2][2]float64, title string) error {
 	for _, b := range box {
 		if err := checkPoints(x, b); err != nil {
@@ -137,10 +141,11 @@ func PointsFigure(dst string, x *sdk.Tensor, box [2][2]float64, title string) er
 	}
 	px := vg.Inch / figureDPI
 	w, h := PointsSize, PointsSize
-	if a := math.Min(4, math.Max(0.25, (hi-lo)/(xhi-xlo))); a > 1 {
-		w = int(math.Round(PointsSize / a))
+	inner := float64(PointsSize - pointsMargin)
+	if a := math.Min(2, math.Max(0.5, (hi-lo)/(xhi-xlo))); a > 1 {
+		w = int(math.Round(inner/a)) + pointsMargin
 	} else {
-		h = int(math.Round(PointsSize * a))
+		h = int(math.Round(inner*a)) + pointsMargin
 	}
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(w)*px, vg.Length(h)*px), vgimg.UseDPI(figureDPI))
 	p.Draw(draw.Crop(draw.New(c), vg.Millimeter*2, -vg.Millimeter*4, vg.Millimeter*2, -vg.Millimeter*3))

@@ -309,12 +309,15 @@ func TestPointsFigure(t *testing.T) {
 	if b := decode(t, path).Bounds(); b.Dx() != PointsSize || b.Dy() != PointsSize {
 		t.Errorf("size %v", b)
 	}
-	// A box twice as wide as high: a figure half as high as wide.
-	if err := PointsFigure(path, x, [2][2]float64{{-2, 2}, {-1, 1}}, "wide box"); err != nil {
-		t.Fatal(err)
-	}
-	if b := decode(t, path).Bounds(); b.Dx() != PointsSize || b.Dy() != PointsSize/2 {
-		t.Errorf("wide box: size %v", b)
+	// A box twice as wide as high: a plotting area (570 pixels less the
+	// margin) half as high as wide; four times: drawn at most 2:1.
+	for _, xh := range []float64{2, 4} {
+		if err := PointsFigure(path, x, [2][2]float64{{-xh, xh}, {-1, 1}}, "wide box"); err != nil {
+			t.Fatal(err)
+		}
+		if b := decode(t, path).Bounds(); b.Dx() != PointsSize || b.Dy() != 285+pointsMargin {
+			t.Errorf("box %v x 2: size %v", 2*xh, b)
+		}
 	}
 	if err := PointsFigure(path, x, [2][2]float64{{-1, 1}, {1, -1}}, "bad box"); err == nil {
 		t.Error("reversed box accepted")
