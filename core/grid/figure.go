@@ -35,7 +35,7 @@ const (
 	// pointsMargin is about the pixels PointsFigure's title and axes take,
 	// across and down alike.
 	pointsMargin = 70
-	figureDPI  = 96
+	figureDPI    = 96
 )
 
 // GridSide returns the rows and columns of a grid for n samples: the
