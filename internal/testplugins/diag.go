@@ -141,17 +141,28 @@ func (r *Recorder) Report(ctx context.Context, final bool) (*sdk.Report, error) 
 	return &sdk.Report{Summary: b, Files: []string{r.file}}, nil
 }
 
+// recorderState is a Recorder's saved state.
+type recorderState struct {
+	Records []Observed `json:"records"`
+	Drawn   int        `json:"drawn,omitempty"`
+}
+
 func (r *Recorder) SaveState(ctx context.Context) (*sdk.State, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	b, err := json.Marshal(r.recs)
+	b, err := json.Marshal(recorderState{Records: r.recs, Drawn: r.drawn})
 	return &sdk.State{Meta: b}, err
 }
 
 func (r *Recorder) LoadState(ctx context.Context, st *sdk.State) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return json.Unmarshal(st.Meta, &r.recs)
+	var s recorderState
+	if err := json.Unmarshal(st.Meta, &s); err != nil {
+		return err
+	}
+	r.recs, r.drawn = s.Records, s.Drawn
+	return nil
 }
 
 var _ sdk.Diagnoser = (*Recorder)(nil)
