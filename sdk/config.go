@@ -30,6 +30,7 @@ type Config struct {
 	links map[string]any
 
 	observeTensors bool
+	cost           *Cost
 }
 
 // ObserveTensors, called by a diagnostics stage during Configure, asks the

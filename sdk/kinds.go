@@ -170,8 +170,9 @@ type DataInfo struct {
 	Size int `json:"size"`
 	// HasDensity is true when LogDensity is available.
 	HasDensity bool `json:"has_density"`
-	// Box is [lo, hi] of a 2-D toy set's plot box (per coordinate), if any.
-	Box []float64 `json:"box,omitempty"`
+	// Box is the plot box of a low-dimensional set, one [lo, hi] per
+	// coordinate of Shape (a 2-D toy set: x then y), if any.
+	Box [][2]float64 `json:"box,omitempty"`
 }
 
 // NextRequest asks for a batch of positives.

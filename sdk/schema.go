@@ -39,6 +39,10 @@ type Attribute struct {
 	Doc     string `json:"doc"`
 	// Enum, when set, lists the allowed values of a string attribute.
 	Enum []string `json:"enum,omitempty"`
+	// Bounds, when set, limit a number or int attribute (each element of a
+	// list(number)); the host refuses a value outside them before anything
+	// runs. Write them with AtLeast, Above, AtMost, Below or Between.
+	Bounds
 }
 
 // Schema lists the attributes of a stage block. The host decodes the user's

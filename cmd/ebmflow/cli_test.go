@@ -92,6 +92,25 @@ func TestPluginsAndInit(t *testing.T) {
 	if rows[0]["sha256"] == "" || rows[0]["name"] == "" {
 		t.Errorf("plugins -json row %v", rows[0])
 	}
+	// One plugin: its attributes with default, range and doc.
+	code, out, errs := run("plugins", "testsampler")
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{"testsampler 0.1.0 (sampler, protocol 1): ", "ATTRIBUTE TYPE DEFAULT ALLOWED DOC",
+		"steps int 10 [1, 1000000] Langevin steps L (default 10)",
+		"energy stage(energy) required - the energy stage",
+		`dtype string "float32" float32 | float64 element type (default float32)`,
+		`fail string "" "" | panic | exit | kill | hang how to misbehave`} {
+		if code != exitOK || !strings.Contains(flat, want) {
+			t.Errorf("plugins testsampler lacks %q (exit %d):\n%s%s", want, code, out, errs)
+		}
+	}
+	code, out, _ = run("plugins", "-json", "testsampler")
+	if code != exitOK || !strings.Contains(out, `"name": "steps"`) || !strings.Contains(out, `"max": 1000000`) {
+		t.Errorf("plugins -json testsampler (exit %d):\n%s", code, out)
+	}
+	if code, _, errs := run("plugins", "testsampeler"); code != exitInvalid || !strings.Contains(errs, `no plugin named "testsampeler" found; did you mean "testsampler"?`) {
+		t.Errorf("plugins testsampeler: exit %d, %s", code, errs)
+	}
 
 	dir := t.TempDir()
 	pipe := filepath.Join(dir, "p.hcl")
@@ -104,7 +123,7 @@ stage "sampler" {
   energy = stage.energy
 }
 `), 0o644)
-	code, out, errs := run("init", pipe)
+	code, out, errs = run("init", pipe)
 	if code != exitOK || !strings.Contains(out, "pinned 2 plugins") {
 		t.Fatalf("init: %d %q %q", code, out, errs)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -57,9 +58,35 @@ func TestPluginNewPython(t *testing.T) {
 			s := suites[kind]
 			s.Package, s.Kind = plugintest.Executable(exe), kind
 			plugintest.Run(t, s)
+			if kind == sdk.KindSampler {
+				validatePythonSamplerCost(t, dir, name)
+			}
 		})
 	}
 	if out, _, errs := run("plugin", "new", "-lang", "rust", "energy", "x"); out != exitInvalid || !strings.Contains(errs, `-lang "rust"`) {
 		t.Errorf("-lang rust: exit %d, %s", out, errs)
+	}
+}
+
+// validatePythonSamplerCost validates a pipeline whose sampler is the
+// scaffolded Python one: the cost it declares (steps per chain) reaches
+// validate's count.
+func validatePythonSamplerCost(t *testing.T, dir, name string) {
+	t.Helper()
+	kit := testKit(t)
+	t.Setenv("PATH", "")
+	t.Setenv(host.PathEnv, kit+string(filepath.ListSeparator)+dir)
+	pipe := filepath.Join(t.TempDir(), "p.hcl")
+	src := "stage \"data\" {\n  plugin = \"testdata\"\n}\nstage \"energy\" {\n  plugin = \"testenergy\"\n}\n" +
+		"stage \"sampler\" {\n  plugin = \"" + name + "\"\n  energy = stage.energy\n  steps  = 7\n}\n" +
+		"schedule \"lr\" {\n  type    = \"constant\"\n  initial = 0.1\n}\n" +
+		"train {\n  iterations = 3\n  batch      = 10\n  energy     = stage.energy\n  sampler    = stage.sampler\n  data       = stage.data\n}\n"
+	if err := os.WriteFile(pipe, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run("validate", pipe)
+	want := `stage "sampler": training negatives, batch 10 x 7 dF/dx per chain every iteration: 70 per iteration, 210 for the run`
+	if code != exitOK || !strings.Contains(out, want) {
+		t.Errorf("validate: exit %d, want a line %q\n%s%s", code, want, out, errs)
 	}
 }

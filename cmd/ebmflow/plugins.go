@@ -17,12 +17,16 @@ type pluginsCommand struct{ ui }
 func (c *pluginsCommand) Synopsis() string { return "List the plugins ebmflow can find" }
 func (c *pluginsCommand) Help() string {
 	return strings.TrimSpace(`
-Usage: ebmflow plugins [options]
+Usage: ebmflow plugins [options] [NAME]
 
   Lists every ebmflow-plugin-NAME binary found, in the order ebmflow searches:
   next to the ebmflow executable, in plugins/ beside the pipeline (with
   -pipeline), in each folder of $EBMFLOW_PLUGIN_PATH, then on $PATH. Shows
   each plugin's kind, version, protocol, SHA-256 and path.
+
+  With NAME, shows the plugin of that name ebmflow would use and the
+  attributes its stage block takes: type, default (or required), the
+  allowed range or values, and what each means.
 
 Options:
 
@@ -37,7 +41,7 @@ func (c *pluginsCommand) Run(args []string) int {
 	fs.Usage = func() { fmt.Fprint(c.err, c.Help()) }
 	pipeline := fs.String("pipeline", "", "")
 	asJSON := fs.Bool("json", false, "")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	if err := fs.Parse(args); err != nil || fs.NArg() > 1 {
 		if err == nil {
 			fs.Usage()
 		}
@@ -48,6 +52,9 @@ func (c *pluginsCommand) Run(args []string) int {
 		dir = filepath.Dir(*pipeline)
 	}
 	bins := host.List(context.Background(), dir)
+	if fs.NArg() == 1 {
+		return c.showPlugin(bins, fs.Arg(0), *asJSON)
+	}
 	if *asJSON {
 		type row struct {
 			Name     string `json:"name"`

@@ -108,9 +108,9 @@ func (c *sampleCommand) longRun(ctx context.Context, r *runner.Run, dir string, 
 			return err
 		}
 	}
-	box := [2]float64{-1, 1}
+	box := [2][2]float64{{-1, 1}, {-1, 1}}
 	if info, err := r.Stage(train.Data).Describe(ctx); err == nil && len(info.Box) == 2 {
-		box = [2]float64{info.Box[0], info.Box[1]}
+		box = [2][2]float64(info.Box)
 	}
 	trace, err := os.Create(filepath.Join(dir, "trace.jsonl"))
 	if err != nil {
@@ -160,7 +160,7 @@ func (c *sampleCommand) longRun(ctx context.Context, r *runner.Run, dir string, 
 	return os.WriteFile(filepath.Join(dir, "summary.json"), append(b, '\n'), 0o644)
 }
 
-func (c *sampleCommand) figure(dir string, step int, x *sdk.Tensor, box [2]float64) error {
+func (c *sampleCommand) figure(dir string, step int, x *sdk.Tensor, box [2][2]float64) error {
 	path := filepath.Join(dir, fmt.Sprintf("samples-%09d.png", step))
 	title := fmt.Sprintf("%d chains after %d steps", x.Batch(), step)
 	switch len(x.Shape) {

@@ -27,7 +27,11 @@ Usage: ebmflow validate [options] PIPELINE
   required attributes, references to undeclared stages, stages of the wrong
   kind, reference cycles, missing plugin binaries, lock-file mismatches, and
   tensor shapes that disagree between stages (the plugins are started and
-  configured to learn them). On success prints the plan.
+  configured to learn them). On success prints the plan and what training
+  will cost in image-steps of dF/dx (one gradient for one sample), per
+  iteration and for the run, as the stages declare it: the training
+  sampler's batch x its gradients per chain, plus chains other stages draw
+  through a sampler (diagnostics measuring samples).
 
 Options:
 
@@ -81,12 +85,13 @@ func (c *validateCommand) Run(args []string) int {
 		fs.Usage()
 		return exitInvalid
 	}
-	p, diags := validatePipeline(context.Background(), fs.Arg(0), vars.options())
+	p, cost, diags := validatePipeline(context.Background(), fs.Arg(0), vars.options())
 	if *asJSON {
 		out := struct {
-			Valid       bool       `json:"valid"`
-			Diagnostics []jsonDiag `json:"diagnostics"`
-			Plan        string     `json:"plan,omitempty"`
+			Valid       bool         `json:"valid"`
+			Diagnostics []jsonDiag   `json:"diagnostics"`
+			Plan        string       `json:"plan,omitempty"`
+			Cost        *runner.Cost `json:"cost,omitempty"`
 		}{Valid: !diags.HasErrors(), Diagnostics: []jsonDiag{}}
 		for _, d := range diags {
 			sev := "error"
@@ -96,7 +101,7 @@ func (c *validateCommand) Run(args []string) int {
 			out.Diagnostics = append(out.Diagnostics, jsonDiag{Severity: sev, Summary: d.Summary, Detail: d.Detail, Range: rangeJSON(d.Subject)})
 		}
 		if out.Valid {
-			out.Plan = p.Plan()
+			out.Plan, out.Cost = p.Plan(), cost
 		}
 		enc := json.NewEncoder(c.out)
 		enc.SetIndent("", "  ")
@@ -104,7 +109,7 @@ func (c *validateCommand) Run(args []string) int {
 	} else {
 		writeDiags(c.err, files(p), diags)
 		if !diags.HasErrors() {
-			fmt.Fprintf(c.out, "The pipeline is valid.\n\n%s", p.Plan())
+			fmt.Fprintf(c.out, "The pipeline is valid.\n\n%s\n%s", p.Plan(), cost)
 		}
 	}
 	if diags.HasErrors() {
@@ -116,14 +121,20 @@ func (c *validateCommand) Run(args []string) int {
 // validatePipeline loads the pipeline, reporting every problem at once,
 // and when that succeeds starts and configures its plugins (without a run
 // folder) to check what only they know: their own diagnostics and the
-// shapes they declare.
-func validatePipeline(ctx context.Context, path string, opts pipeline.Options) (*pipeline.Pipeline, hcl.Diagnostics) {
+// shapes they declare. The cost is what the configured stages declared,
+// added up over the run (nil when the pipeline is not valid).
+func validatePipeline(ctx context.Context, path string, opts pipeline.Options) (*pipeline.Pipeline, *runner.Cost, hcl.Diagnostics) {
 	p, res, diags := runner.Load(ctx, path, runner.LoadOptions{Options: opts, Lenient: true})
 	if diags.HasErrors() {
-		return p, diags
+		return p, nil, diags
 	}
 	h := host.New(host.Options{Logger: zerolog.Nop()})
 	defer h.Close()
-	_, more := runner.Launch(ctx, p, res, h, "")
-	return p, append(diags, more...)
+	st, more := runner.Launch(ctx, p, res, h, "")
+	diags = append(diags, more...)
+	if diags.HasErrors() || st == nil {
+		return p, nil, diags
+	}
+	cost := runner.EstimateCost(p, st.Costs())
+	return p, &cost, diags
 }

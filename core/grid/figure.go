@@ -30,9 +30,12 @@ const (
 	MaxGridSide = 10
 	// titleHeight is the pixel height of a figure's title strip.
 	titleHeight = 40
-	// PointsSize is the pixel width and height of PointsFigure.
+	// PointsSize is the pixel size of PointsFigure's longer side.
 	PointsSize = 640
-	figureDPI  = 96
+	// pointsMargin is about the pixels PointsFigure's title and axes take,
+	// across and down alike.
+	pointsMargin = 70
+	figureDPI    = 96
 )
 
 // GridSide returns the rows and columns of a grid for n samples: the
@@ -86,21 +89,26 @@ func writeTitled(dst string, img *image.RGBA, title string) error {
 	return savePNG(dst, c)
 }
 
-// PointsFigure writes to dst a PointsSize x PointsSize scatter plot of the
-// 2-D batch x, shape [n, 2], with axes spanning the data's box
-// box[0] <= x1, x2 <= box[1], the box drawn, and a title. Points outside the
-// box are counted in the title, not drawn.
-func PointsFigure(dst string, x *sdk.Tensor, box [2]float64, title string) error {
-	if err := checkPoints(x, box); err != nil {
-		return err
+// PointsFigure writes to dst a scatter plot of the 2-D batch x, shape
+// [n, 2], with axes spanning the data's box box[0][0] <= x1 <= box[0][1],
+// box[1][0] <= x2 <= box[1][1], the box drawn, and a title. The figure is
+// PointsSize pixels on its longer side, the other chosen so that the
+// plotting area (less about pointsMargin pixels of title and axes) has the
+// box's aspect, held within [1/2, 2] (a longer box is drawn stretched).
+// Points outside the box are counted in the title, not drawn.
+func PointsFigure(dst string, x *sdk.Tensor, box [2][2]float64, title string) error {
+	for _, b := range box {
+		if err := checkPoints(x, b); err != nil {
+			return err
+		}
 	}
-	lo, hi := box[0], box[1]
+	xlo, xhi, lo, hi := box[0][0], box[0][1], box[1][0], box[1][1]
 	n := x.Shape[0]
 	pts := make(plotter.XYs, 0, n)
 	out := 0
 	for i := 0; i < n; i++ {
 		px, py := x.At(2*i), x.At(2*i+1)
-		if !(px >= lo && px <= hi && py >= lo && py <= hi) {
+		if !(px >= xlo && px <= xhi && py >= lo && py <= hi) {
 			out++
 			continue
 		}
@@ -114,8 +122,8 @@ func PointsFigure(dst string, x *sdk.Tensor, box [2]float64, title string) error
 	p.Title.Text += ")"
 	p.Title.TextStyle.Font.Size = vg.Points(13)
 	p.X.Label.Text, p.Y.Label.Text = "x1", "x2"
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, hi, lo, hi
-	frame, err := plotter.NewLine(plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: lo}, {X: hi, Y: hi}, {X: lo, Y: hi}, {X: lo, Y: lo}})
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xlo, xhi, lo, hi
+	frame, err := plotter.NewLine(plotter.XYs{{X: xlo, Y: lo}, {X: xhi, Y: lo}, {X: xhi, Y: hi}, {X: xlo, Y: hi}, {X: xlo, Y: lo}})
 	if err != nil {
 		return fmt.Errorf("grid: points: %w", err)
 	}
@@ -132,7 +140,14 @@ func PointsFigure(dst string, x *sdk.Tensor, box [2]float64, title string) error
 		p.Add(sc)
 	}
 	px := vg.Inch / figureDPI
-	c := vgimg.NewWith(vgimg.UseWH(vg.Length(PointsSize)*px, vg.Length(PointsSize)*px), vgimg.UseDPI(figureDPI))
+	w, h := PointsSize, PointsSize
+	inner := float64(PointsSize - pointsMargin)
+	if a := math.Min(2, math.Max(0.5, (hi-lo)/(xhi-xlo))); a > 1 {
+		w = int(math.Round(inner/a)) + pointsMargin
+	} else {
+		h = int(math.Round(inner*a)) + pointsMargin
+	}
+	c := vgimg.NewWith(vgimg.UseWH(vg.Length(w)*px, vg.Length(h)*px), vgimg.UseDPI(figureDPI))
 	p.Draw(draw.Crop(draw.New(c), vg.Millimeter*2, -vg.Millimeter*4, vg.Millimeter*2, -vg.Millimeter*3))
 	return savePNG(dst, c)
 }

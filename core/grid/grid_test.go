@@ -303,13 +303,23 @@ func TestImagesFigure(t *testing.T) {
 func TestPointsFigure(t *testing.T) {
 	x := sdk.FromFloat64([]float64{0, 0, 0.5, -0.5, 9, 9}, 3, 2)
 	path := filepath.Join(t.TempDir(), "p.png")
-	if err := PointsFigure(path, x, [2]float64{-1, 1}, "negatives, t = 3"); err != nil {
+	if err := PointsFigure(path, x, [2][2]float64{{-1, 1}, {-1, 1}}, "negatives, t = 3"); err != nil {
 		t.Fatal(err)
 	}
 	if b := decode(t, path).Bounds(); b.Dx() != PointsSize || b.Dy() != PointsSize {
 		t.Errorf("size %v", b)
 	}
-	if err := PointsFigure(path, x, [2]float64{1, -1}, "bad box"); err == nil {
+	// A box twice as wide as high: a plotting area (570 pixels less the
+	// margin) half as high as wide; four times: drawn at most 2:1.
+	for _, xh := range []float64{2, 4} {
+		if err := PointsFigure(path, x, [2][2]float64{{-xh, xh}, {-1, 1}}, "wide box"); err != nil {
+			t.Fatal(err)
+		}
+		if b := decode(t, path).Bounds(); b.Dx() != PointsSize || b.Dy() != 285+pointsMargin {
+			t.Errorf("box %v x 2: size %v", 2*xh, b)
+		}
+	}
+	if err := PointsFigure(path, x, [2][2]float64{{-1, 1}, {1, -1}}, "bad box"); err == nil {
 		t.Error("reversed box accepted")
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
 	"github.com/agext/levenshtein"
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -134,6 +136,10 @@ func (p *Pipeline) bindStage(s *Stage) hcl.Diagnostics {
 				Detail: fmt.Sprintf("Inappropriate value for attribute %q: %v.", n, err), Subject: a.Expr.Range().Ptr()})
 			continue
 		}
+		if d := p.checkBounds(s, a, attr, v); d != nil {
+			diags = append(diags, d)
+			continue
+		}
 		s.Values[n] = raw
 	}
 	for _, attr := range s.Schema.Attributes {
@@ -235,14 +241,60 @@ func toJSON(v cty.Value, attr sdk.Attribute) (json.RawMessage, error) {
 		return nil, fmt.Errorf("%s required", attr.Type)
 	}
 	if attr.Type == sdk.TypeInt {
-		if f, _ := cv.AsBigFloat().Float64(); f != float64(int64(f)) {
-			return nil, fmt.Errorf("a whole number is required, got %g", f)
+		f, _ := cv.AsBigFloat().Float64()
+		if f != math.Trunc(f) {
+			return nil, fmt.Errorf("a whole number is required, got %s", sdk.FormatNumber(f))
+		}
+		if math.Abs(f) > sdk.MaxWhole {
+			return nil, fmt.Errorf("a whole number of magnitude at most 2^53 is required, got %s", sdk.FormatNumber(f))
 		}
 	}
 	if len(attr.Enum) > 0 && !contains(attr.Enum, cv.AsString()) {
 		return nil, fmt.Errorf("must be one of %s, got %q", quoteList(attr.Enum), cv.AsString())
 	}
 	return ctyjson.Marshal(cv, ty)
+}
+
+// checkBounds checks a converted number (or each element of a list of
+// numbers) against the attribute's bounds and returns a diagnostic for the
+// first value outside them, pointing at that value in the file, or nil.
+func (p *Pipeline) checkBounds(s *Stage, a *hcl.Attribute, attr sdk.Attribute, v cty.Value) *hcl.Diagnostic {
+	if !attr.Bounds.IsSet() {
+		return nil
+	}
+	var vals []cty.Value
+	switch attr.Type {
+	case sdk.TypeNumber, sdk.TypeInt:
+		vals = []cty.Value{v}
+	case sdk.TypeListNumber:
+		if !v.CanIterateElements() {
+			return nil
+		}
+		vals = v.AsValueSlice()
+	default:
+		return nil
+	}
+	for i, x := range vals {
+		if x.IsNull() || !x.IsKnown() || x.Type() != cty.Number {
+			continue
+		}
+		f, _ := x.AsBigFloat().Float64()
+		err := attr.Bounds.Check(f)
+		if err == nil {
+			continue
+		}
+		name, each, expr := a.Name, "", a.Expr
+		if attr.Type == sdk.TypeListNumber {
+			name, each = fmt.Sprintf("%s[%d]", a.Name, i), " for each element"
+			if t, ok := a.Expr.(*hclsyntax.TupleConsExpr); ok && i < len(t.Exprs) {
+				expr = t.Exprs[i]
+			}
+		}
+		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value out of range",
+			Detail:  fmt.Sprintf("%s = %s %v of %s's %s (range %s%s).", name, sdk.FormatNumber(f), err, s.Plugin, a.Name, attr.Bounds, each),
+			Subject: expr.Range().Ptr(), Expression: expr, EvalContext: p.ctx}
+	}
+	return nil
 }
 
 // suggest returns the closest of candidates to s, if it is close enough.

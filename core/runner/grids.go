@@ -42,14 +42,14 @@ func (r *Run) writeGrids(ctx context.Context, it int, pos, neg *sdk.Tensor) {
 	}
 }
 
-// plotBox is the data stage's plot box for 2-D data, or [-1, 1] when it
-// declares none.
-func (r *Run) plotBox(ctx context.Context) [2]float64 {
+// plotBox is the data stage's plot box for 2-D data, or [-1, 1] on both
+// axes when it declares none.
+func (r *Run) plotBox(ctx context.Context) [2][2]float64 {
 	if r.box == nil {
-		r.box = []float64{-1, 1}
+		r.box = &[2][2]float64{{-1, 1}, {-1, 1}}
 		if info, err := r.proc(r.P.Train.Data).Describe(ctx); err == nil && len(info.Box) == 2 {
-			r.box = info.Box
+			r.box = (*[2][2]float64)(info.Box)
 		}
 	}
-	return [2]float64{r.box[0], r.box[1]}
+	return *r.box
 }

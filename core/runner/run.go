@@ -59,7 +59,7 @@ type Run struct {
 	started time.Time
 	wallOff float64
 	t       int
-	box     []float64
+	box     *[2][2]float64
 }
 
 // Prepare makes a run of a pipeline that Load returned without errors: it

@@ -67,13 +67,13 @@ func (s *Plugin) Schema() sdk.Schema {
 	return sdk.Schema{Attributes: []sdk.Attribute{
 		{Name: "energy", Type: sdk.StageRef(sdk.KindEnergy), Required: true,
 			Doc: "energy stage F; its declared \"input\" shape is the sample shape"},
-		{Name: "steps", Type: sdk.TypeInt, Default: 10.0, Doc: "HMC transitions per Sample call (default 10)"},
-		{Name: "leapfrog", Type: sdk.TypeInt, Default: 5.0, Doc: "leapfrog steps L per transition (default 5)"},
-		{Name: "step_size", Type: sdk.TypeNumber, Default: 0.1, Doc: "leapfrog step size h, in units of x (default 0.1)"},
+		{Name: "steps", Type: sdk.TypeInt, Default: 10.0, Bounds: sdk.AtLeast(1).AtMost(1e6), Doc: "HMC transitions per Sample call (default 10)"},
+		{Name: "leapfrog", Type: sdk.TypeInt, Default: 5.0, Bounds: sdk.AtLeast(1).AtMost(1e4), Doc: "leapfrog steps L per transition (default 5)"},
+		{Name: "step_size", Type: sdk.TypeNumber, Default: 0.1, Bounds: sdk.Above(0).AtMost(100), Doc: "leapfrog step size h, in units of x (default 0.1)"},
 		{Name: "temperature", Type: sdk.TypeNumber, Default: 1.0,
-			Doc: "temperature T of the target exp(-F/T); T = eps^2/2 matches a Langevin sampler of noise eps (default 1)"},
-		{Name: "batch", Type: sdk.TypeInt, Default: 100.0, Doc: "chains per Sample call when the request gives none (default 100)"},
-		{Name: "init_scale", Type: sdk.TypeNumber, Default: 1.0, Doc: "sd of the Gaussian initial state, in units of x (default 1)"},
+			Bounds: sdk.Above(0).AtMost(1e6), Doc: "temperature T of the target exp(-F/T); T = eps^2/2 matches a Langevin sampler of noise eps (default 1)"},
+		{Name: "batch", Type: sdk.TypeInt, Default: 100.0, Bounds: sdk.AtLeast(1).AtMost(1e6), Doc: "chains per Sample call when the request gives none (default 100)"},
+		{Name: "init_scale", Type: sdk.TypeNumber, Default: 1.0, Bounds: sdk.Above(0).AtMost(1e6), Doc: "sd of the Gaussian initial state, in units of x (default 1)"},
 	}}
 }
 
@@ -104,6 +104,8 @@ func (s *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	if len(s.shape) == 0 {
 		diags.Errorf([]string{"energy"}, "Unknown sample shape", "the energy stage declares no \"input\" shape")
 	}
+	// dF/dx once per chain at the start, then once per leapfrog step.
+	cfg.DeclareCost(sdk.Cost{GradsPerRow: 1 + s.steps*s.l})
 	s.seed = cfg.Seed
 	s.rng = sdk.NewStream(cfg.Seed, "hmc")
 	s.streams = map[string]*sdk.Stream{}

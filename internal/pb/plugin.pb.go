@@ -434,13 +434,20 @@ func (x *InfoResponse) GetDescription() string {
 }
 
 type Attribute struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
-	Required      bool                   `protobuf:"varint,3,opt,name=required,proto3" json:"required,omitempty"`
-	DefaultJson   string                 `protobuf:"bytes,4,opt,name=default_json,json=defaultJson,proto3" json:"default_json,omitempty"` // JSON of the default, empty when none
-	Doc           string                 `protobuf:"bytes,5,opt,name=doc,proto3" json:"doc,omitempty"`
-	Enum          []string               `protobuf:"bytes,6,rep,name=enum,proto3" json:"enum,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Type        string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	Required    bool                   `protobuf:"varint,3,opt,name=required,proto3" json:"required,omitempty"`
+	DefaultJson string                 `protobuf:"bytes,4,opt,name=default_json,json=defaultJson,proto3" json:"default_json,omitempty"` // JSON of the default, empty when none
+	Doc         string                 `protobuf:"bytes,5,opt,name=doc,proto3" json:"doc,omitempty"`
+	Enum        []string               `protobuf:"bytes,6,rep,name=enum,proto3" json:"enum,omitempty"`
+	// Bounds of a number or int attribute (of each element of a list(number)):
+	// min <= value <= max, strict when min_exclusive / max_exclusive. Absent:
+	// no bound on that side.
+	Min           *float64 `protobuf:"fixed64,7,opt,name=min,proto3,oneof" json:"min,omitempty"`
+	Max           *float64 `protobuf:"fixed64,8,opt,name=max,proto3,oneof" json:"max,omitempty"`
+	MinExclusive  bool     `protobuf:"varint,9,opt,name=min_exclusive,json=minExclusive,proto3" json:"min_exclusive,omitempty"`
+	MaxExclusive  bool     `protobuf:"varint,10,opt,name=max_exclusive,json=maxExclusive,proto3" json:"max_exclusive,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -515,6 +522,34 @@ func (x *Attribute) GetEnum() []string {
 		return x.Enum
 	}
 	return nil
+}
+
+func (x *Attribute) GetMin() float64 {
+	if x != nil && x.Min != nil {
+		return *x.Min
+	}
+	return 0
+}
+
+func (x *Attribute) GetMax() float64 {
+	if x != nil && x.Max != nil {
+		return *x.Max
+	}
+	return 0
+}
+
+func (x *Attribute) GetMinExclusive() bool {
+	if x != nil {
+		return x.MinExclusive
+	}
+	return false
+}
+
+func (x *Attribute) GetMaxExclusive() bool {
+	if x != nil {
+		return x.MaxExclusive
+	}
+	return false
 }
 
 type SchemaResponse struct {
@@ -1119,6 +1154,7 @@ type ConfigureResponse struct {
 	Diagnostics    []*Diagnostic          `protobuf:"bytes,1,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
 	Shapes         map[string]*Shape      `protobuf:"bytes,2,rep,name=shapes,proto3" json:"shapes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	ObserveTensors bool                   `protobuf:"varint,3,opt,name=observe_tensors,json=observeTensors,proto3" json:"observe_tensors,omitempty"` // diagnostics: send each record's positives and negatives to Observe
+	Cost           *Cost                  `protobuf:"bytes,4,opt,name=cost,proto3" json:"cost,omitempty"`                                            // what the stage's calls cost, when it declares it
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -1174,6 +1210,132 @@ func (x *ConfigureResponse) GetObserveTensors() bool {
 	return false
 }
 
+func (x *ConfigureResponse) GetCost() *Cost {
+	if x != nil {
+		return x.Cost
+	}
+	return nil
+}
+
+// Cost is what a configured stage's work costs in evaluations of dF/dx, so
+// that validate can say what an iteration and a run will cost.
+type Cost struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A sampler: dF/dx evaluations per chain of a Sample call with its
+	// configured steps (L for Langevin, L+1 for MALA); 0 when not declared.
+	GradsPerRow int64 `protobuf:"varint,1,opt,name=grads_per_row,json=gradsPerRow,proto3" json:"grads_per_row,omitempty"`
+	// Sample calls the stage makes through its sampler links.
+	Draws         []*Draw `protobuf:"bytes,2,rep,name=draws,proto3" json:"draws,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Cost) Reset() {
+	*x = Cost{}
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Cost) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Cost) ProtoMessage() {}
+
+func (x *Cost) ProtoReflect() protoreflect.Message {
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Cost.ProtoReflect.Descriptor instead.
+func (*Cost) Descriptor() ([]byte, []int) {
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Cost) GetGradsPerRow() int64 {
+	if x != nil {
+		return x.GradsPerRow
+	}
+	return 0
+}
+
+func (x *Cost) GetDraws() []*Draw {
+	if x != nil {
+		return x.Draws
+	}
+	return nil
+}
+
+// Draw is a periodic Sample call through a sampler link: rows chains at
+// every iteration t with t % every == 0.
+type Draw struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Link          string                 `protobuf:"bytes,1,opt,name=link,proto3" json:"link,omitempty"` // the stage(sampler) attribute
+	Rows          int64                  `protobuf:"varint,2,opt,name=rows,proto3" json:"rows,omitempty"`
+	Every         int64                  `protobuf:"varint,3,opt,name=every,proto3" json:"every,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Draw) Reset() {
+	*x = Draw{}
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Draw) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Draw) ProtoMessage() {}
+
+func (x *Draw) ProtoReflect() protoreflect.Message {
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Draw.ProtoReflect.Descriptor instead.
+func (*Draw) Descriptor() ([]byte, []int) {
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Draw) GetLink() string {
+	if x != nil {
+		return x.Link
+	}
+	return ""
+}
+
+func (x *Draw) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *Draw) GetEvery() int64 {
+	if x != nil {
+		return x.Every
+	}
+	return 0
+}
+
 // SaveState answers with Frame{meta: StateMeta} then the state's tensors.
 type StateMeta struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1184,7 +1346,7 @@ type StateMeta struct {
 
 func (x *StateMeta) Reset() {
 	*x = StateMeta{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[16]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1196,7 +1358,7 @@ func (x *StateMeta) String() string {
 func (*StateMeta) ProtoMessage() {}
 
 func (x *StateMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[16]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1209,7 +1371,7 @@ func (x *StateMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateMeta.ProtoReflect.Descriptor instead.
 func (*StateMeta) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StateMeta) GetMeta() []byte {
@@ -1232,7 +1394,7 @@ type UpdateRequest struct {
 
 func (x *UpdateRequest) Reset() {
 	*x = UpdateRequest{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[17]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1244,7 +1406,7 @@ func (x *UpdateRequest) String() string {
 func (*UpdateRequest) ProtoMessage() {}
 
 func (x *UpdateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[17]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1257,7 +1419,7 @@ func (x *UpdateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRequest) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateRequest) GetLr() float64 {
@@ -1286,7 +1448,7 @@ type UpdateResponse struct {
 
 func (x *UpdateResponse) Reset() {
 	*x = UpdateResponse{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[18]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1298,7 +1460,7 @@ func (x *UpdateResponse) String() string {
 func (*UpdateResponse) ProtoMessage() {}
 
 func (x *UpdateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[18]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1311,7 +1473,7 @@ func (x *UpdateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateResponse.ProtoReflect.Descriptor instead.
 func (*UpdateResponse) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UpdateResponse) GetDSt() float64 {
@@ -1360,7 +1522,7 @@ type SampleRequest struct {
 
 func (x *SampleRequest) Reset() {
 	*x = SampleRequest{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[19]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1372,7 +1534,7 @@ func (x *SampleRequest) String() string {
 func (*SampleRequest) ProtoMessage() {}
 
 func (x *SampleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[19]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1385,7 +1547,7 @@ func (x *SampleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SampleRequest.ProtoReflect.Descriptor instead.
 func (*SampleRequest) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SampleRequest) GetN() int64 {
@@ -1454,7 +1616,7 @@ type StepStat struct {
 
 func (x *StepStat) Reset() {
 	*x = StepStat{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[20]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +1628,7 @@ func (x *StepStat) String() string {
 func (*StepStat) ProtoMessage() {}
 
 func (x *StepStat) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[20]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1479,7 +1641,7 @@ func (x *StepStat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepStat.ProtoReflect.Descriptor instead.
 func (*StepStat) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StepStat) GetMeanEnergy() float64 {
@@ -1507,7 +1669,7 @@ type SampleResponse struct {
 
 func (x *SampleResponse) Reset() {
 	*x = SampleResponse{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[21]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1519,7 +1681,7 @@ func (x *SampleResponse) String() string {
 func (*SampleResponse) ProtoMessage() {}
 
 func (x *SampleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[21]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1532,7 +1694,7 @@ func (x *SampleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SampleResponse.ProtoReflect.Descriptor instead.
 func (*SampleResponse) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SampleResponse) GetR() float64 {
@@ -1557,18 +1719,19 @@ func (x *SampleResponse) GetTrace() []*StepStat {
 }
 
 type DescribeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Shape         []int64                `protobuf:"varint,1,rep,packed,name=shape,proto3" json:"shape,omitempty"`
-	Size          int64                  `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
-	HasDensity    bool                   `protobuf:"varint,3,opt,name=has_density,json=hasDensity,proto3" json:"has_density,omitempty"`
-	Box           []float64              `protobuf:"fixed64,4,rep,packed,name=box,proto3" json:"box,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Shape      []int64                `protobuf:"varint,1,rep,packed,name=shape,proto3" json:"shape,omitempty"`
+	Size       int64                  `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	HasDensity bool                   `protobuf:"varint,3,opt,name=has_density,json=hasDensity,proto3" json:"has_density,omitempty"`
+	// The plot box of a low-dimensional set: one [lo, hi] per coordinate.
+	Box           []*Interval `protobuf:"bytes,5,rep,name=box,proto3" json:"box,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DescribeResponse) Reset() {
 	*x = DescribeResponse{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[22]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1580,7 +1743,7 @@ func (x *DescribeResponse) String() string {
 func (*DescribeResponse) ProtoMessage() {}
 
 func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[22]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1593,7 +1756,7 @@ func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
 func (*DescribeResponse) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DescribeResponse) GetShape() []int64 {
@@ -1617,11 +1780,63 @@ func (x *DescribeResponse) GetHasDensity() bool {
 	return false
 }
 
-func (x *DescribeResponse) GetBox() []float64 {
+func (x *DescribeResponse) GetBox() []*Interval {
 	if x != nil {
 		return x.Box
 	}
 	return nil
+}
+
+type Interval struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lo            float64                `protobuf:"fixed64,1,opt,name=lo,proto3" json:"lo,omitempty"`
+	Hi            float64                `protobuf:"fixed64,2,opt,name=hi,proto3" json:"hi,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Interval) Reset() {
+	*x = Interval{}
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Interval) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Interval) ProtoMessage() {}
+
+func (x *Interval) ProtoReflect() protoreflect.Message {
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Interval.ProtoReflect.Descriptor instead.
+func (*Interval) Descriptor() ([]byte, []int) {
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Interval) GetLo() float64 {
+	if x != nil {
+		return x.Lo
+	}
+	return 0
+}
+
+func (x *Interval) GetHi() float64 {
+	if x != nil {
+		return x.Hi
+	}
+	return 0
 }
 
 // Next: meta NextRequest; response tensor "x".
@@ -1638,7 +1853,7 @@ type NextRequest struct {
 
 func (x *NextRequest) Reset() {
 	*x = NextRequest{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[23]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1650,7 +1865,7 @@ func (x *NextRequest) String() string {
 func (*NextRequest) ProtoMessage() {}
 
 func (x *NextRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[23]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1663,7 +1878,7 @@ func (x *NextRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NextRequest.ProtoReflect.Descriptor instead.
 func (*NextRequest) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *NextRequest) GetN() int64 {
@@ -1711,7 +1926,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[24]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +1938,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[24]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +1951,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Record) GetT() int64 {
@@ -1814,7 +2029,7 @@ type ObserveRequest struct {
 
 func (x *ObserveRequest) Reset() {
 	*x = ObserveRequest{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[25]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1826,7 +2041,7 @@ func (x *ObserveRequest) String() string {
 func (*ObserveRequest) ProtoMessage() {}
 
 func (x *ObserveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[25]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1839,7 +2054,7 @@ func (x *ObserveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObserveRequest.ProtoReflect.Descriptor instead.
 func (*ObserveRequest) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ObserveRequest) GetRecords() []*Record {
@@ -1860,7 +2075,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[26]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1872,7 +2087,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[26]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1885,7 +2100,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Event) GetT() int64 {
@@ -1919,7 +2134,7 @@ type ObserveResponse struct {
 
 func (x *ObserveResponse) Reset() {
 	*x = ObserveResponse{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[27]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1931,7 +2146,7 @@ func (x *ObserveResponse) String() string {
 func (*ObserveResponse) ProtoMessage() {}
 
 func (x *ObserveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[27]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1944,7 +2159,7 @@ func (x *ObserveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObserveResponse.ProtoReflect.Descriptor instead.
 func (*ObserveResponse) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{27}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ObserveResponse) GetMetrics() map[string]float64 {
@@ -1970,7 +2185,7 @@ type ReportRequest struct {
 
 func (x *ReportRequest) Reset() {
 	*x = ReportRequest{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[28]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1982,7 +2197,7 @@ func (x *ReportRequest) String() string {
 func (*ReportRequest) ProtoMessage() {}
 
 func (x *ReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[28]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1995,7 +2210,7 @@ func (x *ReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportRequest.ProtoReflect.Descriptor instead.
 func (*ReportRequest) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{28}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ReportRequest) GetFinal() bool {
@@ -2015,7 +2230,7 @@ type ReportResponse struct {
 
 func (x *ReportResponse) Reset() {
 	*x = ReportResponse{}
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[29]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2027,7 +2242,7 @@ func (x *ReportResponse) String() string {
 func (*ReportResponse) ProtoMessage() {}
 
 func (x *ReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_ebmflow_v1_plugin_proto_msgTypes[29]
+	mi := &file_ebmflow_v1_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2040,7 +2255,7 @@ func (x *ReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportResponse.ProtoReflect.Descriptor instead.
 func (*ReportResponse) Descriptor() ([]byte, []int) {
-	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{29}
+	return file_ebmflow_v1_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ReportResponse) GetSummary() []byte {
@@ -2079,14 +2294,21 @@ const file_ebmflow_v1_plugin_proto_rawDesc = "" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\tR\aversion\x12\x1a\n" +
 	"\bprotocol\x18\x04 \x01(\x05R\bprotocol\x12 \n" +
-	"\vdescription\x18\x05 \x01(\tR\vdescription\"\x98\x01\n" +
+	"\vdescription\x18\x05 \x01(\tR\vdescription\"\xa0\x02\n" +
 	"\tAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
 	"\brequired\x18\x03 \x01(\bR\brequired\x12!\n" +
 	"\fdefault_json\x18\x04 \x01(\tR\vdefaultJson\x12\x10\n" +
 	"\x03doc\x18\x05 \x01(\tR\x03doc\x12\x12\n" +
-	"\x04enum\x18\x06 \x03(\tR\x04enum\"G\n" +
+	"\x04enum\x18\x06 \x03(\tR\x04enum\x12\x15\n" +
+	"\x03min\x18\a \x01(\x01H\x00R\x03min\x88\x01\x01\x12\x15\n" +
+	"\x03max\x18\b \x01(\x01H\x01R\x03max\x88\x01\x01\x12#\n" +
+	"\rmin_exclusive\x18\t \x01(\bR\fminExclusive\x12#\n" +
+	"\rmax_exclusive\x18\n" +
+	" \x01(\bR\fmaxExclusiveB\x06\n" +
+	"\x04_minB\x06\n" +
+	"\x04_max\"G\n" +
 	"\x0eSchemaResponse\x125\n" +
 	"\n" +
 	"attributes\x18\x01 \x03(\v2\x15.ebmflow.v1.AttributeR\n" +
@@ -2146,14 +2368,22 @@ const file_ebmflow_v1_plugin_proto_rawDesc = "" +
 	"\bupstream\x18\x06 \x03(\v2*.ebmflow.v1.ConfigureRequest.UpstreamEntryR\bupstream\x1aQ\n" +
 	"\rUpstreamEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12*\n" +
-	"\x05value\x18\x02 \x01(\v2\x14.ebmflow.v1.ShapeSetR\x05value:\x028\x01\"\x87\x02\n" +
+	"\x05value\x18\x02 \x01(\v2\x14.ebmflow.v1.ShapeSetR\x05value:\x028\x01\"\xad\x02\n" +
 	"\x11ConfigureResponse\x128\n" +
 	"\vdiagnostics\x18\x01 \x03(\v2\x16.ebmflow.v1.DiagnosticR\vdiagnostics\x12A\n" +
 	"\x06shapes\x18\x02 \x03(\v2).ebmflow.v1.ConfigureResponse.ShapesEntryR\x06shapes\x12'\n" +
-	"\x0fobserve_tensors\x18\x03 \x01(\bR\x0eobserveTensors\x1aL\n" +
+	"\x0fobserve_tensors\x18\x03 \x01(\bR\x0eobserveTensors\x12$\n" +
+	"\x04cost\x18\x04 \x01(\v2\x10.ebmflow.v1.CostR\x04cost\x1aL\n" +
 	"\vShapesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12'\n" +
-	"\x05value\x18\x02 \x01(\v2\x11.ebmflow.v1.ShapeR\x05value:\x028\x01\"\x1f\n" +
+	"\x05value\x18\x02 \x01(\v2\x11.ebmflow.v1.ShapeR\x05value:\x028\x01\"R\n" +
+	"\x04Cost\x12\"\n" +
+	"\rgrads_per_row\x18\x01 \x01(\x03R\vgradsPerRow\x12&\n" +
+	"\x05draws\x18\x02 \x03(\v2\x10.ebmflow.v1.DrawR\x05draws\"D\n" +
+	"\x04Draw\x12\x12\n" +
+	"\x04link\x18\x01 \x01(\tR\x04link\x12\x12\n" +
+	"\x04rows\x18\x02 \x01(\x03R\x04rows\x12\x14\n" +
+	"\x05every\x18\x03 \x01(\x03R\x05every\"\x1f\n" +
 	"\tStateMeta\x12\x12\n" +
 	"\x04meta\x18\x01 \x01(\fR\x04meta\"-\n" +
 	"\rUpdateRequest\x12\x0e\n" +
@@ -2183,13 +2413,16 @@ const file_ebmflow_v1_plugin_proto_rawDesc = "" +
 	"\x01r\x18\x01 \x01(\x01R\x01r\x12\x1f\n" +
 	"\vaccept_rate\x18\x02 \x01(\x01R\n" +
 	"acceptRate\x12*\n" +
-	"\x05trace\x18\x03 \x03(\v2\x14.ebmflow.v1.StepStatR\x05trace\"o\n" +
+	"\x05trace\x18\x03 \x03(\v2\x14.ebmflow.v1.StepStatR\x05trace\"\x8b\x01\n" +
 	"\x10DescribeResponse\x12\x14\n" +
 	"\x05shape\x18\x01 \x03(\x03R\x05shape\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x03R\x04size\x12\x1f\n" +
 	"\vhas_density\x18\x03 \x01(\bR\n" +
-	"hasDensity\x12\x10\n" +
-	"\x03box\x18\x04 \x03(\x01R\x03box\"f\n" +
+	"hasDensity\x12&\n" +
+	"\x03box\x18\x05 \x03(\v2\x14.ebmflow.v1.IntervalR\x03boxJ\x04\b\x04\x10\x05\"*\n" +
+	"\bInterval\x12\x0e\n" +
+	"\x02lo\x18\x01 \x01(\x01R\x02lo\x12\x0e\n" +
+	"\x02hi\x18\x02 \x01(\x01R\x02hi\"f\n" +
 	"\vNextRequest\x12\f\n" +
 	"\x01n\x18\x01 \x01(\x03R\x01n\x12\x16\n" +
 	"\x06stream\x18\x02 \x01(\tR\x06stream\x12\x14\n" +
@@ -2265,7 +2498,7 @@ func file_ebmflow_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_ebmflow_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ebmflow_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_ebmflow_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_ebmflow_v1_plugin_proto_goTypes = []any{
 	(DType)(0),                  // 0: ebmflow.v1.DType
 	(Diagnostic_Severity)(0),    // 1: ebmflow.v1.Diagnostic.Severity
@@ -2286,82 +2519,88 @@ var file_ebmflow_v1_plugin_proto_goTypes = []any{
 	(*CallFailure)(nil),         // 16: ebmflow.v1.CallFailure
 	(*ConfigureRequest)(nil),    // 17: ebmflow.v1.ConfigureRequest
 	(*ConfigureResponse)(nil),   // 18: ebmflow.v1.ConfigureResponse
-	(*StateMeta)(nil),           // 19: ebmflow.v1.StateMeta
-	(*UpdateRequest)(nil),       // 20: ebmflow.v1.UpdateRequest
-	(*UpdateResponse)(nil),      // 21: ebmflow.v1.UpdateResponse
-	(*SampleRequest)(nil),       // 22: ebmflow.v1.SampleRequest
-	(*StepStat)(nil),            // 23: ebmflow.v1.StepStat
-	(*SampleResponse)(nil),      // 24: ebmflow.v1.SampleResponse
-	(*DescribeResponse)(nil),    // 25: ebmflow.v1.DescribeResponse
-	(*NextRequest)(nil),         // 26: ebmflow.v1.NextRequest
-	(*Record)(nil),              // 27: ebmflow.v1.Record
-	(*ObserveRequest)(nil),      // 28: ebmflow.v1.ObserveRequest
-	(*Event)(nil),               // 29: ebmflow.v1.Event
-	(*ObserveResponse)(nil),     // 30: ebmflow.v1.ObserveResponse
-	(*ReportRequest)(nil),       // 31: ebmflow.v1.ReportRequest
-	(*ReportResponse)(nil),      // 32: ebmflow.v1.ReportResponse
-	nil,                         // 33: ebmflow.v1.ShapeSet.ShapesEntry
-	nil,                         // 34: ebmflow.v1.ConfigureRequest.UpstreamEntry
-	nil,                         // 35: ebmflow.v1.ConfigureResponse.ShapesEntry
-	nil,                         // 36: ebmflow.v1.Record.ExtraEntry
-	nil,                         // 37: ebmflow.v1.ObserveResponse.MetricsEntry
+	(*Cost)(nil),                // 19: ebmflow.v1.Cost
+	(*Draw)(nil),                // 20: ebmflow.v1.Draw
+	(*StateMeta)(nil),           // 21: ebmflow.v1.StateMeta
+	(*UpdateRequest)(nil),       // 22: ebmflow.v1.UpdateRequest
+	(*UpdateResponse)(nil),      // 23: ebmflow.v1.UpdateResponse
+	(*SampleRequest)(nil),       // 24: ebmflow.v1.SampleRequest
+	(*StepStat)(nil),            // 25: ebmflow.v1.StepStat
+	(*SampleResponse)(nil),      // 26: ebmflow.v1.SampleResponse
+	(*DescribeResponse)(nil),    // 27: ebmflow.v1.DescribeResponse
+	(*Interval)(nil),            // 28: ebmflow.v1.Interval
+	(*NextRequest)(nil),         // 29: ebmflow.v1.NextRequest
+	(*Record)(nil),              // 30: ebmflow.v1.Record
+	(*ObserveRequest)(nil),      // 31: ebmflow.v1.ObserveRequest
+	(*Event)(nil),               // 32: ebmflow.v1.Event
+	(*ObserveResponse)(nil),     // 33: ebmflow.v1.ObserveResponse
+	(*ReportRequest)(nil),       // 34: ebmflow.v1.ReportRequest
+	(*ReportResponse)(nil),      // 35: ebmflow.v1.ReportResponse
+	nil,                         // 36: ebmflow.v1.ShapeSet.ShapesEntry
+	nil,                         // 37: ebmflow.v1.ConfigureRequest.UpstreamEntry
+	nil,                         // 38: ebmflow.v1.ConfigureResponse.ShapesEntry
+	nil,                         // 39: ebmflow.v1.Record.ExtraEntry
+	nil,                         // 40: ebmflow.v1.ObserveResponse.MetricsEntry
 }
 var file_ebmflow_v1_plugin_proto_depIdxs = []int32{
 	0,  // 0: ebmflow.v1.TensorChunk.dtype:type_name -> ebmflow.v1.DType
 	3,  // 1: ebmflow.v1.Frame.chunk:type_name -> ebmflow.v1.TensorChunk
 	7,  // 2: ebmflow.v1.SchemaResponse.attributes:type_name -> ebmflow.v1.Attribute
 	1,  // 3: ebmflow.v1.Diagnostic.severity:type_name -> ebmflow.v1.Diagnostic.Severity
-	33, // 4: ebmflow.v1.ShapeSet.shapes:type_name -> ebmflow.v1.ShapeSet.ShapesEntry
+	36, // 4: ebmflow.v1.ShapeSet.shapes:type_name -> ebmflow.v1.ShapeSet.ShapesEntry
 	13, // 5: ebmflow.v1.Link.channel:type_name -> ebmflow.v1.Channel
 	13, // 6: ebmflow.v1.OpenChannelResponse.channel:type_name -> ebmflow.v1.Channel
 	2,  // 7: ebmflow.v1.CallFailure.reason:type_name -> ebmflow.v1.CallFailure.Reason
 	12, // 8: ebmflow.v1.ConfigureRequest.links:type_name -> ebmflow.v1.Link
-	34, // 9: ebmflow.v1.ConfigureRequest.upstream:type_name -> ebmflow.v1.ConfigureRequest.UpstreamEntry
+	37, // 9: ebmflow.v1.ConfigureRequest.upstream:type_name -> ebmflow.v1.ConfigureRequest.UpstreamEntry
 	9,  // 10: ebmflow.v1.ConfigureResponse.diagnostics:type_name -> ebmflow.v1.Diagnostic
-	35, // 11: ebmflow.v1.ConfigureResponse.shapes:type_name -> ebmflow.v1.ConfigureResponse.ShapesEntry
-	23, // 12: ebmflow.v1.SampleResponse.trace:type_name -> ebmflow.v1.StepStat
-	36, // 13: ebmflow.v1.Record.extra:type_name -> ebmflow.v1.Record.ExtraEntry
-	27, // 14: ebmflow.v1.ObserveRequest.records:type_name -> ebmflow.v1.Record
-	37, // 15: ebmflow.v1.ObserveResponse.metrics:type_name -> ebmflow.v1.ObserveResponse.MetricsEntry
-	29, // 16: ebmflow.v1.ObserveResponse.events:type_name -> ebmflow.v1.Event
-	10, // 17: ebmflow.v1.ShapeSet.ShapesEntry.value:type_name -> ebmflow.v1.Shape
-	11, // 18: ebmflow.v1.ConfigureRequest.UpstreamEntry.value:type_name -> ebmflow.v1.ShapeSet
-	10, // 19: ebmflow.v1.ConfigureResponse.ShapesEntry.value:type_name -> ebmflow.v1.Shape
-	5,  // 20: ebmflow.v1.Plugin.Info:input_type -> ebmflow.v1.Empty
-	5,  // 21: ebmflow.v1.Plugin.Schema:input_type -> ebmflow.v1.Empty
-	17, // 22: ebmflow.v1.Plugin.Configure:input_type -> ebmflow.v1.ConfigureRequest
-	4,  // 23: ebmflow.v1.Plugin.SaveState:input_type -> ebmflow.v1.Frame
-	4,  // 24: ebmflow.v1.Plugin.LoadState:input_type -> ebmflow.v1.Frame
-	14, // 25: ebmflow.v1.Plugin.OpenChannel:input_type -> ebmflow.v1.OpenChannelRequest
-	4,  // 26: ebmflow.v1.Energy.Energy:input_type -> ebmflow.v1.Frame
-	4,  // 27: ebmflow.v1.Energy.Grad:input_type -> ebmflow.v1.Frame
-	4,  // 28: ebmflow.v1.Energy.Update:input_type -> ebmflow.v1.Frame
-	4,  // 29: ebmflow.v1.Sampler.Sample:input_type -> ebmflow.v1.Frame
-	5,  // 30: ebmflow.v1.Data.Describe:input_type -> ebmflow.v1.Empty
-	4,  // 31: ebmflow.v1.Data.Next:input_type -> ebmflow.v1.Frame
-	4,  // 32: ebmflow.v1.Data.LogDensity:input_type -> ebmflow.v1.Frame
-	4,  // 33: ebmflow.v1.Diagnostics.Observe:input_type -> ebmflow.v1.Frame
-	31, // 34: ebmflow.v1.Diagnostics.Report:input_type -> ebmflow.v1.ReportRequest
-	6,  // 35: ebmflow.v1.Plugin.Info:output_type -> ebmflow.v1.InfoResponse
-	8,  // 36: ebmflow.v1.Plugin.Schema:output_type -> ebmflow.v1.SchemaResponse
-	18, // 37: ebmflow.v1.Plugin.Configure:output_type -> ebmflow.v1.ConfigureResponse
-	4,  // 38: ebmflow.v1.Plugin.SaveState:output_type -> ebmflow.v1.Frame
-	4,  // 39: ebmflow.v1.Plugin.LoadState:output_type -> ebmflow.v1.Frame
-	15, // 40: ebmflow.v1.Plugin.OpenChannel:output_type -> ebmflow.v1.OpenChannelResponse
-	4,  // 41: ebmflow.v1.Energy.Energy:output_type -> ebmflow.v1.Frame
-	4,  // 42: ebmflow.v1.Energy.Grad:output_type -> ebmflow.v1.Frame
-	4,  // 43: ebmflow.v1.Energy.Update:output_type -> ebmflow.v1.Frame
-	4,  // 44: ebmflow.v1.Sampler.Sample:output_type -> ebmflow.v1.Frame
-	25, // 45: ebmflow.v1.Data.Describe:output_type -> ebmflow.v1.DescribeResponse
-	4,  // 46: ebmflow.v1.Data.Next:output_type -> ebmflow.v1.Frame
-	4,  // 47: ebmflow.v1.Data.LogDensity:output_type -> ebmflow.v1.Frame
-	4,  // 48: ebmflow.v1.Diagnostics.Observe:output_type -> ebmflow.v1.Frame
-	32, // 49: ebmflow.v1.Diagnostics.Report:output_type -> ebmflow.v1.ReportResponse
-	35, // [35:50] is the sub-list for method output_type
-	20, // [20:35] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	38, // 11: ebmflow.v1.ConfigureResponse.shapes:type_name -> ebmflow.v1.ConfigureResponse.ShapesEntry
+	19, // 12: ebmflow.v1.ConfigureResponse.cost:type_name -> ebmflow.v1.Cost
+	20, // 13: ebmflow.v1.Cost.draws:type_name -> ebmflow.v1.Draw
+	25, // 14: ebmflow.v1.SampleResponse.trace:type_name -> ebmflow.v1.StepStat
+	28, // 15: ebmflow.v1.DescribeResponse.box:type_name -> ebmflow.v1.Interval
+	39, // 16: ebmflow.v1.Record.extra:type_name -> ebmflow.v1.Record.ExtraEntry
+	30, // 17: ebmflow.v1.ObserveRequest.records:type_name -> ebmflow.v1.Record
+	40, // 18: ebmflow.v1.ObserveResponse.metrics:type_name -> ebmflow.v1.ObserveResponse.MetricsEntry
+	32, // 19: ebmflow.v1.ObserveResponse.events:type_name -> ebmflow.v1.Event
+	10, // 20: ebmflow.v1.ShapeSet.ShapesEntry.value:type_name -> ebmflow.v1.Shape
+	11, // 21: ebmflow.v1.ConfigureRequest.UpstreamEntry.value:type_name -> ebmflow.v1.ShapeSet
+	10, // 22: ebmflow.v1.ConfigureResponse.ShapesEntry.value:type_name -> ebmflow.v1.Shape
+	5,  // 23: ebmflow.v1.Plugin.Info:input_type -> ebmflow.v1.Empty
+	5,  // 24: ebmflow.v1.Plugin.Schema:input_type -> ebmflow.v1.Empty
+	17, // 25: ebmflow.v1.Plugin.Configure:input_type -> ebmflow.v1.ConfigureRequest
+	4,  // 26: ebmflow.v1.Plugin.SaveState:input_type -> ebmflow.v1.Frame
+	4,  // 27: ebmflow.v1.Plugin.LoadState:input_type -> ebmflow.v1.Frame
+	14, // 28: ebmflow.v1.Plugin.OpenChannel:input_type -> ebmflow.v1.OpenChannelRequest
+	4,  // 29: ebmflow.v1.Energy.Energy:input_type -> ebmflow.v1.Frame
+	4,  // 30: ebmflow.v1.Energy.Grad:input_type -> ebmflow.v1.Frame
+	4,  // 31: ebmflow.v1.Energy.Update:input_type -> ebmflow.v1.Frame
+	4,  // 32: ebmflow.v1.Sampler.Sample:input_type -> ebmflow.v1.Frame
+	5,  // 33: ebmflow.v1.Data.Describe:input_type -> ebmflow.v1.Empty
+	4,  // 34: ebmflow.v1.Data.Next:input_type -> ebmflow.v1.Frame
+	4,  // 35: ebmflow.v1.Data.LogDensity:input_type -> ebmflow.v1.Frame
+	4,  // 36: ebmflow.v1.Diagnostics.Observe:input_type -> ebmflow.v1.Frame
+	34, // 37: ebmflow.v1.Diagnostics.Report:input_type -> ebmflow.v1.ReportRequest
+	6,  // 38: ebmflow.v1.Plugin.Info:output_type -> ebmflow.v1.InfoResponse
+	8,  // 39: ebmflow.v1.Plugin.Schema:output_type -> ebmflow.v1.SchemaResponse
+	18, // 40: ebmflow.v1.Plugin.Configure:output_type -> ebmflow.v1.ConfigureResponse
+	4,  // 41: ebmflow.v1.Plugin.SaveState:output_type -> ebmflow.v1.Frame
+	4,  // 42: ebmflow.v1.Plugin.LoadState:output_type -> ebmflow.v1.Frame
+	15, // 43: ebmflow.v1.Plugin.OpenChannel:output_type -> ebmflow.v1.OpenChannelResponse
+	4,  // 44: ebmflow.v1.Energy.Energy:output_type -> ebmflow.v1.Frame
+	4,  // 45: ebmflow.v1.Energy.Grad:output_type -> ebmflow.v1.Frame
+	4,  // 46: ebmflow.v1.Energy.Update:output_type -> ebmflow.v1.Frame
+	4,  // 47: ebmflow.v1.Sampler.Sample:output_type -> ebmflow.v1.Frame
+	27, // 48: ebmflow.v1.Data.Describe:output_type -> ebmflow.v1.DescribeResponse
+	4,  // 49: ebmflow.v1.Data.Next:output_type -> ebmflow.v1.Frame
+	4,  // 50: ebmflow.v1.Data.LogDensity:output_type -> ebmflow.v1.Frame
+	4,  // 51: ebmflow.v1.Diagnostics.Observe:output_type -> ebmflow.v1.Frame
+	35, // 52: ebmflow.v1.Diagnostics.Report:output_type -> ebmflow.v1.ReportResponse
+	38, // [38:53] is the sub-list for method output_type
+	23, // [23:38] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_ebmflow_v1_plugin_proto_init() }
@@ -2369,13 +2608,14 @@ func file_ebmflow_v1_plugin_proto_init() {
 	if File_ebmflow_v1_plugin_proto != nil {
 		return
 	}
+	file_ebmflow_v1_plugin_proto_msgTypes[4].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ebmflow_v1_plugin_proto_rawDesc), len(file_ebmflow_v1_plugin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   35,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   5,
 		},

@@ -34,6 +34,9 @@ type Client struct {
 	// ObserveTensors is set by Configure when the stage, a diagnostics
 	// stage, asked for each record's positives and negatives.
 	ObserveTensors bool
+	// Cost is what the stage declared at Configure (sdk.Config.DeclareCost),
+	// or nil.
+	Cost *sdk.Cost
 
 	// Pid is the plugin's process id when the client is the host's: the
 	// stages it links to are then asked for a channel to that process.
@@ -215,6 +218,7 @@ func (c *Client) Configure(ctx context.Context, a ConfigureArgs) (sdk.Shapes, sd
 		return nil, nil, c.fail("configure", err)
 	}
 	c.ObserveTensors = r.ObserveTensors
+	c.Cost = costFromPB(r.Cost)
 	return shapesFromPB(r.Shapes), problemsFromPB(r.Diagnostics), nil
 }
 

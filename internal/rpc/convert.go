@@ -31,7 +31,8 @@ func schemaToPB(s sdk.Schema) (*pb.SchemaResponse, error) {
 			}
 			def = string(b)
 		}
-		out.Attributes = append(out.Attributes, &pb.Attribute{Name: a.Name, Type: string(a.Type), Required: a.Required, DefaultJson: def, Doc: a.Doc, Enum: a.Enum})
+		out.Attributes = append(out.Attributes, &pb.Attribute{Name: a.Name, Type: string(a.Type), Required: a.Required, DefaultJson: def, Doc: a.Doc, Enum: a.Enum,
+			Min: a.Min, Max: a.Max, MinExclusive: a.MinExclusive, MaxExclusive: a.MaxExclusive})
 	}
 	return out, nil
 }
@@ -39,7 +40,8 @@ func schemaToPB(s sdk.Schema) (*pb.SchemaResponse, error) {
 func schemaFromPB(p *pb.SchemaResponse) (sdk.Schema, error) {
 	var s sdk.Schema
 	for _, a := range p.GetAttributes() {
-		attr := sdk.Attribute{Name: a.Name, Type: sdk.AttrType(a.Type), Required: a.Required, Doc: a.Doc, Enum: a.Enum}
+		attr := sdk.Attribute{Name: a.Name, Type: sdk.AttrType(a.Type), Required: a.Required, Doc: a.Doc, Enum: a.Enum,
+			Bounds: sdk.Bounds{Min: a.Min, Max: a.Max, MinExclusive: a.MinExclusive, MaxExclusive: a.MaxExclusive}}
 		if a.DefaultJson != "" {
 			if err := json.Unmarshal([]byte(a.DefaultJson), &attr.Default); err != nil {
 				return s, err
@@ -129,11 +131,41 @@ func recordFromPB(p *pb.Record) sdk.Record {
 }
 
 func describeToPB(d sdk.DataInfo) *pb.DescribeResponse {
-	return &pb.DescribeResponse{Shape: int64s(d.Shape), Size: int64(d.Size), HasDensity: d.HasDensity, Box: d.Box}
+	r := &pb.DescribeResponse{Shape: int64s(d.Shape), Size: int64(d.Size), HasDensity: d.HasDensity}
+	for _, b := range d.Box {
+		r.Box = append(r.Box, &pb.Interval{Lo: b[0], Hi: b[1]})
+	}
+	return r
 }
 
 func describeFromPB(r *pb.DescribeResponse) sdk.DataInfo {
-	return sdk.DataInfo{Shape: ints(r.Shape), Size: int(r.Size), HasDensity: r.HasDensity, Box: r.Box}
+	d := sdk.DataInfo{Shape: ints(r.Shape), Size: int(r.Size), HasDensity: r.HasDensity}
+	for _, b := range r.Box {
+		d.Box = append(d.Box, [2]float64{b.GetLo(), b.GetHi()})
+	}
+	return d
+}
+
+func costToPB(c *sdk.Cost) *pb.Cost {
+	if c == nil {
+		return nil
+	}
+	r := &pb.Cost{GradsPerRow: int64(c.GradsPerRow)}
+	for _, d := range c.Draws {
+		r.Draws = append(r.Draws, &pb.Draw{Link: d.Link, Rows: int64(d.Rows), Every: int64(d.Every)})
+	}
+	return r
+}
+
+func costFromPB(r *pb.Cost) *sdk.Cost {
+	if r == nil {
+		return nil
+	}
+	c := &sdk.Cost{GradsPerRow: int(r.GradsPerRow)}
+	for _, d := range r.Draws {
+		c.Draws = append(c.Draws, sdk.Draw{Link: d.Link, Rows: int(d.Rows), Every: int(d.Every)})
+	}
+	return c
 }
 
 func updateRequestToPB(r sdk.UpdateRequest) *pb.UpdateRequest {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 
@@ -126,14 +127,15 @@ func (s *baseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 	s.mu.Unlock()
 	shapes, more := s.impl.Configure(ctx, cfg)
 	diags = append(diags, more...)
-	return &pb.ConfigureResponse{Diagnostics: problemsToPB(diags), Shapes: shapesToPB(shapes), ObserveTensors: cfg.WantsTensors()}, nil
+	return &pb.ConfigureResponse{Diagnostics: problemsToPB(diags), Shapes: shapesToPB(shapes), ObserveTensors: cfg.WantsTensors(), Cost: costToPB(cfg.DeclaredCost())}, nil
 }
 
 // BuildConfig decodes a values JSON object against schema, fills defaults,
 // and reports unknown or missing attributes as diagnostics. A stage-reference
 // attribute's value is the linked stage's name, taken from linked (attribute
 // to stage) when the values do not give it. The host has already checked
-// types against the schema; this is the plugin's own guard.
+// types and bounds against the schema; this is the plugin's own guard
+// (numbers: whole for an int, within the bounds).
 func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, values []byte, linked map[string]string) (*sdk.Config, sdk.Problems) {
 	var diags sdk.Problems
 	cfg := &sdk.Config{Stage: stage, Seed: seed, RunDir: runDir, Values: map[string]json.RawMessage{}, Schema: schema}
@@ -151,9 +153,14 @@ func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, va
 			cfg.Values[attr], _ = json.Marshal(target)
 		}
 	}
-	for name := range cfg.Values {
-		if _, ok := schema.Lookup(name); !ok {
+	for name, raw := range cfg.Values {
+		a, ok := schema.Lookup(name)
+		if !ok {
 			diags.Errorf([]string{name}, "Unsupported argument", "an argument named %q is not expected here", name)
+			continue
+		}
+		if err := checkValue(a, raw); err != nil {
+			diags.Errorf([]string{name}, "Invalid value", "%s %v", name, err)
 		}
 	}
 	for _, a := range schema.Attributes {
@@ -170,6 +177,33 @@ func BuildConfig(schema sdk.Schema, stage string, seed uint64, runDir string, va
 		}
 	}
 	return cfg, diags
+}
+
+// checkValue checks a number, int or list(number) value against the
+// attribute's type and bounds; other types are left to the plugin.
+func checkValue(a sdk.Attribute, raw json.RawMessage) error {
+	var vals []float64
+	switch a.Type {
+	case sdk.TypeNumber, sdk.TypeInt:
+		var f float64
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return fmt.Errorf("is not a number: %s", raw)
+		}
+		if a.Type == sdk.TypeInt && (f != math.Trunc(f) || math.Abs(f) > sdk.MaxWhole) {
+			return fmt.Errorf("= %s is not a whole number of magnitude at most 2^53", sdk.FormatNumber(f))
+		}
+		vals = []float64{f}
+	case sdk.TypeListNumber:
+		if err := json.Unmarshal(raw, &vals); err != nil {
+			return fmt.Errorf("is not a list of numbers: %s", raw)
+		}
+	}
+	for _, f := range vals {
+		if err := a.Bounds.Check(f); err != nil {
+			return fmt.Errorf("= %s %w (range %s)", sdk.FormatNumber(f), err, a.Bounds)
+		}
+	}
+	return nil
 }
 
 func (s *baseServer) SaveState(st pb.Plugin_SaveStateServer) error {

@@ -51,8 +51,8 @@ func (q *Quadratic) Schema() sdk.Schema {
 		sdk.Attribute{Name: "a", Type: sdk.TypeNumber, Default: 1.0, Doc: "curvature a (default 1)"},
 		sdk.Attribute{Name: "mu", Type: sdk.TypeNumber, Default: 0.0, Doc: "centre mu (default 0)"},
 		sdk.Attribute{Name: "epsilon", Type: sdk.TypeNumber, Default: 0.1, Doc: "Langevin noise, for d_st (default 0.1)"},
-		sdk.Attribute{Name: "shape", Type: sdk.TypeListNumber, Default: []any{2.0}, Doc: "per-sample input shape (default [2])"},
-		sdk.Attribute{Name: "nan_at", Type: sdk.TypeInt, Default: 0, Doc: "training iteration whose update reports d_st = NaN (default 0: never)"},
+		sdk.Attribute{Name: "shape", Type: sdk.TypeListNumber, Default: []any{2.0}, Bounds: sdk.AtLeast(1).AtMost(4096), Doc: "per-sample input shape (default [2])"},
+		sdk.Attribute{Name: "nan_at", Type: sdk.TypeInt, Default: 0, Bounds: sdk.AtLeast(0), Doc: "training iteration whose update reports d_st = NaN (default 0: never)"},
 		sdk.Attribute{Name: "after", Type: sdk.StageRef(sdk.KindSampler), Doc: "a sampler stage to be configured after (for ordering and cycle tests; optional)"},
 	)
 }

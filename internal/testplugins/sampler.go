@@ -33,9 +33,9 @@ func (l *Langevin) Info() sdk.Info {
 func (l *Langevin) Schema() sdk.Schema {
 	return withFaults(
 		sdk.Attribute{Name: "energy", Type: sdk.StageRef(sdk.KindEnergy), Required: true, Doc: "the energy stage"},
-		sdk.Attribute{Name: "epsilon", Type: sdk.TypeNumber, Default: 0.1, Doc: "noise sd eps (default 0.1)"},
-		sdk.Attribute{Name: "steps", Type: sdk.TypeInt, Default: 10, Doc: "Langevin steps L (default 10)"},
-		sdk.Attribute{Name: "batch", Type: sdk.TypeInt, Default: 8, Doc: "chains per batch (default 8)"},
+		sdk.Attribute{Name: "epsilon", Type: sdk.TypeNumber, Default: 0.1, Bounds: sdk.AtLeast(0).AtMost(100), Doc: "noise sd eps (default 0.1)"},
+		sdk.Attribute{Name: "steps", Type: sdk.TypeInt, Default: 10, Bounds: sdk.AtLeast(1).AtMost(1e6), Doc: "Langevin steps L (default 10)"},
+		sdk.Attribute{Name: "batch", Type: sdk.TypeInt, Default: 8, Bounds: sdk.AtLeast(1).AtMost(1e6), Doc: "chains per batch (default 8)"},
 		sdk.Attribute{Name: "dtype", Type: sdk.TypeString, Default: "float32", Enum: []string{"float32", "float64"}, Doc: "element type (default float32)"},
 		sdk.Attribute{Name: "intrude", Type: sdk.TypeBool, Default: false, Doc: "at configure, try to reach other stages' shared memory and report what worked as a warning (default false)"},
 	)
@@ -58,6 +58,7 @@ func (l *Langevin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, 
 		diags.Errorf([]string{"energy"}, "Unknown input shape", "the energy stage declared no input shape")
 	}
 	l.rng = sdk.NewStream(cfg.Seed, "chains")
+	cfg.DeclareCost(sdk.Cost{GradsPerRow: l.steps})
 	if cfg.Bool("intrude") {
 		tried, accepted, found := intrude()
 		diags = append(diags, sdk.Problem{Severity: sdk.SeverityWarning, Summary: "intrusion probe",

@@ -94,6 +94,14 @@ func (e *env) checkSchema(t testing.TB) error {
 		if len(a.Enum) > 0 && a.Type != sdk.TypeString {
 			probs.add("%s: an enum needs type string, not %s", at, a.Type)
 		}
+		if a.Bounds.IsSet() {
+			if a.Type != sdk.TypeNumber && a.Type != sdk.TypeInt && a.Type != sdk.TypeListNumber {
+				probs.add("%s: bounds %s need type number, int or list(number), not %s", at, a.Bounds, a.Type)
+			}
+			if a.Min != nil && a.Max != nil && (*a.Min > *a.Max || (*a.Min == *a.Max && (a.MinExclusive || a.MaxExclusive))) {
+				probs.add("%s: bounds %s admit no value", at, a.Bounds)
+			}
+		}
 		if a.Default != nil {
 			if err := fits(a, a.Default); err != nil {
 				probs.add("%s: default %v: %v", at, a.Default, err)
@@ -120,14 +128,17 @@ func fits(a sdk.Attribute, v any) error {
 			return fmt.Errorf("not one of %q", a.Enum)
 		}
 	case sdk.TypeNumber:
-		if _, ok := v.(float64); !ok {
+		f, ok := v.(float64)
+		if !ok {
 			return fmt.Errorf("not a number")
 		}
+		return inBounds(a, f)
 	case sdk.TypeInt:
 		f, ok := v.(float64)
 		if !ok || f != math.Trunc(f) {
 			return fmt.Errorf("not a whole number")
 		}
+		return inBounds(a, f)
 	case sdk.TypeBool:
 		if _, ok := v.(bool); !ok {
 			return fmt.Errorf("not a bool")
@@ -138,8 +149,14 @@ func fits(a sdk.Attribute, v any) error {
 			return fmt.Errorf("not a list")
 		}
 		for _, x := range l {
-			if _, ok := x.(float64); a.Type == sdk.TypeListNumber && !ok {
+			f, ok := x.(float64)
+			if a.Type == sdk.TypeListNumber && !ok {
 				return fmt.Errorf("element %v is not a number", x)
+			}
+			if ok {
+				if err := inBounds(a, f); err != nil {
+					return err
+				}
 			}
 			if _, ok := x.(string); a.Type == sdk.TypeListString && !ok {
 				return fmt.Errorf("element %v is not a string", x)
@@ -147,6 +164,14 @@ func fits(a sdk.Attribute, v any) error {
 		}
 	default:
 		return fmt.Errorf("a stage reference has no default")
+	}
+	return nil
+}
+
+// inBounds reports a default outside the attribute's own bounds.
+func inBounds(a sdk.Attribute, f float64) error {
+	if err := a.Bounds.Check(f); err != nil {
+		return fmt.Errorf("%s %w (range %s)", sdk.FormatNumber(f), err, a.Bounds)
 	}
 	return nil
 }

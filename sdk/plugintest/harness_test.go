@@ -40,13 +40,14 @@ func TestHarnessCatchesEachDefect(t *testing.T) {
 		{"state", "state", "does not continue as the original did"},
 		{"nanpanic", "malformed", "the plugin crashed instead of returning an error"},
 		{"nodoc", "schema", `attribute "a": no doc string`},
+		{"bounds", "schema", `attribute "a": default 1: 1 is above the maximum 0.5 (range (0, 0.5])`},
 		{"nopath", "configure", "want an error problem with path [a]"},
 		{"sideeffect", "malformed", "the refused calls changed the stage"},
 	}
 	for _, c := range cases {
 		t.Run(c.defect, func(t *testing.T) {
 			t.Setenv("PLUGINTEST_DEFECT", c.defect)
-			if c.defect == "nodoc" {
+			if c.check == "schema" {
 				// The schema check reads the schema `describe` printed at build.
 				de, err := newEnv(t, defectiveSuite)
 				if err != nil {

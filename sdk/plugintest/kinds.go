@@ -337,8 +337,8 @@ func (d dataDriver) shapes(ctx context.Context, st *stage) (probs problems) {
 	if info.Size < 0 {
 		probs.add("Describe gives size %d", info.Size)
 	}
-	if len(info.Box) != 0 && (len(info.Box) != 2 || !(info.Box[0] < info.Box[1])) {
-		probs.add("Describe gives box %v, want none or [lo, hi] with lo < hi", info.Box)
+	if len(info.Box) != 0 && (len(info.Box) != sdk.NumElements(info.Shape) || slices.ContainsFunc(info.Box, func(b [2]float64) bool { return !(b[0] < b[1]) })) {
+		probs.add("Describe gives box %v for sample shape %v, want none or one [lo, hi] with lo < hi per element of a sample", info.Box, info.Shape)
 	}
 	n := d.e.s.Batch
 	exact, err := st.p.Next(ctx, exactRequest(n))

@@ -125,7 +125,7 @@ func TestToyNext(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(info.Shape, []int{2}) || info.Size != 0 || !info.HasDensity || len(info.Box) != 2 || math.Abs(info.Box[1]-box) > 1e-12 || info.Box[0] != -info.Box[1] {
+		if !slices.Equal(info.Shape, []int{2}) || info.Size != 0 || !info.HasDensity || len(info.Box) != 2 || math.Abs(info.Box[0][1]-box) > 1e-12 || info.Box[0][0] != -info.Box[0][1] || info.Box[1] != info.Box[0] {
 			t.Fatalf("%s: describe %+v", name, info)
 		}
 		x := next(t, p, sdk.NextRequest{})

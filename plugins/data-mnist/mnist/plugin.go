@@ -82,8 +82,8 @@ func (p *Plugin) Describe(ctx context.Context) (sdk.DataInfo, error) {
 	}
 	info := sdk.DataInfo{Shape: p.p.sampleShape()}
 	if p.set != nil {
-		lo, hi := p.set.Box()
-		info.HasDensity, info.Box = true, []float64{lo, hi}
+		b := p.set.Box()
+		info.HasDensity, info.Box = true, b[:]
 	} else {
 		info.Size = p.data.Count
 	}

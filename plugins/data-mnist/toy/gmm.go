@@ -50,8 +50,9 @@ func (g *GMM) LogDensity(x, y float64) float64 {
 	return logSumExp(terms) - math.Log(2*math.Pi*s2) - math.Log(float64(g.Modes))
 }
 
-// Box returns +-(Radius + 4 SD), the reference's plot box (+-1.6).
-func (g *GMM) Box() (lo, hi float64) {
+// Box returns +-(Radius + 4 SD) on both axes, the reference's plot box
+// (+-1.6).
+func (g *GMM) Box() [2][2]float64 {
 	h := g.Radius + 4*g.SD
-	return -h, h
+	return [2][2]float64{{-h, h}, {-h, h}}
 }

@@ -56,8 +56,9 @@ func (g *Rings) LogDensity(x, y float64) float64 {
 	return logSumExp(terms) - logNorm - math.Log(float64(g.Rings)) - math.Log(2*math.Pi*rho)
 }
 
-// Box returns +-(Rings*Spacing + 4 SD), the reference's plot box (+-4.6).
-func (g *Rings) Box() (lo, hi float64) {
+// Box returns +-(Rings*Spacing + 4 SD) on both axes, the reference's plot
+// box (+-4.6).
+func (g *Rings) Box() [2][2]float64 {
 	h := float64(g.Rings)*g.Spacing + 4*g.SD
-	return -h, h
+	return [2][2]float64{{-h, h}, {-h, h}}
 }

@@ -14,8 +14,8 @@ type Set interface {
 	Sample(rng *rand.Rand, dst []float64)
 	// LogDensity returns log q(x, y), a density in the plane.
 	LogDensity(x, y float64) float64
-	// Box returns the plot box [lo, hi] for each coordinate.
-	Box() (lo, hi float64)
+	// Box returns the plot box: [lo, hi] of x, then of y.
+	Box() [2][2]float64
 }
 
 // New returns the named set with the paper's parameters.

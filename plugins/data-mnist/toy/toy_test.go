@@ -82,7 +82,11 @@ func TestRingProportions(t *testing.T) {
 func TestLogDensityIntegrates(t *testing.T) {
 	const m = 800
 	for _, s := range []Set{NewGMM(), NewRings()} {
-		lo, hi := s.Box()
+		b := s.Box()
+		lo, hi := b[0][0], b[0][1]
+		if b[1] != b[0] {
+			t.Fatalf("%s: box %v is not square; the sum below assumes it", s.Name(), b)
+		}
 		h := (hi - lo) / m
 		var sum float64
 		for i := range m {
@@ -141,8 +145,10 @@ func TestNewAndBox(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if lo, hi := s.Box(); math.Abs(hi-want) > 1e-12 || lo != -hi {
-			t.Errorf("%s: box [%v, %v], want +-%v", name, lo, hi, want)
+		for _, b := range s.Box() {
+			if lo, hi := b[0], b[1]; math.Abs(hi-want) > 1e-12 || lo != -hi {
+				t.Errorf("%s: box %v, want +-%v on each axis", name, s.Box(), want)
+			}
 		}
 	}
 	if _, err := New("moons"); err == nil || err.Error() != `toy: unknown set "moons" (want gmm or rings)` {

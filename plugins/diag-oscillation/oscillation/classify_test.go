@@ -3,6 +3,7 @@ package oscillation
 import (
 	"context"
 	"encoding/json"
+	"github.com/ebmflow/ebmflow/internal/rpc"
 	"math"
 	"strings"
 	"testing"
@@ -157,7 +158,12 @@ func TestConfigureDiagnostics(t *testing.T) {
 	}
 	for _, c := range cases {
 		b, _ := json.Marshal(c.vals)
-		_, diags := New().Configure(context.Background(), newConfig(t, "", c.vals))
+		// Values outside the schema's bounds stop at the SDK's guard (the
+		// host refuses them before); the rest reach Configure's checks.
+		cfg, diags := rpc.BuildConfig(New().Schema(), "diag", 123, "", b, nil)
+		if !diags.HasErrors() {
+			_, diags = New().Configure(context.Background(), cfg)
+		}
 		if !diags.HasErrors() {
 			t.Errorf("%s: no error", b)
 			continue

@@ -127,6 +127,10 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 		p.dens.sampler = sampler
 		p.dens.samplesInit = o.SamplesInit
 	}
+	if o.Density && sampler != nil {
+		// Each density evaluation draws ShortRunDraws chains through it.
+		cfg.DeclareCost(sdk.Cost{Draws: []sdk.Draw{{Link: attrSampler, Rows: ShortRunDraws, Every: o.DensityEvery}}})
+	}
 	return sdk.Shapes{}, diags
 }
 

@@ -66,9 +66,9 @@ type density struct {
 
 // densityResult is one evaluation of the density diagnostic.
 type densityResult struct {
-	T     int       `json:"t"`
-	Box   []float64 `json:"box"`
-	TVEBM float64   `json:"tv_ebm"`
+	T     int          `json:"t"`
+	Box   [][2]float64 `json:"box"` // [lo, hi] of x, then of y
+	TVEBM float64      `json:"tv_ebm"`
 	// TVFloor is the mean over FloorReps sets of FloorDraws exact draws of
 	// their TV_samples, TVFloorSD its standard deviation.
 	TVFloor    float64 `json:"tv_floor"`
@@ -95,12 +95,13 @@ func (d *density) prepare(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("describe data: %w", err)
 	}
-	if len(info.Shape) != 1 || info.Shape[0] != 2 || !info.HasDensity || len(info.Box) != 2 || !(info.Box[0] < info.Box[1]) {
-		return fmt.Errorf("data stage has shape %v, density %v, box %v: want 2-D samples with a known density and a plot box: %w",
+	if len(info.Shape) != 1 || info.Shape[0] != 2 || !info.HasDensity || !validBox(info.Box) {
+		return fmt.Errorf("data stage has shape %v, density %v, box %v: want 2-D samples with a known density and a plot box [lo, hi] per axis: %w",
 			info.Shape, info.HasDensity, info.Box, sdk.ErrUnsupported)
 	}
-	d.fine = tv.Grid{Lo: info.Box[0], Hi: info.Box[1], N: FineCells}
-	d.hist = tv.Grid{Lo: info.Box[0], Hi: info.Box[1], N: HistCells}
+	x, y := tv.Axis{Lo: info.Box[0][0], Hi: info.Box[0][1]}, tv.Axis{Lo: info.Box[1][0], Hi: info.Box[1][1]}
+	d.fine = tv.Grid{X: x, Y: y, N: FineCells}
+	d.hist = tv.Grid{X: x, Y: y, N: HistCells}
 	d.finePts = d.fine.Points(nil)
 	logp, err := d.call(ctx, d.finePts, d.data.LogDensity)
 	if err != nil {
@@ -178,7 +179,7 @@ func (d *density) evaluate(ctx context.Context, t int) (densityResult, error) {
 	if err != nil {
 		return densityResult{}, fmt.Errorf("model density: %w", err)
 	}
-	r := densityResult{T: t, Box: []float64{d.fine.Lo, d.fine.Hi}, TVFloor: d.floor, TVFloorSD: d.floorSD, InBoxMass: d.inBoxMass, model: q}
+	r := densityResult{T: t, Box: [][2]float64{{d.fine.X.Lo, d.fine.X.Hi}, {d.fine.Y.Lo, d.fine.Y.Hi}}, TVFloor: d.floor, TVFloorSD: d.floorSD, InBoxMass: d.inBoxMass, model: q}
 	if r.TVEBM, err = tv.TV(d.truth, q); err != nil {
 		return densityResult{}, fmt.Errorf("tv_ebm: %w", err)
 	}
@@ -280,4 +281,18 @@ func SampleTV(x *sdk.Tensor, g tv.Grid, mass []float64) (float64, error) {
 		xy[i] = x.At(i)
 	}
 	return tv.SampleTV(xy, mass, g)
+}
+
+// validBox reports whether box holds a finite [lo, hi] with lo < hi for each
+// of two axes.
+func validBox(box [][2]float64) bool {
+	if len(box) != 2 {
+		return false
+	}
+	for _, b := range box {
+		if !(b[0] < b[1]) || math.IsInf(b[0], 0) || math.IsInf(b[1], 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -36,7 +36,7 @@ func gmmLogDensity(x, y, dx float64) float64 {
 type gmmData struct{ streams map[string]*sdk.Stream }
 
 func (g *gmmData) Describe(context.Context) (sdk.DataInfo, error) {
-	return sdk.DataInfo{Shape: []int{2}, HasDensity: true, Box: []float64{-1.6, 1.6}}, nil
+	return sdk.DataInfo{Shape: []int{2}, HasDensity: true, Box: [][2]float64{{-1.6, 1.6}, {-1.6, 1.6}}}, nil
 }
 
 func (g *gmmData) Next(_ context.Context, req sdk.NextRequest) (*sdk.Tensor, error) {

@@ -17,9 +17,11 @@ import (
 	"github.com/ebmflow/ebmflow/plugins/diag-oscillation/oscillation/tv"
 )
 
-// DensityPanel is the pixel size of one panel of density.png; the figure is
-// two panels wide (true and EBM density) or three with samples, plus a
-// colour bar, and two rows high (density and log-density).
+// DensityPanel is the pixel size of the longer side of one panel of
+// density.png (the shorter follows the plot box's aspect, see panelSize);
+// the figure is two panels wide (true and EBM density) or
+// three with samples, plus a colour bar, and two rows high (density and
+// log-density).
 const DensityPanel = 400
 
 // densityBar is the pixel width of the colour bar column; densityLogSpan is
@@ -37,8 +39,26 @@ type cellGrid struct {
 
 func (c cellGrid) Dims() (int, int)     { return c.g.N, c.g.N }
 func (c cellGrid) Z(ix, iy int) float64 { return c.z[iy*c.g.N+ix] }
-func (c cellGrid) X(ix int) float64     { return c.g.Centre(ix) }
-func (c cellGrid) Y(iy int) float64     { return c.g.Centre(iy) }
+func (c cellGrid) X(ix int) float64     { return c.g.CentreX(ix) }
+func (c cellGrid) Y(iy int) float64     { return c.g.CentreY(iy) }
+
+// panelSize returns a panel's width and height in pixels for grid g: the
+// longer side DensityPanel, the other chosen so that the plotting area
+// (the panel less panelMargin pixels of title and axes) has the aspect of
+// g's box, held within [1/2, 2] (a longer box is drawn stretched).
+func panelSize(g tv.Grid) (w, h int) {
+	a := (g.Y.Hi - g.Y.Lo) / (g.X.Hi - g.X.Lo)
+	a = math.Min(2, math.Max(0.5, a))
+	inner := float64(DensityPanel - panelMargin)
+	if a > 1 {
+		return int(math.Round(inner/a)) + panelMargin, DensityPanel
+	}
+	return DensityPanel, int(math.Round(inner*a)) + panelMargin
+}
+
+// panelMargin is about the pixels a panel's title and axes take, across
+// and down alike.
+const panelMargin = 60
 
 // writeDensityFigure draws the last evaluation of d: the true density, the
 // EBM density exp(-U) and, with short-run samples, their histogram, as
@@ -48,7 +68,7 @@ func (c cellGrid) Y(iy int) float64     { return c.g.Centre(iy) }
 // stage and the iteration.
 func writeDensityFigure(w io.Writer, d *density, stage string) error {
 	r := d.last
-	area := func(g tv.Grid) float64 { c := (g.Hi - g.Lo) / float64(g.N); return c * c }
+	area := func(g tv.Grid) float64 { return g.CellArea() }
 	type panel struct {
 		title string
 		g     cellGrid
@@ -86,7 +106,8 @@ func writeDensityFigure(w io.Writer, d *density, stage string) error {
 	logHi := math.Log(hi)
 	logLo := logHi - densityLogSpan
 	k := len(panels)
-	wpx, hpx := DensityPanel*k+densityBar, 2*DensityPanel+70
+	pwpx, phpx := panelSize(d.fine)
+	wpx, hpx := pwpx*k+densityBar, 2*phpx+70
 	px := vg.Inch / figureDPI
 	img := vgimg.NewWith(vgimg.UseWH(vg.Length(wpx)*px, vg.Length(hpx)*px), vgimg.UseDPI(figureDPI))
 	dc := draw.New(img)
@@ -105,7 +126,7 @@ func writeDensityFigure(w io.Writer, d *density, stage string) error {
 		if row == 1 {
 			lo, up, what = logLo, logHi, "log density"
 		}
-		pw := vg.Length(DensityPanel) * px
+		pw := vg.Length(pwpx) * px
 		for i, p := range panels {
 			z := p.g.z
 			if row == 1 {
@@ -148,8 +169,8 @@ func heatPlot(title string, g cellGrid, pal palette.Palette, lo, hi float64) *pl
 	h.Underflow, h.Overflow = cs[0], cs[len(cs)-1]
 	h.Rasterized = true
 	p.Add(h)
-	p.X.Min, p.X.Max = g.g.Lo, g.g.Hi
-	p.Y.Min, p.Y.Max = g.g.Lo, g.g.Hi
+	p.X.Min, p.X.Max = g.g.X.Lo, g.g.X.Hi
+	p.Y.Min, p.Y.Max = g.g.Y.Lo, g.g.Y.Hi
 	p.X.Label.Text, p.Y.Label.Text = "x1", "x2"
 	return p
 }

@@ -211,3 +211,39 @@ func TestBankTooSmallCaughtAtConfigure(t *testing.T) {
 		}
 	}
 }
+
+// TestDeclaredDraws checks that the draws the stage declares at Configure
+// are the Sample calls it makes: ShortRunDraws chains at every iteration
+// divisible by density_every, none without a sampler.
+func TestDeclaredDraws(t *testing.T) {
+	const eps = 0.125
+	s := &gmmSampler{s: sdk.NewStream(3, "exact")}
+	cfg := newConfig(t, "", map[string]any{"energy": "ebm", "data": "toy", "sampler": "langevin", "epsilon": eps, "density_every": 20})
+	cfg.SetLink("energy", gmmEnergy{eps: eps})
+	cfg.SetLink("data", &gmmData{streams: map[string]*sdk.Stream{}})
+	cfg.SetLink("sampler", s)
+	p := configured(t, cfg)
+	c := cfg.DeclaredCost()
+	want := sdk.Draw{Link: "sampler", Rows: ShortRunDraws, Every: 20}
+	if c == nil || len(c.Draws) != 1 || c.Draws[0] != want || c.GradsPerRow != 0 {
+		t.Fatalf("declared %+v, want one draw %+v", c, want)
+	}
+	// Iterations 1..50: draws at 20 and 40.
+	if _, err := p.Observe(context.Background(), records(1, make([]float64, 50), nil, 1)); err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, r := range s.reqs {
+		rows += r.N
+	}
+	if len(s.reqs) != 2 || rows != 2*want.Rows {
+		t.Errorf("%d Sample calls of %d chains in all, want 2 of %d", len(s.reqs), rows, want.Rows)
+	}
+	cfg = newConfig(t, "", map[string]any{"energy": "ebm", "data": "toy", "epsilon": eps})
+	cfg.SetLink("energy", gmmEnergy{eps: eps})
+	cfg.SetLink("data", &gmmData{streams: map[string]*sdk.Stream{}})
+	configured(t, cfg)
+	if c := cfg.DeclaredCost(); c != nil {
+		t.Errorf("without a sampler: declared %+v", c)
+	}
+}

@@ -136,6 +136,12 @@ func (s *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	s.bank = nil
 	s.stats = Stats{}
 	s.configured = true
+	// Each step evaluates dF/dx once per chain; MALA also at the start.
+	grads := p.Steps
+	if p.MALA {
+		grads++
+	}
+	cfg.DeclareCost(sdk.Cost{GradsPerRow: grads})
 	shapes := sdk.Shapes{"sample": append([]int(nil), p.Shape...)}
 	if p.Init == InitPersistent {
 		// Linked stages read the bank's size from this (a diagnostics stage

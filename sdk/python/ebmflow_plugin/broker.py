@@ -144,7 +144,7 @@ class DataLink(_Link):
                 r = fn(pb.Empty())
             except grpc.RpcError as e:
                 raise LinkError(self.stage, "describe", e.code(), e.details(), _details(e)) from None
-        return DataInfo(list(r.shape), r.size, r.has_density, list(r.box))
+        return DataInfo(list(r.shape), r.size, r.has_density, [[b.lo, b.hi] for b in r.box])
 
     def next(self, n, stream="", noise=None):
         """n samples from the consumer stream named stream."""

@@ -72,11 +72,12 @@ class SampleResult:
 
 @dataclass
 class DataInfo:
-    """Describe's answer: per-sample shape, size (0: endless), density, box."""
+    """Describe's answer: per-sample shape, size (0: endless), density, and
+    the plot box of a low-dimensional set: one [lo, hi] per coordinate."""
     shape: List[int]
     size: int = 0
     has_density: bool = False
-    box: List[float] = field(default_factory=list)
+    box: List[List[float]] = field(default_factory=list)
 
 
 @dataclass

@@ -191,7 +191,12 @@ class Server:
         out = pb.SchemaResponse()
         for a in self.impl.schema:
             default = "" if a.default is None else json.dumps(a.to_json()["default"])
-            out.attributes.add(name=a.name, type=a.type, required=a.required, default_json=default, doc=a.doc, enum=a.enum)
+            at = out.attributes.add(name=a.name, type=a.type, required=a.required, default_json=default, doc=a.doc, enum=a.enum,
+                                    min_exclusive=a.min_exclusive, max_exclusive=a.max_exclusive)
+            if a.min is not None:
+                at.min = a.min
+            if a.max is not None:
+                at.max = a.max
         return out
 
     def configure(self, req, context):
@@ -216,7 +221,7 @@ class Server:
             shapes = self.call(self.impl.configure, cfg, diags) or {}
         except Exception as e:
             self.abort(context, "configure", e)
-        return pb.ConfigureResponse(diagnostics=diags_pb(diags), observe_tensors=cfg.observe_tensors,
+        return pb.ConfigureResponse(diagnostics=diags_pb(diags), observe_tensors=cfg.observe_tensors, cost=cost_pb(cfg.cost),
                                     shapes={k: pb.Shape(dims=[int(d) for d in v]) for k, v in shapes.items()})
 
     def open_channel(self, req, context):
@@ -272,8 +277,16 @@ class Server:
                 grpc.method_handlers_generic_handler(svc, kind)]
 
 
+def cost_pb(c):
+    """The Cost message of what Config.declare_cost declared, or None."""
+    if c is None:
+        return None
+    return pb.Cost(grads_per_row=int(c["grads_per_row"]),
+                   draws=[pb.Draw(link=d["link"], rows=int(d["rows"]), every=int(d["every"])) for d in c["draws"]])
+
+
 def describe_pb(d):
-    return pb.DescribeResponse(shape=[int(x) for x in d.shape], size=d.size, has_density=d.has_density, box=list(d.box))
+    return pb.DescribeResponse(shape=[int(x) for x in d.shape], size=d.size, has_density=d.has_density, box=[pb.Interval(lo=b[0], hi=b[1]) for b in d.box])
 
 
 def diags_pb(diags):

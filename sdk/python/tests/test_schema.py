@@ -42,5 +42,29 @@ class SchemaTest(unittest.TestCase):
         self.assertEqual(len(check_schema(bad)), 6)
 
 
+    def test_bounds(self):
+        schema = [Attribute("steps", INT, "steps", default=10, min=1, max=1e6),
+                  Attribute("eps", NUMBER, "noise", default=0.1, min=0, min_exclusive=True),
+                  Attribute("band", LIST_NUMBER, "band", default=[0.1], min=0, max=1)]
+        self.assertEqual(check_schema(schema), [])
+        self.assertEqual(schema[0].to_json()["min"], 1.0)
+        self.assertEqual(schema[0].to_json()["max"], 1e6)
+        self.assertTrue(schema[1].to_json()["min_exclusive"])
+        self.assertNotIn("max", schema[1].to_json())
+        self.assertEqual(schema[1].bounds_text(), "(0, inf)")
+        _, d = build_config(schema, "s", 0, "", json.dumps({"steps": 1e12, "eps": 0, "band": [0.5, 2]}), {})
+        got = {x["path"][0]: x["detail"] for x in d}
+        self.assertEqual(got, {
+            "steps": "steps = 1e+12 is above the maximum 1000000 (range [1, 1000000])",
+            "eps": "eps = 0 is not above the minimum 0 (range (0, inf))",
+            "band": "band = 2 is above the maximum 1 (range [0, 1])",
+        })
+        _, d = build_config(schema, "s", 0, "", json.dumps({"steps": 1000000, "eps": 1e-9, "band": [0, 1]}), {})
+        self.assertFalse(d.has_errors(), d)
+        bad = [Attribute("a", STRING, "x", min=0), Attribute("b", NUMBER, "x", min=2, max=1),
+               Attribute("c", INT, "x", default=0, min=1), Attribute("d", NUMBER, "x", min=1, max=1, max_exclusive=True)]
+        self.assertEqual(len(check_schema(bad)), 4, check_schema(bad))
+
+
 if __name__ == "__main__":
     unittest.main()

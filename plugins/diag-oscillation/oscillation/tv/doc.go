@@ -1,5 +1,6 @@
 // Package tv measures how far a 2-D density model is from a known density, by
-// total variation on a grid of square cells over a plot box.
+// total variation on an N x N grid of cells over a plot box (one [lo, hi]
+// per axis; the cells are rectangles when the box is not square).
 //
 // Two distances are provided. Between two densities known on the cell
 // centres (the true density and an energy-based model's exp(-U)):

@@ -6,7 +6,7 @@ import (
 )
 
 // CellMasses integrates a density over every cell of g by the midpoint rule
-// on a sub x sub sub-grid: mass_c = (Width/sub)^2 * sum_j dens_{c,j}, where
+// on a sub x sub sub-grid: mass_c = (CellArea/sub^2) * sum_j dens_{c,j}, where
 // dens holds the density at g.SubPoints(nil, sub) in that order. It writes
 // the N*N masses into dst and returns it (allocating when dst is nil or too
 // short).
@@ -16,8 +16,7 @@ func CellMasses(dst, dens []float64, g Grid, sub int) ([]float64, error) {
 		return nil, fmt.Errorf("%w: %d density values for %d cells of %d points", ErrInput, len(dens), g.N*g.N, per)
 	}
 	dst = resize(dst, g.N*g.N)
-	a := g.Width() / float64(sub)
-	a *= a
+	a := g.CellArea() / float64(sub*sub)
 	for c := range dst {
 		var s float64
 		for _, v := range dens[c*per : (c+1)*per] {

@@ -69,9 +69,9 @@ func TestSoftmax(t *testing.T) {
 }
 
 func TestGrid(t *testing.T) {
-	g := Grid{Lo: -1, Hi: 1, N: 4}
-	if g.Width() != 0.5 || g.Centre(0) != -0.75 || g.Centre(3) != 0.75 {
-		t.Errorf("width %v, centres %v %v", g.Width(), g.Centre(0), g.Centre(3))
+	g := Square(-1, 1, 4)
+	if g.CellWidth() != 0.5 || g.CellHeight() != 0.5 || g.CentreX(0) != -0.75 || g.CentreY(3) != 0.75 {
+		t.Errorf("cell %v x %v, centres %v %v", g.CellWidth(), g.CellHeight(), g.CentreX(0), g.CentreY(3))
 	}
 	pts := g.Points(nil)
 	// Cell (ix=1, iy=2) has index 9 and centre (-0.25, 0.25).
@@ -101,9 +101,55 @@ func TestGrid(t *testing.T) {
 	}
 }
 
+func TestGridNonSquare(t *testing.T) {
+	// [-2, 2] x [0, 1] in 4 x 4 cells of 1 x 0.25.
+	g := Grid{X: Axis{-2, 2}, Y: Axis{0, 1}, N: 4}
+	if g.CellWidth() != 1 || g.CellHeight() != 0.25 || g.CellArea() != 0.25 {
+		t.Fatalf("cell %v x %v, area %v", g.CellWidth(), g.CellHeight(), g.CellArea())
+	}
+	pts := g.Points(nil)
+	// Cell (ix=1, iy=2) has index 9 and centre (-0.5, 0.625).
+	if pts[18] != -0.5 || pts[19] != 0.625 {
+		t.Errorf("cell 9 centre = (%v, %v)", pts[18], pts[19])
+	}
+	for c := 0; c < 16; c++ {
+		if got, ok := g.Cell(pts[2*c], pts[2*c+1]); !ok || got != c {
+			t.Errorf("Cell(centre of %d) = %d, %v", c, got, ok)
+		}
+	}
+	// Inside in x but outside in y, and the other way round.
+	for _, p := range [][2]float64{{1.5, 1.1}, {2.1, 0.5}, {0, -0.01}} {
+		if _, ok := g.Cell(p[0], p[1]); ok {
+			t.Errorf("%v inside the box", p)
+		}
+	}
+	sub := g.SubPoints(nil, 2)
+	// Cell 0 = [-2,-1] x [0,0.25]: midpoints x -1.75, -1.25 and y 0.0625, 0.1875.
+	want := []float64{-1.75, 0.0625, -1.25, 0.0625, -1.75, 0.1875, -1.25, 0.1875}
+	for i, w := range want {
+		if sub[i] != w {
+			t.Fatalf("sub-points of cell 0 = %v, want %v", sub[:8], want)
+		}
+	}
+	// The uniform density 1/4 on the box (area 4) gives each cell 1/16.
+	dens := make([]float64, 16*4)
+	for i := range dens {
+		dens[i] = 0.25
+	}
+	m, err := CellMasses(nil, dens, g, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, v := range m {
+		if math.Abs(v-1.0/16) > 1e-15 {
+			t.Errorf("cell %d mass %v, want 1/16", c, v)
+		}
+	}
+}
+
 func TestCellMassesUniform(t *testing.T) {
 	// The uniform density 1/4 on [-1,1]^2 gives every one of 16 cells mass 1/16.
-	g := Grid{Lo: -1, Hi: 1, N: 4}
+	g := Square(-1, 1, 4)
 	dens := make([]float64, 16*9)
 	for i := range dens {
 		dens[i] = 0.25
@@ -123,7 +169,7 @@ func TestSampleTVHand(t *testing.T) {
 	// 2x2 cells over [0,2]^2, true masses 0.2 each (in-box 0.8, outside 0.2).
 	// Samples: two in cell 0, one in cell 1, one outside, so h = [0.5 0.25 0 0]
 	// and h_out = 0.25. TV = 0.5 * (0.3 + 0.05 + 0.2 + 0.2 + 0.05) = 0.4.
-	g := Grid{Lo: 0, Hi: 2, N: 2}
+	g := Square(0, 2, 2)
 	mass := []float64{0.2, 0.2, 0.2, 0.2}
 	xy := []float64{0.5, 0.5, 0.2, 0.9, 1.5, 0.5, 3, 3}
 	d, err := SampleTV(xy, mass, g)
@@ -158,7 +204,7 @@ func gaussMasses(g Grid, mx, s float64) []float64 {
 }
 
 func TestSampleTVGaussian(t *testing.T) {
-	g := Grid{Lo: -1.6, Hi: 1.6, N: 50}
+	g := Square(-1.6, 1.6, 50)
 	const s, n = 0.3, 10000
 	mass := gaussMasses(g, 0, s)
 	var M float64
@@ -191,7 +237,7 @@ func TestSampleTVGaussian(t *testing.T) {
 
 func BenchmarkSampleTV(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
-		g := Grid{Lo: -1.6, Hi: 1.6, N: 50}
+		g := Square(-1.6, 1.6, 50)
 		mass := gaussMasses(g, 0, 0.3)
 		rng := rand.New(rand.NewPCG(9, 10))
 		xy := make([]float64, 2*n)

@@ -30,7 +30,11 @@ func (q *quad) Schema() sdk.Schema {
 	if defect == "nodoc" {
 		doc = ""
 	}
-	return sdk.Schema{Attributes: []sdk.Attribute{{Name: "a", Type: sdk.TypeNumber, Default: 1.0, Doc: doc}}}
+	var bounds sdk.Bounds
+	if defect == "bounds" {
+		bounds = sdk.Above(0).AtMost(0.5) // the default 1 lies outside
+	}
+	return sdk.Schema{Attributes: []sdk.Attribute{{Name: "a", Type: sdk.TypeNumber, Default: 1.0, Doc: doc, Bounds: bounds}}}
 }
 
 func (q *quad) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
