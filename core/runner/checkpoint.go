@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/ebmflow/ebmflow/sdk"
-	"github.com/ebmflow/ebmflow/sdk/safetensors"
 	"github.com/rs/zerolog"
 )
 
@@ -43,15 +42,8 @@ func (r *Run) writeCheckpoint(ctx context.Context, t int) error {
 	}
 	defer os.RemoveAll(tmp)
 	for _, s := range r.st.P.Order {
-		state, err := r.st.Procs[s.Name].SaveState(ctx)
-		if err != nil {
+		if err := saveStage(ctx, r.st.Procs[s.Name], tmp, s.Name, s.Plugin); err != nil {
 			return fmt.Errorf("checkpoint after iteration %d: %w", t, err)
-		}
-		if err := safetensors.WriteFile(filepath.Join(tmp, s.Name+".safetensors"), state.Tensors, map[string]string{"stage": s.Name, "plugin": s.Plugin}); err != nil {
-			return fmt.Errorf("checkpoint stage %q: %w", s.Name, err)
-		}
-		if err := sdk.WriteFileAtomic(filepath.Join(tmp, s.Name+".state"), state.Meta, 0o644); err != nil {
-			return err
 		}
 	}
 	sched, err := json.Marshal(r.sched.State())
@@ -171,7 +163,7 @@ func setAside(dir string, t int) string {
 }
 
 // loadCheckpoint restores the core state and every stage from the
-// checkpoint in dir, one stage's state in memory at a time. A file that
+// checkpoint in dir, each stage's tensors streamed from its file. A file that
 // cannot be read whole (missing, truncated, malformed) is a damagedError;
 // the stages already given a state are then thrown away with the run.
 func (r *Run) loadCheckpoint(ctx context.Context, t int, dir string) (coreState, error) {
@@ -185,11 +177,13 @@ func (r *Run) loadCheckpoint(ctx context.Context, t int, dir string) (coreState,
 		return damaged(fmt.Errorf("core.json: %w", err))
 	}
 	for _, s := range r.st.P.Order {
-		state, err := CheckpointStage(dir, s.Name)
+		f, meta, err := openStage(dir, s.Name)
 		if err != nil {
 			return damaged(fmt.Errorf("stage %q: %w", s.Name, err))
 		}
-		if err := r.st.Procs[s.Name].LoadState(ctx, state); err != nil {
+		err = loadStage(ctx, r.st.Procs[s.Name], f, meta)
+		f.Close()
+		if err != nil {
 			return cs, fmt.Errorf("checkpoint %s: %w", dir, err)
 		}
 	}

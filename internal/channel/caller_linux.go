@@ -251,10 +251,33 @@ func (c *Caller) learn(method string, n int64) {
 // deadline passed or ctx was cancelled, and ErrProtocol for a malformed
 // answer; any of these abandons the lane.
 func (c *Caller) Call(ctx context.Context, deadline time.Time, method string, meta []byte, ts []wire.Named) (*Answer, error) {
+	return c.call(ctx, deadline, method, meta, ts, nil)
+}
+
+// streamArea is the size of both areas of a lane that carries a streamed
+// call (CallTo, or a request with a Source): big enough for few parts,
+// small enough that neither process maps a stage-sized buffer.
+const streamArea = 4 << 20
+
+// CallTo is Call for an answer whose tensors go to sink as they arrive
+// (the Answer then holds none); a lane with areas of a few MiB carries it.
+func (c *Caller) CallTo(ctx context.Context, deadline time.Time, method string, meta []byte, ts []wire.Named, sink wire.Sink) (*Answer, error) {
+	return c.call(ctx, deadline, method, meta, ts, sink)
+}
+
+func (c *Caller) call(ctx context.Context, deadline time.Time, method string, meta []byte, ts []wire.Named, sink wire.Sink) (*Answer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	l, err := c.take(recordSize(method, meta, ts), c.hint(method))
+	reqSize, ansSize := recordSize(method, meta, ts), c.hint(method)
+	streamed := sink != nil
+	for _, t := range ts {
+		streamed = streamed || (t.Tensor == nil && t.Source != nil)
+	}
+	if streamed {
+		reqSize, ansSize = min(reqSize, streamArea), streamArea
+	}
+	l, err := c.take(reqSize, ansSize)
 	if err != nil {
 		return nil, err
 	}
@@ -281,10 +304,17 @@ func (c *Caller) Call(ctx context.Context, deadline time.Time, method string, me
 	if err == nil {
 		r := &l.r
 		r.reset(&l.ans, wt, l.call, false, 4*c.limit+2*maxMeta)
-		if a, err = decodeAnswer(r, c.limit, &l.names); err == nil {
+		if sink != nil {
+			a, err = decodeAnswerTo(r, c.limit, sink)
+		} else {
+			a, err = decodeAnswer(r, c.limit, &l.names)
+		}
+		if err == nil {
 			err = r.done()
 		}
-		c.learn(method, r.got)
+		if !streamed {
+			c.learn(method, r.got)
+		}
 	}
 	if err != nil {
 		c.drop(l)

@@ -22,6 +22,11 @@ func (*Caller) Call(context.Context, time.Time, string, []byte, []wire.Named) (*
 	return nil, ErrUnsupported
 }
 
+// CallTo returns ErrUnsupported here.
+func (*Caller) CallTo(context.Context, time.Time, string, []byte, []wire.Named, wire.Sink) (*Answer, error) {
+	return nil, ErrUnsupported
+}
+
 // Dead reports true here.
 func (*Caller) Dead() bool { return true }
 
