@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ebmflow/ebmflow/sdk"
 	"github.com/rs/zerolog"
@@ -32,6 +33,7 @@ func checkpointName(t int) string { return fmt.Sprintf("%09d", t) }
 // and synced in a temporary folder that is then renamed. Older checkpoints
 // beyond keep are removed afterwards.
 func (r *Run) writeCheckpoint(ctx context.Context, t int) error {
+	start := time.Now()
 	base := filepath.Join(r.Dir, checkpointDir)
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		return err
@@ -42,9 +44,11 @@ func (r *Run) writeCheckpoint(ctx context.Context, t int) error {
 	}
 	defer os.RemoveAll(tmp)
 	for _, s := range r.st.P.Order {
+		began := time.Now()
 		if err := saveStage(ctx, r.st.Procs[s.Name], tmp, s.Name, s.Plugin); err != nil {
 			return fmt.Errorf("checkpoint after iteration %d: %w", t, err)
 		}
+		r.log.Debug().Str("stage", s.Name).Float64("seconds", time.Since(began).Seconds()).Msg("stage state saved")
 	}
 	sched, err := json.Marshal(r.sched.State())
 	if err != nil {
@@ -63,7 +67,7 @@ func (r *Run) writeCheckpoint(ctx context.Context, t int) error {
 		return err
 	}
 	syncDir(base)
-	r.log.Info().Int("t", t).Str("path", final).Msg("checkpoint written")
+	r.log.Info().Int("t", t).Str("path", final).Float64("seconds", time.Since(start).Seconds()).Msg("checkpoint written")
 	return r.pruneCheckpoints()
 }
 
@@ -169,6 +173,7 @@ func setAside(dir string, t int) string {
 func (r *Run) loadCheckpoint(ctx context.Context, t int, dir string) (coreState, error) {
 	var cs coreState
 	damaged := func(err error) (coreState, error) { return cs, &damagedError{t: t, dir: dir, err: err} }
+	start := time.Now()
 	b, err := os.ReadFile(filepath.Join(dir, "core.json"))
 	if err != nil {
 		return damaged(err)
@@ -181,11 +186,14 @@ func (r *Run) loadCheckpoint(ctx context.Context, t int, dir string) (coreState,
 		if err != nil {
 			return damaged(fmt.Errorf("stage %q: %w", s.Name, err))
 		}
+		began := time.Now()
 		err = loadStage(ctx, r.st.Procs[s.Name], f, meta)
 		f.Close()
+		r.log.Debug().Str("stage", s.Name).Float64("seconds", time.Since(began).Seconds()).Msg("stage state loaded")
 		if err != nil {
 			return cs, fmt.Errorf("checkpoint %s: %w", dir, err)
 		}
 	}
+	r.log.Info().Int("t", t).Str("path", dir).Float64("seconds", time.Since(start).Seconds()).Msg("checkpoint loaded")
 	return cs, nil
 }
