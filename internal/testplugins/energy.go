@@ -178,7 +178,9 @@ type quadState struct {
 }
 
 // SaveState returns what SaveStateTo writes.
-func (q *Quadratic) SaveState(ctx context.Context) (*sdk.State, error) { return sdk.SaveStateVia(ctx, q) }
+func (q *Quadratic) SaveState(ctx context.Context) (*sdk.State, error) {
+	return sdk.SaveStateVia(ctx, q)
+}
 
 // LoadState restores a state from SaveState.
 func (q *Quadratic) LoadState(ctx context.Context, st *sdk.State) error {
