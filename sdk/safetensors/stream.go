@@ -41,8 +41,14 @@ type Writer struct {
 	left    int64 // bytes still due for the last begun tensor
 	hold    []byte
 	spilled bool
+	written int64 // bytes in the file's data section
+	kicked  int64 // of those, the ones whose writeback was started
 	err     error
 }
+
+// kick is how many bytes a Writer lets gather in the page cache before it
+// starts their writeback (startWriteback).
+const kick = 16 << 20
 
 // NewWriter returns a Writer of a safetensors file into f with the string
 // metadata meta.
@@ -110,10 +116,16 @@ func (w *Writer) Write(p []byte) (int, error) {
 		if _, err := w.f.Write(w.hold); err != nil {
 			return 0, w.fail(err)
 		}
+		w.written = int64(len(w.hold))
 		w.hold = nil
 	}
 	if _, err := w.f.Write(p); err != nil {
 		return 0, w.fail(err)
+	}
+	w.written += int64(len(p))
+	if w.written-w.kicked >= kick {
+		startWriteback(w.f, 8+reserve+w.kicked, w.written-w.kicked)
+		w.kicked = w.written
 	}
 	return len(p), nil
 }
