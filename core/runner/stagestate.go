@@ -66,13 +66,3 @@ func loadStage(ctx context.Context, proc *host.Process, f *safetensors.File, met
 	}
 	return proc.LoadStateFrom(ctx, meta, ts)
 }
-
-// LoadStage restores proc's stage from the checkpoint folder ckptDir.
-func LoadStage(ctx context.Context, proc *host.Process, ckptDir, stage string) error {
-	f, meta, err := openStage(ckptDir, stage)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return loadStage(ctx, proc, f, meta)
-}
