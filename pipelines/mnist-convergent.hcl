@@ -32,6 +32,12 @@ variable "n_f" {
   default = 32
 }
 
+variable "size" {
+  type        = number
+  default     = 32
+  description = "image side in pixels: 32 (the reference's), 28 (native) or 64 (upsampled bilinearly)"
+}
+
 variable "batch" {
   type    = number
   default = 100
@@ -85,19 +91,20 @@ schedule "lr" {
 
 stage "data" {
   plugin     = "data-mnist"
-  size       = 32
+  size       = var.size
   resize     = "bilinear"
   data_noise = var.data_noise_factor * local.epsilon
   subset     = var.subset
 }
 
 stage "energy" {
-  plugin    = "energy-convnet"
-  net       = "vanilla"
-  channels  = 1
-  n_f       = var.n_f
-  epsilon   = local.epsilon
-  optimizer = "sgd"
+  plugin     = "energy-convnet"
+  net        = "vanilla"
+  channels   = 1
+  image_size = var.size
+  n_f        = var.n_f
+  epsilon    = local.epsilon
+  optimizer  = "sgd"
 }
 
 stage "sampler" {

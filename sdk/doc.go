@@ -12,7 +12,9 @@
 //   - Problems: watches per-iteration records and writes reports and figures.
 //
 // Every kind embeds the Base contract: Info, Schema, Configure, SaveState and
-// LoadState. A plugin's main function is one call to the Serve function of
+// LoadState; a plugin with large state also implements StateSaver and
+// StateLoader, and its state then streams between its own memory and the
+// checkpoint's files without a second copy (state.go). A plugin's main function is one call to the Serve function of
 // its kind's package (sdk/energy, sdk/sampler, sdk/data, sdk/diagnostics):
 //
 //	import "github.com/ebmflow/ebmflow/sdk/sampler"

@@ -10,9 +10,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ebmflow/ebmflow/sdk"
-	"github.com/ebmflow/ebmflow/sdk/safetensors"
 	"github.com/rs/zerolog"
 )
 
@@ -33,6 +33,7 @@ func checkpointName(t int) string { return fmt.Sprintf("%09d", t) }
 // and synced in a temporary folder that is then renamed. Older checkpoints
 // beyond keep are removed afterwards.
 func (r *Run) writeCheckpoint(ctx context.Context, t int) error {
+	start := time.Now()
 	base := filepath.Join(r.Dir, checkpointDir)
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		return err
@@ -43,16 +44,11 @@ func (r *Run) writeCheckpoint(ctx context.Context, t int) error {
 	}
 	defer os.RemoveAll(tmp)
 	for _, s := range r.st.P.Order {
-		state, err := r.st.Procs[s.Name].SaveState(ctx)
-		if err != nil {
+		began := time.Now()
+		if err := saveStage(ctx, r.st.Procs[s.Name], tmp, s.Name, s.Plugin); err != nil {
 			return fmt.Errorf("checkpoint after iteration %d: %w", t, err)
 		}
-		if err := safetensors.WriteFile(filepath.Join(tmp, s.Name+".safetensors"), state.Tensors, map[string]string{"stage": s.Name, "plugin": s.Plugin}); err != nil {
-			return fmt.Errorf("checkpoint stage %q: %w", s.Name, err)
-		}
-		if err := sdk.WriteFileAtomic(filepath.Join(tmp, s.Name+".state"), state.Meta, 0o644); err != nil {
-			return err
-		}
+		r.log.Debug().Str("stage", s.Name).Float64("seconds", time.Since(began).Seconds()).Msg("stage state saved")
 	}
 	sched, err := json.Marshal(r.sched.State())
 	if err != nil {
@@ -71,7 +67,7 @@ func (r *Run) writeCheckpoint(ctx context.Context, t int) error {
 		return err
 	}
 	syncDir(base)
-	r.log.Info().Int("t", t).Str("path", final).Msg("checkpoint written")
+	r.log.Info().Int("t", t).Str("path", final).Float64("seconds", time.Since(start).Seconds()).Msg("checkpoint written")
 	return r.pruneCheckpoints()
 }
 
@@ -171,12 +167,13 @@ func setAside(dir string, t int) string {
 }
 
 // loadCheckpoint restores the core state and every stage from the
-// checkpoint in dir, one stage's state in memory at a time. A file that
+// checkpoint in dir, each stage's tensors streamed from its file. A file that
 // cannot be read whole (missing, truncated, malformed) is a damagedError;
 // the stages already given a state are then thrown away with the run.
 func (r *Run) loadCheckpoint(ctx context.Context, t int, dir string) (coreState, error) {
 	var cs coreState
 	damaged := func(err error) (coreState, error) { return cs, &damagedError{t: t, dir: dir, err: err} }
+	start := time.Now()
 	b, err := os.ReadFile(filepath.Join(dir, "core.json"))
 	if err != nil {
 		return damaged(err)
@@ -185,13 +182,18 @@ func (r *Run) loadCheckpoint(ctx context.Context, t int, dir string) (coreState,
 		return damaged(fmt.Errorf("core.json: %w", err))
 	}
 	for _, s := range r.st.P.Order {
-		state, err := CheckpointStage(dir, s.Name)
+		f, meta, err := openStage(dir, s.Name)
 		if err != nil {
 			return damaged(fmt.Errorf("stage %q: %w", s.Name, err))
 		}
-		if err := r.st.Procs[s.Name].LoadState(ctx, state); err != nil {
+		began := time.Now()
+		err = loadStage(ctx, r.st.Procs[s.Name], f, meta)
+		f.Close()
+		r.log.Debug().Str("stage", s.Name).Float64("seconds", time.Since(began).Seconds()).Msg("stage state loaded")
+		if err != nil {
 			return cs, fmt.Errorf("checkpoint %s: %w", dir, err)
 		}
 	}
+	r.log.Info().Int("t", t).Str("path", dir).Float64("seconds", time.Since(start).Seconds()).Msg("checkpoint loaded")
 	return cs, nil
 }

@@ -252,17 +252,40 @@ func (c *Caller) learn(method string, n int64) {
 // deadline passed or ctx was cancelled, and ErrProtocol for a malformed
 // answer; any of these abandons the lane.
 func (c *Caller) Call(ctx context.Context, deadline time.Time, method string, meta []byte, ts []wire.Named) (*Answer, error) {
-	return c.CallInto(ctx, deadline, method, meta, ts, nil)
+	return c.call(ctx, deadline, method, meta, ts, nil, nil)
 }
 
 // CallInto is Call reading the answer's tensors into the caller's storage
 // in into, by name, where their dtype and shape match (the answer then
 // holds those very tensors); other tensors are allocated as in Call.
 func (c *Caller) CallInto(ctx context.Context, deadline time.Time, method string, meta []byte, ts []wire.Named, into map[string]*sdk.Tensor) (*Answer, error) {
+	return c.call(ctx, deadline, method, meta, ts, nil, into)
+}
+
+// streamArea is the size of both areas of a lane that carries a streamed
+// call (CallTo, or a request with a Source): big enough for few parts,
+// small enough that neither process maps a stage-sized buffer.
+const streamArea = 4 << 20
+
+// CallTo is Call for an answer whose tensors go to sink as they arrive
+// (the Answer then holds none); a lane with areas of a few MiB carries it.
+func (c *Caller) CallTo(ctx context.Context, deadline time.Time, method string, meta []byte, ts []wire.Named, sink wire.Sink) (*Answer, error) {
+	return c.call(ctx, deadline, method, meta, ts, sink, nil)
+}
+
+func (c *Caller) call(ctx context.Context, deadline time.Time, method string, meta []byte, ts []wire.Named, sink wire.Sink, into map[string]*sdk.Tensor) (*Answer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	l, err := c.take(recordSize(method, meta, ts), c.hint(method))
+	reqSize, ansSize := recordSize(method, meta, ts), c.hint(method)
+	streamed := sink != nil
+	for _, t := range ts {
+		streamed = streamed || (t.Tensor == nil && t.Source != nil)
+	}
+	if streamed {
+		reqSize, ansSize = min(reqSize, streamArea), streamArea
+	}
+	l, err := c.take(reqSize, ansSize)
 	if err != nil {
 		return nil, err
 	}
@@ -289,10 +312,17 @@ func (c *Caller) CallInto(ctx context.Context, deadline time.Time, method string
 	if err == nil {
 		r := &l.r
 		r.reset(&l.ans, wt, l.call, false, 4*c.limit+2*maxMeta)
-		if a, err = decodeAnswer(r, c.limit, &l.names, into); err == nil {
+		if sink != nil {
+			a, err = decodeAnswerTo(r, c.limit, sink)
+		} else {
+			a, err = decodeAnswer(r, c.limit, &l.names, into)
+		}
+		if err == nil {
 			err = r.done()
 		}
-		c.learn(method, r.got)
+		if !streamed {
+			c.learn(method, r.got)
+		}
 	}
 	if err != nil {
 		c.drop(l)

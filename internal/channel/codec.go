@@ -40,6 +40,9 @@ type Request struct {
 	// Out, when set, gives storage for the answer's tensors that the lane
 	// reuses from call to call: valid until the answer has been sent.
 	Out func(dt sdk.DType, shape ...int) *sdk.Tensor
+	// Body, for a method that Options.Stream names, reads the tensors as
+	// they arrive (Tensors is then nil); only during the handler.
+	Body wire.TensorReader
 }
 
 // outputs is the storage a lane reuses for answer tensors (Request.Out):
@@ -118,7 +121,7 @@ func (e *encoder) str(s string) error {
 func (e *encoder) tensors(ts []wire.Named) error {
 	var n uint32
 	for _, t := range ts {
-		if t.Tensor != nil {
+		if t.Tensor != nil || t.Source != nil {
 			n++
 		}
 	}
@@ -128,6 +131,11 @@ func (e *encoder) tensors(ts []wire.Named) error {
 	for _, nt := range ts {
 		t := nt.Tensor
 		if t == nil {
+			if nt.Source != nil {
+				if err := e.source(nt.Name, nt.Source); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		if err := t.Validate(); err != nil {
@@ -158,6 +166,48 @@ func (e *encoder) tensors(ts []wire.Named) error {
 	return nil
 }
 
+// source writes a tensor whose bytes come from a reader: straight into
+// the pipe's area when w is one, else through a buffer.
+func (e *encoder) source(name string, s *wire.Source) error {
+	if err := s.Check(); err != nil {
+		return fmt.Errorf("tensor %q: %w", name, err)
+	}
+	if err := e.str(name); err != nil {
+		return err
+	}
+	if err := e.u32(uint32(s.DType)); err != nil {
+		return err
+	}
+	if err := e.u32(uint32(len(s.Shape))); err != nil {
+		return err
+	}
+	for _, d := range s.Shape {
+		if err := e.i64(int64(d)); err != nil {
+			return err
+		}
+	}
+	n := s.ByteLen()
+	if err := e.i64(n); err != nil {
+		return err
+	}
+	var k int64
+	var err error
+	if f, ok := e.w.(interface {
+		fill(r io.Reader, n int64) (int64, error)
+	}); ok {
+		k, err = f.fill(s.R, n)
+	} else {
+		k, err = io.CopyN(e.w, s.R, n)
+	}
+	if err == io.EOF || (err == nil && k < n) {
+		return fmt.Errorf("tensor %q: source ends after %d of %d bytes: %w", name, k, n, io.ErrUnexpectedEOF)
+	}
+	if err != nil {
+		return fmt.Errorf("tensor %q: %w", name, err)
+	}
+	return nil
+}
+
 func checkOut(method string, meta []byte, ts []wire.Named) error {
 	if len(method) > maxMethod {
 		return fmt.Errorf("method name of %d bytes", len(method))
@@ -174,6 +224,9 @@ func checkOut(method string, meta []byte, ts []wire.Named) error {
 		}
 		if t.Tensor != nil && len(t.Tensor.Shape) > maxDims {
 			return fmt.Errorf("tensor %q has %d dimensions, at most %d", t.Name, len(t.Tensor.Shape), maxDims)
+		}
+		if t.Tensor == nil && t.Source != nil && len(t.Source.Shape) > maxDims {
+			return fmt.Errorf("tensor %q has %d dimensions, at most %d", t.Name, len(t.Source.Shape), maxDims)
 		}
 	}
 	return nil
@@ -221,6 +274,8 @@ func recordSize(method string, meta []byte, ts []wire.Named) int64 {
 	for _, t := range ts {
 		if t.Tensor != nil {
 			n += int64(24+len(t.Name)+8*len(t.Tensor.Shape)) + int64(t.Tensor.Len()*t.Tensor.DType.Size())
+		} else if t.Source != nil {
+			n += int64(24+len(t.Name)+8*len(t.Source.Shape)) + t.Source.ByteLen()
 		}
 	}
 	return n
@@ -389,45 +444,14 @@ func (d *decoder) tensors() (map[string]*sdk.Tensor, error) {
 		return nil, nil
 	}
 	out := make(map[string]*sdk.Tensor, count)
+	var dims [maxDims]int64
 	for range count {
-		name, err := d.name(maxName, "tensor name")
+		h, err := d.header(dims[:], func(name string) bool { _, dup := out[name]; return dup })
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("%w: tensor %q sent twice", ErrProtocol, name)
-		}
-		dt, err := d.u32()
-		if err != nil {
-			return nil, err
-		}
-		nd, err := d.u32()
-		if err != nil {
-			return nil, err
-		}
-		if nd > maxDims {
-			return nil, fmt.Errorf("%w: tensor %q has %d dimensions, at most %d", ErrProtocol, name, nd, maxDims)
-		}
-		var dims [maxDims]int64
-		shape := dims[:nd]
-		for i := range shape {
-			if shape[i], err = d.i64(); err != nil {
-				return nil, err
-			}
-		}
-		byteLen, err := d.i64()
-		if err != nil {
-			return nil, err
-		}
-		n, err := wire.CheckHeader(sdk.DType(dt), shape, byteLen, d.limit)
-		if err != nil {
-			return nil, fmt.Errorf("tensor %q: %w", name, err)
-		}
-		if d.total+byteLen > 4*d.limit {
-			return nil, fmt.Errorf("%w: record exceeds %d bytes of tensors", ErrTooLarge, 4*d.limit)
-		}
-		d.total += byteLen
-		if t := d.into[name]; t != nil && fits(t, sdk.DType(dt), shape) {
+		name, shape, n, byteLen, dt := h.Name, h.Shape, h.N, h.ByteLen, h.DType
+		if t := d.into[name]; t != nil && fits(t, dt, shape) {
 			if err := d.read(wire.TensorBytes(t)); err != nil {
 				return nil, err
 			}
@@ -448,9 +472,51 @@ func (d *decoder) tensors() (map[string]*sdk.Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[name] = wire.TensorOver(sdk.DType(dt), shape, n, data)
+		out[name] = wire.TensorOver(dt, shape, n, data)
 	}
 	return out, nil
+}
+
+// header reads and checks a tensor's header; dup says whether a name was
+// already in the record. The shape is stored in dims.
+func (d *decoder) header(dims []int64, dup func(string) bool) (wire.Header, error) {
+	name, err := d.name(maxName, "tensor name")
+	if err != nil {
+		return wire.Header{}, err
+	}
+	if dup(name) {
+		return wire.Header{}, fmt.Errorf("%w: tensor %q sent twice", ErrProtocol, name)
+	}
+	dt, err := d.u32()
+	if err != nil {
+		return wire.Header{}, err
+	}
+	nd, err := d.u32()
+	if err != nil {
+		return wire.Header{}, err
+	}
+	if nd > maxDims {
+		return wire.Header{}, fmt.Errorf("%w: tensor %q has %d dimensions, at most %d", ErrProtocol, name, nd, maxDims)
+	}
+	shape := dims[:nd]
+	for i := range shape {
+		if shape[i], err = d.i64(); err != nil {
+			return wire.Header{}, err
+		}
+	}
+	byteLen, err := d.i64()
+	if err != nil {
+		return wire.Header{}, err
+	}
+	n, err := wire.CheckHeader(sdk.DType(dt), shape, byteLen, d.limit)
+	if err != nil {
+		return wire.Header{}, fmt.Errorf("tensor %q: %w", name, err)
+	}
+	if d.total+byteLen > 4*d.limit {
+		return wire.Header{}, fmt.Errorf("%w: record exceeds %d bytes of tensors", ErrTooLarge, 4*d.limit)
+	}
+	d.total += byteLen
+	return wire.Header{Name: name, DType: sdk.DType(dt), Shape: shape, N: n, ByteLen: byteLen}, nil
 }
 
 // decodeRequest decodes a request; if borrow says so for its method, its
@@ -461,10 +527,17 @@ func decodeRequest(src source, limit int64, a *arena, borrow func(method string)
 
 // decodeRequestNames is decodeRequest interning names in nm.
 func decodeRequestNames(src source, limit int64, a *arena, borrow func(method string) bool, nm *names) (*Request, error) {
-	d := decoder{src: src, limit: limit, names: nm}
+	r, _, err := decodeRequestHead(src, limit, a, borrow, nil, nm)
+	return r, err
+}
+
+// decodeRequestHead decodes a request; for a method that stream names,
+// only up to its tensors, which the returned body then reads.
+func decodeRequestHead(src source, limit int64, a *arena, borrow, stream func(method string) bool, nm *names) (*Request, *body, error) {
+	d := &decoder{src: src, limit: limit, names: nm}
 	m, err := d.name(maxMethod, "method name")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if a != nil && borrow != nil && borrow(m) {
 		a.reset()
@@ -472,21 +545,25 @@ func decodeRequestNames(src source, limit int64, a *arena, borrow func(method st
 	}
 	dl, err := d.i64()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	meta, err := d.field(maxMeta, "message")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ts, err := d.tensors()
-	if err != nil {
-		return nil, err
-	}
-	r := &Request{Method: m, Meta: meta, Tensors: ts}
+	r := &Request{Method: m, Meta: meta}
 	if dl != 0 {
 		r.Deadline = time.Unix(0, dl)
 	}
-	return r, nil
+	if stream != nil && stream(m) {
+		b := &body{d: d, seen: map[string]bool{}}
+		r.Body = b
+		return r, b, nil
+	}
+	if r.Tensors, err = d.tensors(); err != nil {
+		return nil, nil, err
+	}
+	return r, nil, nil
 }
 
 // fits reports whether t has dtype dt and the given shape, so that a

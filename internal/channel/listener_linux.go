@@ -169,8 +169,8 @@ func (l *Listener) serveLane(ln *lane) {
 	for {
 		r := &ln.r
 		r.reset(&ln.req, wt, 0, true, maxReq)
-		req, err := decodeRequestNames(r, l.opts.Limit, &ln.arena, l.opts.Borrow, &ln.names)
-		if err == nil {
+		req, bd, err := decodeRequestHead(r, l.opts.Limit, &ln.arena, l.opts.Borrow, l.opts.Stream, &ln.names)
+		if err == nil && bd == nil {
 			err = r.done()
 		}
 		if err != nil {
@@ -182,6 +182,19 @@ func (l *Listener) serveLane(ln *lane) {
 		ln.out.reset()
 		req.Out = out
 		code, meta, ts := l.handle(req)
+		if bd != nil {
+			// What the handler left of a streamed request is read
+			// before the answer: the pipe must be free.
+			if err = bd.finish(); err == nil {
+				err = r.done()
+			}
+			if err != nil {
+				if stop() == nil {
+					l.logf("channel: dropped a lane", err)
+				}
+				return
+			}
+		}
 		w := &ln.w
 		w.reset(&ln.ans, r.call, wt)
 		err = w.begin()

@@ -28,6 +28,10 @@ type Options struct {
 	// lane reuses, sparing an allocation (and the zeroing of fresh memory)
 	// per call.
 	Borrow func(method string) bool
+	// Stream, if set, names the methods whose requests' tensors the
+	// handler reads as they arrive (Request.Body) instead of decoded
+	// whole: a stage's state loaded from a checkpoint.
+	Stream func(method string) bool
 	// Log, if set, receives one line for each refused connection or lane.
 	Log func(msg string, err error)
 }

@@ -28,6 +28,11 @@ func (*Caller) CallInto(context.Context, time.Time, string, []byte, []wire.Named
 	return nil, ErrUnsupported
 }
 
+// CallTo returns ErrUnsupported here.
+func (*Caller) CallTo(context.Context, time.Time, string, []byte, []wire.Named, wire.Sink) (*Answer, error) {
+	return nil, ErrUnsupported
+}
+
 // Dead reports true here.
 func (*Caller) Dead() bool { return true }
 

@@ -5,6 +5,7 @@ package channel
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -289,4 +290,33 @@ func (r *partReader) done() error {
 		r.release()
 	}
 	return nil
+}
+
+// fill copies n bytes from r straight into the area, posting parts as it
+// fills up; it returns the bytes copied.
+func (w *partWriter) fill(r io.Reader, n int64) (int64, error) {
+	var done int64
+	for done < n {
+		if w.err != nil {
+			return done, w.err
+		}
+		room := len(w.p.area) - partHeader - w.n
+		if room == 0 {
+			if w.err = w.post(false); w.err != nil {
+				return done, w.err
+			}
+			if w.err = w.begin(); w.err != nil {
+				return done, w.err
+			}
+			continue
+		}
+		k := int(min(int64(room), n-done))
+		got, err := io.ReadFull(r, w.p.area[partHeader+w.n:partHeader+w.n+k])
+		w.n += got
+		done += int64(got)
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
 }

@@ -38,6 +38,7 @@ func (s *baseServer) OpenChannel(ctx context.Context, req *pb.OpenChannelRequest
 	ln, err := channel.Listen(channel.Options{
 		Peer: int(req.PeerPid), Limit: s.limit, Handler: s.channelHandler(link, req.PeerStage),
 		Borrow: func(m string) bool { return s.methods[m].borrow },
+		Stream: func(m string) bool { return s.methods[m].stream != nil },
 		Log:    func(msg string, err error) { log.Warn().Str("peer_stage", req.PeerStage).Err(err).Msg(msg) },
 	})
 	if err != nil {
@@ -61,6 +62,12 @@ func (s *baseServer) channelHandler(link bool, peer string) channel.Handler {
 			stage := s.stage
 			s.mu.Unlock()
 			return channel.ErrorAnswer(status.Errorf(codes.PermissionDenied, "stage %q: %s is not available through a link (called by stage %q)", stage, m.name, peer))
+		}
+		if req.Body != nil {
+			if err := m.stream(ctx, req.Meta, req.Body); err != nil {
+				return channel.ErrorAnswer(s.errorf(m.name, err))
+			}
+			return 0, nil, nil
 		}
 		meta, ts, err := m.run(ctx, &wire.Message{Meta: req.Meta, Tensors: req.Tensors, Out: req.Out})
 		if err != nil {
@@ -129,6 +136,27 @@ func (c *Client) callChannel(ctx context.Context, method, full string, meta prot
 			return nil, c.fail(method, err)
 		}
 	}
+	a, err := c.channelCall(ctx, method, full, mb, tensors, nil, into)
+	if err != nil {
+		return nil, err
+	}
+	return &wire.Message{Meta: a.Meta, Tensors: a.Tensors}, nil
+}
+
+// callChannelTo makes a call without a request message or tensors whose
+// answer's tensors go to sink, and returns the answer's message bytes.
+func (c *Client) callChannelTo(ctx context.Context, method, full string, sink wire.Sink) ([]byte, error) {
+	a, err := c.channelCall(ctx, method, full, nil, nil, sink, nil)
+	if err != nil {
+		return nil, err
+	}
+	return a.Meta, nil
+}
+
+// channelCall makes a call through the channel (to sink if set, else into
+// the storage in into where it fits) and turns its failures into gRPC
+// statuses.
+func (c *Client) channelCall(ctx context.Context, method, full string, mb []byte, tensors []wire.Named, sink wire.Sink, into map[string]*sdk.Tensor) (*channel.Answer, error) {
 	var limit time.Duration
 	var deadline time.Time
 	if c.Timeout != nil {
@@ -136,7 +164,13 @@ func (c *Client) callChannel(ctx context.Context, method, full string, meta prot
 			deadline = time.Now().Add(limit)
 		}
 	}
-	a, err := c.ch.CallInto(ctx, deadline, full, mb, tensors, into)
+	var a *channel.Answer
+	var err error
+	if sink != nil {
+		a, err = c.ch.CallTo(ctx, deadline, full, mb, tensors, sink)
+	} else {
+		a, err = c.ch.CallInto(ctx, deadline, full, mb, tensors, into)
+	}
 	if err != nil {
 		var st *status.Status
 		var cf *CallFailure
@@ -165,5 +199,5 @@ func (c *Client) callChannel(ctx context.Context, method, full string, meta prot
 	if err := a.Err(); err != nil {
 		return nil, c.fail(method, err)
 	}
-	return &wire.Message{Meta: a.Meta, Tensors: a.Tensors}, nil
+	return a, nil
 }

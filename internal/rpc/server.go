@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"sync"
@@ -68,6 +69,24 @@ func (s *baseServer) serveStream(st interface {
 	Context() context.Context
 }, full string) error {
 	m := s.methods[full]
+	if m.stream != nil {
+		fr, err := wire.NewFrameReader(st, s.limit)
+		if err != nil {
+			return s.errorf(m.name, err)
+		}
+		err = m.stream(st.Context(), fr.Meta(), fr)
+		for err == nil {
+			// What the plugin did not read is received before answering.
+			if _, err = fr.Next(); err == io.EOF {
+				err = nil
+				break
+			}
+		}
+		if err != nil {
+			return s.errorf(m.name, err)
+		}
+		return wire.Send(st, nil)
+	}
 	req, err := wire.Recv(st, s.limit)
 	if err != nil {
 		return s.errorf(m.name, err)

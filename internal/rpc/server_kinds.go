@@ -25,6 +25,10 @@ type method struct {
 	link   bool
 	borrow bool
 	run    func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error)
+	// stream, if set, serves the call instead of run with the request's
+	// tensors read as they arrive; its answer has no message and no
+	// tensors (LoadState of an sdk.StateLoader).
+	stream func(ctx context.Context, meta []byte, body wire.TensorReader) error
 }
 
 // MethodName returns the name errors and logs use for a gRPC method of
@@ -53,27 +57,38 @@ func sortedTensors(m map[string]*sdk.Tensor) []wire.Named {
 	return out
 }
 
-// baseMethods are the Plugin service's state calls.
+// baseMethods are the Plugin service's state calls. A plugin with large
+// state (sdk.StateSaver, sdk.StateLoader) has its tensors sent from its own
+// memory and read into it as they arrive (state.go).
 func baseMethods(impl sdk.Base) map[string]method {
-	return map[string]method{
-		pb.Plugin_SaveState_FullMethodName: {name: "save state", run: func(ctx context.Context, _ *wire.Message) (proto.Message, []wire.Named, error) {
-			st, err := impl.SaveState(ctx)
-			if err != nil {
-				return nil, nil, err
-			}
-			if st == nil {
-				st = &sdk.State{}
-			}
-			return &pb.StateMeta{Meta: st.Meta}, sortedTensors(st.Tensors), nil
-		}},
-		pb.Plugin_LoadState_FullMethodName: {name: "load state", run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
-			var meta pb.StateMeta
-			if err := req.Unmarshal(&meta); err != nil {
-				return nil, nil, err
-			}
-			return nil, nil, impl.LoadState(ctx, &sdk.State{Meta: meta.Meta, Tensors: req.Tensors})
-		}},
+	save := method{name: "save state", run: func(ctx context.Context, _ *wire.Message) (proto.Message, []wire.Named, error) {
+		st, err := impl.SaveState(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if st == nil {
+			st = &sdk.State{}
+		}
+		return &pb.StateMeta{Meta: st.Meta}, sortedTensors(st.Tensors), nil
+	}}
+	if s, ok := impl.(sdk.StateSaver); ok {
+		save.run = func(ctx context.Context, _ *wire.Message) (proto.Message, []wire.Named, error) {
+			return saveStateTo(ctx, s)
+		}
 	}
+	load := method{name: "load state", run: func(ctx context.Context, req *wire.Message) (proto.Message, []wire.Named, error) {
+		var meta pb.StateMeta
+		if err := req.Unmarshal(&meta); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, impl.LoadState(ctx, &sdk.State{Meta: meta.Meta, Tensors: req.Tensors})
+	}}
+	if l, ok := impl.(sdk.StateLoader); ok {
+		load.stream = func(ctx context.Context, meta []byte, body wire.TensorReader) error {
+			return loadStateFrom(ctx, l, meta, body)
+		}
+	}
+	return map[string]method{pb.Plugin_SaveState_FullMethodName: save, pb.Plugin_LoadState_FullMethodName: load}
 }
 
 func energyMethods(impl sdk.Energy) map[string]method {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"sync/atomic"
@@ -186,19 +187,51 @@ type quadState struct {
 	Calls []byte  `json:"calls"`
 }
 
+// SaveState returns what SaveStateTo writes.
 func (q *Quadratic) SaveState(ctx context.Context) (*sdk.State, error) {
-	q.enter("save")
-	b, err := json.Marshal(quadState{Mu: q.mu, Calls: q.faults.save()})
-	return &sdk.State{Meta: b, Tensors: map[string]*sdk.Tensor{"mu": sdk.FromFloat64([]float64{q.mu}, 1)}}, err
+	return sdk.SaveStateVia(ctx, q)
 }
 
+// LoadState restores a state from SaveState.
 func (q *Quadratic) LoadState(ctx context.Context, st *sdk.State) error {
+	return sdk.LoadStateVia(ctx, q, st)
+}
+
+// SaveStateTo writes mu as a tensor and the fault counters as the blob:
+// the test energy takes the SDK's streaming path for large state, so that
+// every checkpoint test runs through it.
+func (q *Quadratic) SaveStateTo(ctx context.Context, w sdk.StateWriter) error {
+	q.enter("save")
+	b, err := json.Marshal(quadState{Mu: q.mu, Calls: q.faults.save()})
+	if err != nil {
+		return err
+	}
+	w.SetMeta(b)
+	return w.Tensor("mu", sdk.FromFloat64([]float64{q.mu}, 1))
+}
+
+// LoadStateFrom restores a state from SaveStateTo.
+func (q *Quadratic) LoadStateFrom(ctx context.Context, r sdk.StateReader) error {
 	var s quadState
-	if err := json.Unmarshal(st.Meta, &s); err != nil {
+	if err := json.Unmarshal(r.Meta(), &s); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	mu, ok := st.Tensors["mu"]
-	if !ok || mu.Len() != 1 {
+	var mu *sdk.Tensor
+	for {
+		info, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("state: %w", err)
+		}
+		if info.Name == "mu" {
+			if mu, err = sdk.ReadTensor(r, info); err != nil {
+				return fmt.Errorf("state: %w", err)
+			}
+		}
+	}
+	if mu == nil || mu.Len() != 1 {
 		return fmt.Errorf("state: tensor \"mu\" missing or not a scalar")
 	}
 	q.mu = mu.At(0)

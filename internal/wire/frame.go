@@ -27,10 +27,12 @@ var ErrTooLarge = errors.New("tensor too large")
 // ErrMalformed reports a frame stream that breaks the protocol.
 var ErrMalformed = errors.New("malformed tensor stream")
 
-// Named is a tensor with its name on the wire.
+// Named is a tensor with its name on the wire: its values in Tensor, or,
+// when Tensor is nil, read from Source as they are sent.
 type Named struct {
 	Name   string
 	Tensor *sdk.Tensor
+	Source *Source
 }
 
 // Sender is the sending half of a frame stream.
@@ -63,6 +65,11 @@ func Send(s Sender, meta proto.Message, tensors ...Named) error {
 	}
 	for _, nt := range tensors {
 		if nt.Tensor == nil {
+			if nt.Source != nil {
+				if err := sendSource(nt.Name, nt.Source, emit); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		if err := nt.Tensor.Validate(); err != nil {
@@ -125,6 +132,9 @@ type Decoder struct {
 	// Limit is the largest tensor accepted, in bytes; DefaultLimit if zero.
 	// The total of all tensors of one message is held to 4 * Limit.
 	Limit int64
+	// Sink, if set, receives the tensors as they arrive instead of the
+	// message.
+	Sink Sink
 
 	msg    Message
 	frames int
@@ -135,6 +145,7 @@ type Decoder struct {
 	shape []int64
 	n     int64
 	buf   []byte
+	seen  map[string]bool
 	name  string
 	want  int64
 	got   int64
@@ -188,12 +199,36 @@ func (d *Decoder) Add(f *pb.Frame) error {
 		d.total += c.ByteLen
 		d.cur, d.dt, d.shape, d.n, d.buf = true, dt, c.Shape, n, nil
 		d.name, d.want, d.got = c.Name, c.ByteLen, 0
+		if d.seen == nil {
+			d.seen = map[string]bool{}
+		}
+		if d.seen[c.Name] {
+			return fmt.Errorf("%w: tensor %q sent twice", ErrMalformed, c.Name)
+		}
+		d.seen[c.Name] = true
+		if d.Sink != nil {
+			if err := d.Sink.Begin(Header{Name: c.Name, DType: dt, Shape: c.Shape, N: n, ByteLen: c.ByteLen}); err != nil {
+				return err
+			}
+		}
 	} else if !d.cur {
 		return fmt.Errorf("%w: data chunk of %d bytes outside a tensor", ErrMalformed, len(c.Data))
 	}
 	k := int64(len(c.Data))
 	if d.got+k > d.want {
 		return fmt.Errorf("%w: tensor %q receives more than its %d bytes", ErrMalformed, d.name, d.want)
+	}
+	if d.Sink != nil {
+		if k > 0 {
+			if _, err := d.Sink.Write(c.Data); err != nil {
+				return err
+			}
+		}
+		d.got += k
+		if d.got == d.want {
+			d.cur = false
+		}
+		return nil
 	}
 	d.buf = grow(d.buf, d.got, d.got+k, d.want)
 	copy(d.buf[d.got:], c.Data)

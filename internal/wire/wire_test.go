@@ -41,7 +41,7 @@ func TestRoundTrip(t *testing.T) {
 	f64 := sdk.FromFloat64([]float64{math.Pi, -0, math.MaxFloat64, math.SmallestNonzeroFloat64}, 2, 2)
 	empty := sdk.NewTensor(sdk.Float32, 0, 2)
 	var p pipe
-	if err := Send(&p, &pb.UpdateRequest{Lr: 0.25, T: 7}, Named{"big", big}, Named{"f64", f64}, Named{"none", nil}, Named{"empty", empty}); err != nil {
+	if err := Send(&p, &pb.UpdateRequest{Lr: 0.25, T: 7}, Named{Name: "big", Tensor: big}, Named{Name: "f64", Tensor: f64}, Named{Name: "none"}, Named{Name: "empty", Tensor: empty}); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range p.frames {
@@ -127,7 +127,7 @@ func TestDecoderRefuses(t *testing.T) {
 
 func TestSendRefusesInvalidTensor(t *testing.T) {
 	bad := &sdk.Tensor{DType: sdk.Float32, Shape: []int{2, 2}, F32: make([]float32, 3)}
-	if err := Send(&pipe{}, nil, Named{"x", bad}); err == nil || !errors.Is(err, sdk.ErrShape) {
+	if err := Send(&pipe{}, nil, Named{Name: "x", Tensor: bad}); err == nil || !errors.Is(err, sdk.ErrShape) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -30,6 +30,9 @@
 //     results and states;
 //   - state: SaveState, then LoadState into a fresh process, continues bit for
 //     bit; a corrupt state is refused without crashing;
+//   - statememory (with Suite.LargeState): SaveState of a large state
+//     does not raise the plugin's peak memory by half the state's size
+//     (VmHWM of the process, reset just before): no second copy;
 //   - malformed: wrong shapes, wrong dtypes and NaN inputs give errors, not
 //     crashes, and leave the plugin working;
 //   - and throughout: nothing is written to stdout (or raw to stderr) outside

@@ -15,6 +15,8 @@ var defectiveSuite = Suite{
 	Config:  map[string]any{"a": 2.0},
 	Bad:     []BadConfig{{Set: map[string]any{"a": -1.0}, Path: "a"}},
 	Calls:   2,
+	// 64 MiB of state for the statememory check.
+	LargeState: map[string]any{"state_mib": 64},
 }
 
 // TestHarnessPassesAConformingPlugin runs every check on the plugin with no
@@ -43,6 +45,7 @@ func TestHarnessCatchesEachDefect(t *testing.T) {
 		{"bounds", "schema", `attribute "a": default 1: 1 is above the maximum 0.5 (range (0, 0.5])`},
 		{"nopath", "configure", "want an error problem with path [a]"},
 		{"sideeffect", "malformed", "the refused calls changed the stage"},
+		{"statecopy", "statememory", "it builds a second copy of its state"},
 	}
 	for _, c := range cases {
 		t.Run(c.defect, func(t *testing.T) {

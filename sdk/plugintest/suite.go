@@ -45,6 +45,13 @@ type Suite struct {
 	// RecordsPerCall is how many records each Observe call carries; 10 if
 	// zero.
 	RecordsPerCall int
+	// LargeState, if set, is merged over Config to give the stage a large
+	// state (at least 32 MiB of tensors: a sampler's bank of many chains,
+	// say). The "statememory" check then measures the plugin process
+	// around a SaveState and fails if its peak memory grows by half the
+	// state's size or more: the state must not be copied whole to be
+	// sent (sdk.StateSaver). Linux only; skipped when nil.
+	LargeState map[string]any
 	// CallTimeout bounds every call; 2 minutes if zero. A call past it kills
 	// the plugin and fails the check.
 	CallTimeout time.Duration
@@ -97,7 +104,7 @@ func GaussianData(attr string, cfg map[string]any) Link {
 }
 
 // Run builds the plugin and runs every check as a subtest of t: info,
-// schema, configure, shapes, determinism, state and malformed. Each check
+// schema, configure, shapes, determinism, state, malformed and statememory. Each check
 // starts fresh plugin processes through the host, and each fails if the
 // plugin wrote to stdout or did not shut down cleanly.
 func Run(t *testing.T, s Suite) {
@@ -128,6 +135,7 @@ var checks = []check{
 	{"determinism", (*env).checkDeterminism},
 	{"state", (*env).checkState},
 	{"malformed", (*env).checkMalformed},
+	{"statememory", (*env).checkStateMemory},
 }
 
 func (s *Suite) defaults() error {

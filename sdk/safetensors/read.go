@@ -106,26 +106,9 @@ func read(r io.Reader, limit int64) (map[string]*sdk.Tensor, map[string]string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	// The tensors must tile the data section: sorted by offsets, each one
-	// begins where the previous one ends.
-	sort.Slice(entries, func(i, j int) bool {
-		if entries[i].begin != entries[j].begin {
-			return entries[i].begin < entries[j].begin
-		}
-		return entries[i].end < entries[j].end
-	})
-	var pos int64
-	for i, e := range entries {
-		if e.begin < pos {
-			return nil, nil, fmt.Errorf("%w: tensor %q: data_offsets [%d, %d] overlap tensor %q, which ends at %d", ErrFormat, e.name, e.begin, e.end, entries[i-1].name, pos)
-		}
-		if e.begin > pos {
-			return nil, nil, fmt.Errorf("%w: tensor %q: data_offsets [%d, %d] leave a gap: the previous tensor ends at %d", ErrFormat, e.name, e.begin, e.end, pos)
-		}
-		if limit > 0 && e.end > limit-8-int64(n) {
-			return nil, nil, fmt.Errorf("%w: tensor %q: data_offsets [%d, %d] lie beyond the end of the data section (%d bytes)", ErrFormat, e.name, e.begin, e.end, limit-8-int64(n))
-		}
-		pos = e.end
+	pos, err := layout(entries, limit, int64(n))
+	if err != nil {
+		return nil, nil, err
 	}
 
 	tensors := make(map[string]*sdk.Tensor, len(entries))
@@ -141,6 +124,33 @@ func read(r io.Reader, limit int64) (map[string]*sdk.Tensor, map[string]string, 
 		return nil, nil, fmt.Errorf("%w: bytes follow the end of the last tensor at data offset %d", ErrFormat, pos)
 	}
 	return tensors, meta, nil
+}
+
+// layout sorts entries by offset and checks that they tile the data
+// section: each one begins where the previous one ends, and, with a
+// positive limit (the input's length), none lies beyond it. It returns the
+// section's length.
+func layout(entries []entry, limit, n int64) (int64, error) {
+	sort.Slice(entries, func(i, j int) bool {
+		if entries[i].begin != entries[j].begin {
+			return entries[i].begin < entries[j].begin
+		}
+		return entries[i].end < entries[j].end
+	})
+	var pos int64
+	for i, e := range entries {
+		if e.begin < pos {
+			return 0, fmt.Errorf("%w: tensor %q: data_offsets [%d, %d] overlap tensor %q, which ends at %d", ErrFormat, e.name, e.begin, e.end, entries[i-1].name, pos)
+		}
+		if e.begin > pos {
+			return 0, fmt.Errorf("%w: tensor %q: data_offsets [%d, %d] leave a gap: the previous tensor ends at %d", ErrFormat, e.name, e.begin, e.end, pos)
+		}
+		if limit > 0 && e.end > limit-8-n {
+			return 0, fmt.Errorf("%w: tensor %q: data_offsets [%d, %d] lie beyond the end of the data section (%d bytes)", ErrFormat, e.name, e.begin, e.end, limit-8-n)
+		}
+		pos = e.end
+	}
+	return pos, nil
 }
 
 // readTensor reads the bytes of e from r. Unless exact is set, the values

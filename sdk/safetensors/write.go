@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"syscall"
@@ -99,13 +100,35 @@ func encodeHeader(tensors map[string]*sdk.Tensor, meta map[string]string) ([]byt
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	entries := make([]entry, len(names))
+	var offset int64
+	for i, name := range names {
+		t := tensors[name]
+		size := int64(t.Len()) * int64(t.DType.Size())
+		entries[i] = entry{name: name, dtype: t.DType, shape: t.Shape, begin: offset, end: offset + size}
+		offset += size
+	}
+	h, err := headerOf(entries, meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	for len(h)%8 != 0 {
+		h = append(h, ' ')
+	}
+	return h, names, nil
+}
 
+// headerOf returns the JSON header (unpadded) of entries, listed in the
+// order of their names with their own offsets, and the metadata first.
+func headerOf(entries []entry, meta map[string]string) ([]byte, error) {
+	sorted := slices.Clone(entries)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
 	h := []byte{'{'}
 	if len(meta) > 0 {
 		keys := make([]string, 0, len(meta))
 		for k, v := range meta {
 			if !utf8.ValidString(k) || !utf8.ValidString(v) {
-				return nil, nil, fmt.Errorf("metadata %q: not valid UTF-8", k)
+				return nil, fmt.Errorf("metadata %q: not valid UTF-8", k)
 			}
 			keys = append(keys, k)
 		}
@@ -122,39 +145,31 @@ func encodeHeader(tensors map[string]*sdk.Tensor, meta map[string]string) ([]byt
 		}
 		h = append(h, '}')
 	}
-	var offset uint64
-	for i, name := range names {
-		t := tensors[name]
+	for i, e := range sorted {
 		if i > 0 || len(meta) > 0 {
 			h = append(h, ',')
 		}
-		h = appendString(h, name)
+		h = appendString(h, e.name)
 		h = append(h, `:{"dtype":"`...)
-		if t.DType == sdk.Float32 {
+		if e.dtype == sdk.Float32 {
 			h = append(h, "F32"...)
 		} else {
 			h = append(h, "F64"...)
 		}
 		h = append(h, `","shape":[`...)
-		for j, d := range t.Shape {
+		for j, d := range e.shape {
 			if j > 0 {
 				h = append(h, ',')
 			}
 			h = strconv.AppendInt(h, int64(d), 10)
 		}
-		size := uint64(t.Len()) * uint64(t.DType.Size())
 		h = append(h, `],"data_offsets":[`...)
-		h = strconv.AppendUint(h, offset, 10)
+		h = strconv.AppendUint(h, uint64(e.begin), 10)
 		h = append(h, ',')
-		offset += size
-		h = strconv.AppendUint(h, offset, 10)
+		h = strconv.AppendUint(h, uint64(e.end), 10)
 		h = append(h, ']', '}')
 	}
-	h = append(h, '}')
-	for len(h)%8 != 0 {
-		h = append(h, ' ')
-	}
-	return h, names, nil
+	return append(h, '}'), nil
 }
 
 // appendString appends s as a JSON string, escaped as serde_json escapes it:

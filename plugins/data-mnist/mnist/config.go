@@ -110,8 +110,8 @@ func decodeParams(schema sdk.Schema, cfg *sdk.Config) (params, sdk.Problems) {
 		seen[int(d)] = true
 		p.Digits = append(p.Digits, int(d))
 	}
-	if p.Size != 28 && p.Size != 32 && !bad["size"] {
-		diags.Errorf([]string{"size"}, "invalid size", "size must be 28 (native) or 32, got %d", p.Size)
+	if p.Size != 28 && p.Size != 32 && p.Size != 64 && !bad["size"] {
+		diags.Errorf([]string{"size"}, "invalid size", "size must be 28 (native), 32 or 64, got %d", p.Size)
 	}
 	if p.Subset < 0 && !bad["subset"] {
 		diags.Errorf([]string{"subset"}, "invalid subset", "subset must be 0 (all) or positive, got %d", p.Subset)

@@ -16,10 +16,11 @@
 // the same ahead of a run, for nodes without network. Every file is checked
 // against its known SHA-256 before it is parsed.
 //
-// Pixels are scaled to [-1, 1] (v/255*2 - 1). With size = 32 the 28x28 images
-// are upsampled bilinearly as torchvision's Resize(32) does to a tensor
-// (resize = "bilinear", align_corners=False; the reference's choice) or
-// padded with 2 pixels of -1 on each side (resize = "pad"). digits keeps
+// Pixels are scaled to [-1, 1] (v/255*2 - 1). With size = 32 (or 64) the
+// 28x28 images are upsampled bilinearly as torchvision's Resize(32) (or
+// Resize(64)) does to a tensor (resize = "bilinear", align_corners=False;
+// the reference's choice) or padded with 2 (18) pixels of -1 on each side
+// (resize = "pad"). digits keeps
 // some classes, subset the first N images after that filter.
 //
 // # Positives

@@ -58,6 +58,26 @@ func TestTaps28to32(t *testing.T) {
 	}
 }
 
+// TestTaps28to64: source coordinate (d + 0.5) * 0.4375 - 0.5.
+func TestTaps28to64(t *testing.T) {
+	i0, i1, w := taps(28, 64)
+	for _, c := range []struct {
+		d, i0, i1 int
+		w         float64
+	}{
+		{0, 0, 1, 0},          // -0.28125 clamped to 0
+		{1, 0, 1, 0.15625},    // 0.15625
+		{10, 4, 5, 0.09375},   // 4.09375
+		{31, 13, 14, 0.28125}, // 13.28125
+		{62, 26, 27, 0.84375}, // 26.84375
+		{63, 27, 27, 0.28125}, // 27.28125: both taps on the last pixel
+	} {
+		if i0[c.d] != c.i0 || i1[c.d] != c.i1 || math.Abs(w[c.d]-c.w) > 1e-15 {
+			t.Errorf("dst %d: taps (%d, %d, %v), want (%d, %d, %v)", c.d, i0[c.d], i1[c.d], w[c.d], c.i0, c.i1, c.w)
+		}
+	}
+}
+
 // TestRenderSinglePixel upsamples a black image with one white pixel at
 // (10, 10). Outputs 11 and 12 both put weight 0.5625 on source 10 (source
 // coordinates 9.5625 and 10.4375), so output (11, 12) is

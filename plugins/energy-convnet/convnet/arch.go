@@ -77,8 +77,8 @@ func (a arch) numParams() int {
 // Spatial sizes are 32, 32, 16, 8, 4 -> 1 (final k = 4) for 32x32 input and
 // 28, 28, 14, 7, 3 -> 1 (final k = 3) for 28x28 input.
 func vanillaArch(nc, nf, size int) (arch, error) {
-	if size != 32 && size != 28 {
-		return arch{}, fmt.Errorf("vanilla net: image size %d not supported (32 or 28)", size)
+	if size != 32 && size != 28 && size != 64 {
+		return arch{}, fmt.Errorf("vanilla net: image size %d not supported (32, 28 or 64)", size)
 	}
 	specs := []struct{ in, out, k, s, p int }{
 		{nc, nf, 3, 1, 1},

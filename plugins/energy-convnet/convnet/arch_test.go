@@ -41,6 +41,7 @@ func TestVanillaSpatialSizes(t *testing.T) {
 	}{
 		{32, []int{32, 16, 8, 4, 1}, 4},
 		{28, []int{28, 14, 7, 3, 1}, 3},
+		{64, []int{64, 32, 16, 8, 1}, 8},
 	} {
 		a, err := vanillaArch(1, 32, c.size)
 		if err != nil {

@@ -28,7 +28,7 @@ var schema = sdk.Schema{Attributes: []sdk.Attribute{
 	{Name: "channels", Type: sdk.TypeInt, Default: float64(defaultChannels),
 		Bounds: sdk.Between(1, 3), Doc: "Image channels n_c of the vanilla net: 1 (grey) or 3 (colour). Default 1. Ignored by the toy net."},
 	{Name: "image_size", Type: sdk.TypeInt, Default: float64(defaultImageSize),
-		Bounds: sdk.Between(28, 32), Doc: "Side of the square input image in pixels: 32, or 28 (the final conv is then 3x3). Default 32. Ignored by the toy net."},
+		Bounds: sdk.Between(28, 64), Doc: "Side of the square input image in pixels: 32, 28 (the final conv is then 3x3) or 64 (8x8). Default 32. Ignored by the toy net."},
 	{Name: "n_f", Type: sdk.TypeInt, Default: float64(defaultNF),
 		Bounds: sdk.Between(1, 4096), Doc: "Base number of filters n_f of the vanilla net (layers have n_f, 2n_f, 4n_f, 8n_f filters). Default 32. Ignored by the toy net."},
 	{Name: "slope", Type: sdk.TypeNumber, Default: defaultSlope,
@@ -76,8 +76,8 @@ func parseSettings(cfg *sdk.Config) (settings, sdk.Problems) {
 			return ""
 		}),
 		ImageSize: whole(cfg, &d, "image_size", defaultImageSize, func(v int) string {
-			if v != 32 && v != 28 {
-				return "must be 32 or 28"
+			if v != 32 && v != 28 && v != 64 {
+				return "must be 32, 28 or 64"
 			}
 			return ""
 		}),

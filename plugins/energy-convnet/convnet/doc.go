@@ -11,7 +11,7 @@
 //	Conv(n_f->2n_f, 4x4, s2, p1)     -> 16x16          (-> 14)
 //	Conv(2n_f->4n_f, 4x4, s2, p1)    -> 8x8            (-> 7)
 //	Conv(4n_f->8n_f, 4x4, s2, p1)    -> 4x4            (-> 3)
-//	Conv(8n_f->1, 4x4, s1, p0)       -> 1x1            (3x3 kernel for 28x28)
+//	Conv(8n_f->1, 4x4, s1, p0)       -> 1x1            (3x3 kernel for 28x28, 8x8 for 64x64)
 //
 // It has 692,993 parameters for n_c = 1, n_f = 32 at 32x32 (691,201 at
 // 28x28). net = "toy" is the MLP 2->32->64->64->64->1 with LeakyReLU

@@ -40,7 +40,7 @@ func sumEnergy(t *testing.T, p *Plugin, x *sdk.Tensor) float64 {
 }
 
 func TestGradFiniteDifference(t *testing.T) {
-	for _, a := range []attrs{smallVanilla(28, "float64"), smallVanilla(32, "float64"), rgbVanilla("float64"), toy("float64")} {
+	for _, a := range []attrs{smallVanilla(28, "float64"), smallVanilla(32, "float64"), smallVanilla(64, "float64"), rgbVanilla("float64"), toy("float64")} {
 		t.Run(name(a), func(t *testing.T) {
 			p := configured(t, 11, a)
 			x := randomBatch(p, 3, 5)
@@ -86,7 +86,7 @@ func loss(t *testing.T, p *Plugin, pos, neg *sdk.Tensor) float64 {
 }
 
 func TestWeightGradFiniteDifference(t *testing.T) {
-	for _, a := range []attrs{smallVanilla(28, "float64"), smallVanilla(32, "float64"), rgbVanilla("float64"), toy("float64")} {
+	for _, a := range []attrs{smallVanilla(28, "float64"), smallVanilla(32, "float64"), smallVanilla(64, "float64"), rgbVanilla("float64"), toy("float64")} {
 		t.Run(name(a), func(t *testing.T) {
 			p := configured(t, 12, a)
 			pos, neg := randomBatch(p, 3, 1), randomBatch(p, 2, 2)

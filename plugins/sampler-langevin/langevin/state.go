@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/ebmflow/ebmflow/sdk"
 )
@@ -26,18 +27,27 @@ type meta struct {
 	HasBank  bool              `json:"has_bank"`
 }
 
-// SaveState returns the random streams' states (the training loop's and
-// each named consumer's), the counters and, once it
-// exists, the persistent bank as tensor "bank" (a copy).
-func (s *Plugin) SaveState(ctx context.Context) (*sdk.State, error) {
+// SaveState returns the state SaveStateTo writes, the bank copied.
+func (s *Plugin) SaveState(ctx context.Context) (*sdk.State, error) { return sdk.SaveStateVia(ctx, s) }
+
+// LoadState restores a state saved by SaveState or SaveStateTo.
+func (s *Plugin) LoadState(ctx context.Context, st *sdk.State) error {
+	return sdk.LoadStateVia(ctx, s, st)
+}
+
+// SaveStateTo writes the random streams' states (the training loop's and
+// each named consumer's), the counters and, once it exists, the persistent
+// bank as tensor "bank". The bank is not copied: the SDK sends it from the
+// sampler's memory (sdk.StateSaver).
+func (s *Plugin) SaveStateTo(ctx context.Context, w sdk.StateWriter) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.configured {
-		return nil, errors.New("save state: sampler not configured")
+		return errors.New("save state: sampler not configured")
 	}
 	rs, err := s.rng.MarshalBinary()
 	if err != nil {
-		return nil, fmt.Errorf("save state: stream: %w", err)
+		return fmt.Errorf("save state: stream: %w", err)
 	}
 	m := meta{
 		Version:  stateVersion,
@@ -51,7 +61,7 @@ func (s *Plugin) SaveState(ctx context.Context) (*sdk.State, error) {
 	for name, r := range s.streams {
 		b, err := r.MarshalBinary()
 		if err != nil {
-			return nil, fmt.Errorf("save state: stream %q: %w", name, err)
+			return fmt.Errorf("save state: stream %q: %w", name, err)
 		}
 		if m.Streams == nil {
 			m.Streams = map[string][]byte{}
@@ -60,28 +70,29 @@ func (s *Plugin) SaveState(ctx context.Context) (*sdk.State, error) {
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
-		return nil, fmt.Errorf("save state: %w", err)
+		return fmt.Errorf("save state: %w", err)
 	}
-	st := &sdk.State{Meta: b, Tensors: map[string]*sdk.Tensor{}}
+	w.SetMeta(b)
 	if s.bank != nil {
-		st.Tensors["bank"] = s.bank.Clone()
+		return w.Tensor("bank", s.bank)
 	}
-	return st, nil
+	return nil
 }
 
-// LoadState restores a state saved by a sampler with the same sample shape,
-// dtype and bank size. The sampler then continues bit for bit.
-func (s *Plugin) LoadState(ctx context.Context, st *sdk.State) error {
+// LoadStateFrom restores a state saved by a sampler with the same sample
+// shape, dtype and bank size; the sampler then continues bit for bit. The
+// bank is read straight into the sampler's bank when it has one (else into
+// a new one): no second copy. Everything else is checked first; if the
+// bank's bytes then fail to arrive, the bank is left partly overwritten,
+// and the host discards a stage whose LoadState failed.
+func (s *Plugin) LoadStateFrom(ctx context.Context, r sdk.StateReader) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.configured {
 		return errors.New("load state: sampler not configured")
 	}
-	if st == nil {
-		return errors.New("load state: nil state")
-	}
 	var m meta
-	if err := json.Unmarshal(st.Meta, &m); err != nil {
+	if err := json.Unmarshal(r.Meta(), &m); err != nil {
 		return fmt.Errorf("load state: meta: %w", err)
 	}
 	if m.Version != stateVersion && m.Version != 1 {
@@ -90,17 +101,6 @@ func (s *Plugin) LoadState(ctx context.Context, st *sdk.State) error {
 	if !equalShape(m.Shape, s.p.Shape) || m.DType != s.p.DType.String() || m.BankSize != s.p.BankSize {
 		return fmt.Errorf("load state: %w: saved chains %s %s with bank %d, configured %s %s with bank %d", sdk.ErrShape,
 			m.DType, sdk.FormatShape(m.Shape), m.BankSize, s.p.DType, sdk.FormatShape(s.p.Shape), s.p.BankSize)
-	}
-	var bank *sdk.Tensor
-	if m.HasBank {
-		t, ok := st.Tensors["bank"]
-		if !ok {
-			return errors.New("load state: meta says a bank was saved but tensor \"bank\" is missing")
-		}
-		if err := t.Expect(s.p.DType, append([]int{s.p.BankSize}, s.p.Shape...)...); err != nil {
-			return fmt.Errorf("load state: bank: %w", err)
-		}
-		bank = t.Clone()
 	}
 	rng := sdk.NewStream(0, "langevin")
 	if err := rng.UnmarshalBinary(m.Stream); err != nil {
@@ -113,6 +113,33 @@ func (s *Plugin) LoadState(ctx context.Context, st *sdk.State) error {
 			return fmt.Errorf("load state: stream %q: %w", name, err)
 		}
 		streams[name] = r
+	}
+	var bank *sdk.Tensor
+	for {
+		info, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("load state: %w", err)
+		}
+		if info.Name != "bank" || !m.HasBank {
+			continue
+		}
+		want := append([]int{s.p.BankSize}, s.p.Shape...)
+		if info.DType != s.p.DType || !equalShape(info.Shape, want) {
+			return fmt.Errorf("load state: bank: %w: saved %s %s, want %s %s", sdk.ErrShape, info.DType, sdk.FormatShape(info.Shape), s.p.DType, sdk.FormatShape(want))
+		}
+		bank = s.bank
+		if bank == nil {
+			bank = sdk.NewTensor(s.p.DType, want...)
+		}
+		if err := r.ReadInto(bank); err != nil {
+			return fmt.Errorf("load state: bank: %w", err)
+		}
+	}
+	if m.HasBank && bank == nil {
+		return errors.New("load state: meta says a bank was saved but tensor \"bank\" is missing")
 	}
 	s.rng = rng
 	s.streams = streams

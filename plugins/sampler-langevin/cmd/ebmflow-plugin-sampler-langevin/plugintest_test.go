@@ -21,6 +21,8 @@ func TestConformance(t *testing.T) {
 			{Set: map[string]any{"init": "sideways"}, Path: "init"},
 			{Set: map[string]any{"reinit_prob": 2.0}, Path: "reinit_prob"},
 		},
+		// 3,000,000 chains of 3 float32: a bank of 34 MiB.
+		LargeState: map[string]any{"bank_size": 3000000},
 		Links: []plugintest.Link{
 			plugintest.QuadraticEnergy("energy", map[string]any{"a": 2.0, "shape": []int{3}}),
 			plugintest.GaussianData("data", map[string]any{"shape": []int{3}}),

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -19,6 +20,7 @@ var defect = os.Getenv("PLUGINTEST_DEFECT")
 
 type quad struct {
 	a, mu float64
+	big   *sdk.Tensor // state_mib MiB of state, if asked for
 }
 
 func (q *quad) Info() sdk.Info {
@@ -34,12 +36,19 @@ func (q *quad) Schema() sdk.Schema {
 	if defect == "bounds" {
 		bounds = sdk.Above(0).AtMost(0.5) // the default 1 lies outside
 	}
-	return sdk.Schema{Attributes: []sdk.Attribute{{Name: "a", Type: sdk.TypeNumber, Default: 1.0, Doc: doc, Bounds: bounds}}}
+	return sdk.Schema{Attributes: []sdk.Attribute{{Name: "a", Type: sdk.TypeNumber, Default: 1.0, Doc: doc, Bounds: bounds},
+		{Name: "state_mib", Type: sdk.TypeInt, Default: 0.0, Bounds: sdk.AtLeast(0).AtMost(4096), Doc: "MiB of float32 tensor the state carries beside mu (default 0)"}}}
 }
 
 func (q *quad) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sdk.Problems) {
 	var diags sdk.Problems
 	q.a = cfg.Float("a")
+	if n := cfg.Int("state_mib"); n > 0 {
+		q.big = sdk.NewTensor(sdk.Float32, n<<18)
+		for i := range q.big.F32 {
+			q.big.F32[i] = float32(i % 1000)
+		}
+	}
 	if q.a <= 0 {
 		path := []string{"a"}
 		if defect == "nopath" {
@@ -125,16 +134,48 @@ func (q *quad) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateRes
 	return sdk.UpdateResult{DST: 200 * (mean(fp) - mean(fn)), MeanPos: mean(fp), MeanNeg: mean(fn), GradNorm: g}, nil
 }
 
-func (q *quad) SaveState(ctx context.Context) (*sdk.State, error) {
+func (q *quad) SaveState(ctx context.Context) (*sdk.State, error) { return sdk.SaveStateVia(ctx, q) }
+
+func (q *quad) LoadState(ctx context.Context, st *sdk.State) error {
+	return sdk.LoadStateVia(ctx, q, st)
+}
+
+func (q *quad) SaveStateTo(ctx context.Context, w sdk.StateWriter) error {
 	b, err := json.Marshal(q.mu)
 	if defect == "state" {
 		b, err = json.Marshal(0.0)
 	}
-	return &sdk.State{Meta: b}, err
+	if err != nil {
+		return err
+	}
+	w.SetMeta(b)
+	if q.big == nil {
+		return nil
+	}
+	if defect == "statecopy" {
+		return w.Tensor("big", q.big.Clone()) // a second copy of the state
+	}
+	return w.Tensor("big", q.big)
 }
 
-func (q *quad) LoadState(ctx context.Context, st *sdk.State) error {
-	return json.Unmarshal(st.Meta, &q.mu)
+func (q *quad) LoadStateFrom(ctx context.Context, r sdk.StateReader) error {
+	if err := json.Unmarshal(r.Meta(), &q.mu); err != nil {
+		return err
+	}
+	for {
+		info, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if info.Name == "big" && q.big != nil {
+			if err := r.ReadInto(q.big); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 func main() { energy.Serve(&quad{}) }
