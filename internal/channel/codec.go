@@ -584,14 +584,7 @@ func fits(t *sdk.Tensor, dt sdk.DType, shape []int64) bool {
 // in into where they fit (nil: none).
 func decodeAnswer(src source, limit int64, nm *names, into map[string]*sdk.Tensor) (*Answer, error) {
 	d := decoder{src: src, limit: limit, names: nm, into: into}
-	code, err := d.u32()
-	if err != nil {
-		return nil, err
-	}
-	if code > 16 {
-		return nil, fmt.Errorf("%w: status code %d", ErrProtocol, code)
-	}
-	meta, err := d.field(maxMeta, "message")
+	code, meta, err := d.answerHead()
 	if err != nil {
 		return nil, err
 	}
@@ -600,6 +593,22 @@ func decodeAnswer(src source, limit int64, nm *names, into map[string]*sdk.Tenso
 		return nil, err
 	}
 	return &Answer{Code: code, Meta: meta, Tensors: ts}, nil
+}
+
+// answerHead reads an answer's status code and message.
+func (d *decoder) answerHead() (uint32, []byte, error) {
+	code, err := d.u32()
+	if err != nil {
+		return 0, nil, err
+	}
+	if code > 16 {
+		return 0, nil, fmt.Errorf("%w: status code %d", ErrProtocol, code)
+	}
+	meta, err := d.field(maxMeta, "message")
+	if err != nil {
+		return 0, nil, err
+	}
+	return code, meta, nil
 }
 
 // memSource is a source over bytes cut into parts of at most part bytes

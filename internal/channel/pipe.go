@@ -139,15 +139,8 @@ func writeParts[T string | []byte](w *partWriter, b T) (int, error) {
 	}
 	done := 0
 	for len(b) > 0 {
-		room := len(w.p.area) - partHeader - w.n
-		if room == 0 {
-			if w.err = w.post(false); w.err != nil {
-				return done, w.err
-			}
-			if w.err = w.begin(); w.err != nil {
-				return done, w.err
-			}
-			continue
+		if _, err := w.room(); err != nil {
+			return done, err
 		}
 		k := copy(w.p.area[partHeader+w.n:], b)
 		w.n += k
@@ -155,6 +148,21 @@ func writeParts[T string | []byte](w *partWriter, b T) (int, error) {
 		b = b[k:]
 	}
 	return done, nil
+}
+
+// room returns the free bytes of the current part, posting the part and
+// beginning the next (waiting for the reader to take it) when it is full.
+func (w *partWriter) room() (int, error) {
+	if room := len(w.p.area) - partHeader - w.n; room > 0 {
+		return room, nil
+	}
+	if w.err = w.post(false); w.err != nil {
+		return 0, w.err
+	}
+	if w.err = w.begin(); w.err != nil {
+		return 0, w.err
+	}
+	return len(w.p.area) - partHeader - w.n, nil
 }
 
 // post publishes the current part.
@@ -300,15 +308,9 @@ func (w *partWriter) fill(r io.Reader, n int64) (int64, error) {
 		if w.err != nil {
 			return done, w.err
 		}
-		room := len(w.p.area) - partHeader - w.n
-		if room == 0 {
-			if w.err = w.post(false); w.err != nil {
-				return done, w.err
-			}
-			if w.err = w.begin(); w.err != nil {
-				return done, w.err
-			}
-			continue
+		room, err := w.room()
+		if err != nil {
+			return done, err
 		}
 		k := int(min(int64(room), n-done))
 		got, err := io.ReadFull(r, w.p.area[partHeader+w.n:partHeader+w.n+k])

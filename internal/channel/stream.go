@@ -51,14 +51,7 @@ func (d *decoder) sinkTensors(sink wire.Sink) error {
 // has none.
 func decodeAnswerTo(src source, limit int64, sink wire.Sink) (*Answer, error) {
 	d := decoder{src: src, limit: limit}
-	code, err := d.u32()
-	if err != nil {
-		return nil, err
-	}
-	if code > 16 {
-		return nil, fmt.Errorf("%w: status code %d", ErrProtocol, code)
-	}
-	meta, err := d.field(maxMeta, "message")
+	code, meta, err := d.answerHead()
 	if err != nil {
 		return nil, err
 	}
