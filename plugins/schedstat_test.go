@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -47,4 +48,9 @@ func schedOf(pids ...int) (sched, error) {
 	return s, nil
 }
 
-func (s sched) add(o sched) sched { return sched{s.run + o.run, s.wait + o.wait} }
+// cpuTime is this process's CPU time, user and system (getrusage).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
