@@ -3,7 +3,9 @@ package python_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +29,8 @@ const slowSteps = 500
 
 // slowPlugin is an energy whose Grad works in 20 ms steps, checking its
 // caller's deadline before each, and whose Energy reports what Grad did:
-// F = [Grad calls begun, steps run in all]. It is not concurrent: its calls
+// F = [Grad calls begun, steps run in all] (after checking x's shape and
+// values). It is not concurrent: its calls
 // wait for one another on the plugin's thread.
 const slowPlugin = `#!/usr/bin/python3
 import sys, time
@@ -53,6 +56,8 @@ class Slow(Energy):
         return Tensor.from_list([0.0] * x.batch()), x
 
     def energy(self, x):
+        x.expect(FLOAT32, -1, 1)
+        x.check_finite()
         return Tensor.from_list([self.begun, self.ran] + [0.0] * (x.batch() - 2))
 
 serve(Slow())
@@ -184,5 +189,25 @@ func TestDeadlinePassedOnArrival(t *testing.T) {
 	}
 	if begun, _ := slowCounts(t, p); begun != 0 {
 		t.Errorf("%d Grad calls begun, want 0: a request past its deadline ran", begun)
+	}
+}
+
+// TestSentinelErrors: a Python plugin's ShapeError and NonFinite reach a Go
+// caller as sdk.ErrShape and sdk.ErrNonFinite, on either transport.
+func TestSentinelErrors(t *testing.T) {
+	needPython(t)
+	for _, shm := range []string{"1", "0"} {
+		t.Run("EBMFLOW_SHM="+shm, func(t *testing.T) {
+			t.Setenv("EBMFLOW_SHM", shm)
+			var buf syncBuffer
+			p := startSlow(t, &buf)
+			ctx := context.Background()
+			if _, err := p.Energy(ctx, sdk.FromFloat32([]float32{1, 2}, 1, 2)); !errors.Is(err, sdk.ErrShape) {
+				t.Errorf("x of shape [1 2]: %v, want sdk.ErrShape", err)
+			}
+			if _, err := p.Energy(ctx, sdk.FromFloat32([]float32{float32(math.NaN())}, 1, 1)); !errors.Is(err, sdk.ErrNonFinite) {
+				t.Errorf("x = NaN: %v, want sdk.ErrNonFinite", err)
+			}
+		})
 	}
 }
