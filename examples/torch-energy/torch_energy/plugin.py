@@ -99,6 +99,8 @@ class TorchEnergy(Energy):
         device = cfg.string("device")
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
+            logger().info('device = "auto": computing on the %s' % ("CUDA device" if device == "cuda" else "CPU (PyTorch finds no CUDA device)"),
+                          extra={"fields": {"device": device}})
         if device == "cuda" and not torch.cuda.is_available():
             diags.error(["device"], "no CUDA device", 'device = "cuda" but PyTorch finds no CUDA device here; use "cpu" or "auto"')
         if diags.has_errors():
