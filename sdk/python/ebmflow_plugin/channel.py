@@ -29,6 +29,7 @@ POSTED, TAKEN, READER_WAITS, WRITER_WAITS = 0, 64, 128, 192
 SLEEP_NS = 100_000_000  # a waiter re-checks at least every 100 ms
 LISTEN_FOR = 120.0
 SPIN = float(os.environ.get("EBMFLOW_CHAN_SPIN_US", "100")) / 1e6
+BUSY_SPIN = min(10e-6, SPIN)  # of which spent without yielding the core
 _DT = {1: FLOAT32, 2: FLOAT64}
 _DT_CODE = {FLOAT32: 1, FLOAT64: 2}
 _PART = struct.Struct("<IIQ")
@@ -70,10 +71,19 @@ class _Pipe:
     def _wait(self, off, flag, cond, alive):
         if cond():
             return
-        end = time.monotonic() + SPIN
-        while time.monotonic() < end:
+        # Busy for the first few µs (the peer is usually about to answer),
+        # then yielding the core at every turn, as the Go side does, so
+        # that a peer sharing it (more runnable threads than cores) runs.
+        t0 = time.monotonic()
+        busy, end = t0 + BUSY_SPIN, t0 + SPIN
+        while True:
             if cond():
                 return
+            now = time.monotonic()
+            if now >= end:
+                break
+            if now >= busy:
+                os.sched_yield()
         while True:
             v = self.w[off // 4]
             self.w[flag // 4] = 1
