@@ -9,7 +9,7 @@ import os
 import threading
 
 from ebmflow_plugin import (FLOAT32, FLOAT64, INT, NUMBER, STRING, Attribute, Energy, NonFinite, ShapeError, State,
-                            Stream, Tensor, UpdateResult, logger)
+                            Stream, Tensor, UpdateResult, check_deadline, logger)
 
 VERSION = "0.1.0"
 
@@ -99,6 +99,8 @@ class TorchEnergy(Energy):
         device = cfg.string("device")
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
+            logger().info('device = "auto": computing on the %s' % ("CUDA device" if device == "cuda" else "CPU (PyTorch finds no CUDA device)"),
+                          extra={"fields": {"device": device}})
         if device == "cuda" and not torch.cuda.is_available():
             diags.error(["device"], "no CUDA device", 'device = "cuda" but PyTorch finds no CUDA device here; use "cpu" or "auto"')
         if diags.has_errors():
@@ -158,8 +160,9 @@ class TorchEnergy(Energy):
         xt = self._input("grad", "x", x).requires_grad_(True)
         with torch.enable_grad():
             f = self.net.forward(xt)
+            check_deadline()  # the caller's: no backward pass for a caller that gave up
             (g,) = torch.autograd.grad(f.sum(), xt)
-        return self._out("grad", "F", f.detach()), self._out("grad", "dF/dx", g)
+        return self._out("grad", "F", f), self._out("grad", "dF/dx", g)
 
     @serial
     def update(self, req):
@@ -190,6 +193,7 @@ class TorchEnergy(Energy):
         if not math.isfinite(ss):
             raise NonFinite("update: weight gradient: squared norm %s" % ss)
         norm = math.sqrt(ss)
+        check_deadline()  # past the caller's deadline, the weights stay as they were
         with torch.no_grad():
             if self.opt is not None:
                 norm *= scale

@@ -5,7 +5,8 @@ Diagnoser) and one call, ``serve(MyPlugin())``, in an executable script
 named ``ebmflow-plugin-NAME``. docs/plugins-python.md is the guide.
 """
 
-from .errors import LinkError, Malformed, NonFinite, PluginError, ShapeError, TooLarge, Unsupported
+from .deadline import check_deadline, time_left
+from .errors import DeadlineExceeded, LinkError, Malformed, NonFinite, PluginError, ShapeError, TooLarge, Unsupported
 from .kinds import (DATA, DIAGNOSTICS, ENERGY, PROTOCOL_VERSION, SAMPLER, Data, DataInfo, Diagnoser, Energy, Event,
                     NextRequest, Observation, Plugin, Record, Report, SampleRequest, SampleResult, Sampler, State,
                     StepStat, UpdateRequest, UpdateResult)

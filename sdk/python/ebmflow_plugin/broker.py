@@ -13,7 +13,7 @@ import threading
 
 import grpc
 
-from . import wire
+from . import deadline, wire
 from .errors import LinkError
 from .kinds import DataInfo, SampleResult, StepStat
 from .pb import plugin_pb2 as pb
@@ -105,8 +105,9 @@ class _Link:
         if self.channel is not None:
             return self.channel.call(self.stage, self.caller, name, full, meta, tensors)
         fn = self.conn.stream_stream(full, request_serializer=pb.Frame.SerializeToString, response_deserializer=pb.Frame.FromString)
+        deadline.check_deadline()
         try:
-            return wire.decode(fn(wire.encode(meta, tensors)), self.limit)
+            return wire.decode(fn(wire.encode(meta, tensors), timeout=deadline.time_left()), self.limit)
         except grpc.RpcError as e:
             raise LinkError(self.stage, name, e.code(), e.details(), _details(e)) from None
 

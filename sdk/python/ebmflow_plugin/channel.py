@@ -29,8 +29,11 @@ POSTED, TAKEN, READER_WAITS, WRITER_WAITS = 0, 64, 128, 192
 SLEEP_NS = 100_000_000  # a waiter re-checks at least every 100 ms
 LISTEN_FOR = 120.0
 SPIN = float(os.environ.get("EBMFLOW_CHAN_SPIN_US", "100")) / 1e6
+BUSY_SPIN = min(10e-6, SPIN)  # of which spent without yielding the core
 _DT = {1: FLOAT32, 2: FLOAT64}
 _DT_CODE = {FLOAT32: 1, FLOAT64: 2}
+_PART = struct.Struct("<IIQ")
+_U32, _I64, _U64 = struct.Struct("<I"), struct.Struct("<q"), struct.Struct("<Q")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _SYS_FUTEX = 202  # x86-64
@@ -66,10 +69,21 @@ class _Pipe:
         _libc.syscall(_SYS_FUTEX, ctypes.c_void_p(self.addr + off), _FUTEX_WAKE, 1 << 30, None, None, 0)
 
     def _wait(self, off, flag, cond, alive):
-        end = time.monotonic() + SPIN
-        while time.monotonic() < end:
+        if cond():
+            return
+        # Busy for the first few µs (the peer is usually about to answer),
+        # then yielding the core at every turn, as the Go side does, so
+        # that a peer sharing it (more runnable threads than cores) runs.
+        t0 = time.monotonic()
+        busy, end = t0 + BUSY_SPIN, t0 + SPIN
+        while True:
             if cond():
                 return
+            now = time.monotonic()
+            if now >= end:
+                break
+            if now >= busy:
+                os.sched_yield()
         while True:
             v = self.w[off // 4]
             self.w[flag // 4] = 1
@@ -81,6 +95,27 @@ class _Pipe:
             if cond():
                 return
             alive()
+
+    def write_parts(self, parts, call_id, alive):
+        """Writes a message given as a list of bytes-like pieces: straight
+        into the area when it fits in one part, else joined and in parts."""
+        cap = self.size - 16
+        n = 0
+        for b in parts:
+            n += len(b)
+        if n > cap:
+            self.write(b"".join(parts), call_id, alive)
+            return
+        w, mm = self.w, self.mm
+        self._wait(TAKEN, WRITER_WAITS, lambda: w[TAKEN // 4] == w[POSTED // 4], alive)
+        _PART.pack_into(mm, self.area, call_id, 1, n)
+        o = self.area + 16
+        for b in parts:
+            k = len(b)
+            mm[o:o + k] = b
+            o += k
+        w[POSTED // 4] = (w[POSTED // 4] + 1) & 0xFFFFFFFF  # only this side writes it
+        self._wake(POSTED)
 
     def write(self, payload, call_id, alive):
         """Writes a message in parts."""
@@ -98,26 +133,36 @@ class _Pipe:
             self._wake(POSTED)
             off += n
 
-    def read(self, call_id, limit, alive):
+    def read(self, call_id, limit, alive, request=False):
         """Reads one message's parts; returns (call id, bytes). call_id None
-        takes the first part's."""
-        out = bytearray()
+        takes the first part's. request: the message is a request to this
+        callee, whose writer waits for nothing after its last part (its next
+        part is the next call's, after this side's answer), so taking the
+        last part wakes no one."""
+        out = None
+        w = self.w
         while True:
-            self._wait(POSTED, READER_WAITS, lambda: self.w[POSTED // 4] != self.w[TAKEN // 4], alive)
-            if (self.w[POSTED // 4] - self.w[TAKEN // 4]) & 0xFFFFFFFF != 1:
+            self._wait(POSTED, READER_WAITS, lambda: w[POSTED // 4] != w[TAKEN // 4], alive)
+            if (w[POSTED // 4] - w[TAKEN // 4]) & 0xFFFFFFFF != 1:
                 raise Malformed("channel: more than one part posted")
-            cid, flags, n = struct.unpack("<IIQ", self.mm[self.area:self.area + 16])
+            cid, flags, n = _PART.unpack_from(self.mm, self.area)
             if n > self.size - 16 or flags & ~1:
                 raise Malformed("channel: bad part header (length %d, flags %d)" % (n, flags))
             if call_id is None:
                 call_id = cid
             elif cid != call_id:
                 raise Malformed("channel: part of call %d, expected %d" % (cid, call_id))
-            if len(out) + n > limit:
+            if (0 if out is None else len(out)) + n > limit:
                 raise Malformed("channel: record exceeds %d bytes" % limit)
-            out += self.mm[self.area + 16:self.area + 16 + n]
-            self.w[TAKEN // 4] = (self.w[TAKEN // 4] + 1) & 0xFFFFFFFF
-            self._wake(TAKEN)
+            part = self.mm[self.area + 16:self.area + 16 + n]  # a copy: read once
+            w[TAKEN // 4] = (w[TAKEN // 4] + 1) & 0xFFFFFFFF
+            if not (request and flags & 1):
+                self._wake(TAKEN)
+            if out is None:
+                if flags & 1:
+                    return call_id, part  # the usual message of one part
+                out = bytearray()
+            out += part
             if flags & 1:
                 return call_id, bytes(out)
 
@@ -138,8 +183,11 @@ class _Lane:
 # -- records ---------------------------------------------------------------
 
 class _Reader:
+    """Parses a record (a private copy) without copying its fields: takes
+    are views into it."""
+
     def __init__(self, b, limit):
-        self.b, self.i, self.limit, self.total = b, 0, limit, 0
+        self.b, self.i, self.limit, self.total = memoryview(b).cast("B"), 0, limit, 0
 
     def take(self, n):
         if n < 0 or self.i + n > len(self.b):
@@ -148,11 +196,18 @@ class _Reader:
         self.i += n
         return v
 
+    def _num(self, st):
+        i = self.i
+        if i + st.size > len(self.b):
+            raise Malformed("channel record: %d bytes wanted, %d left" % (st.size, len(self.b) - i))
+        self.i = i + st.size
+        return st.unpack_from(self.b, i)[0]
+
     def u32(self):
-        return struct.unpack("<I", self.take(4))[0]
+        return self._num(_U32)
 
     def i64(self):
-        return struct.unpack("<q", self.take(8))[0]
+        return self._num(_I64)
 
     def bytes(self, most):
         n = self.u32()
@@ -166,7 +221,7 @@ class _Reader:
             raise Malformed("channel record: %d tensors" % count)
         out = {}
         for _ in range(count):
-            name = self.bytes(256).decode()
+            name = str(self.bytes(256), "utf-8")
             dt = _DT.get(self.u32())
             if dt is None:
                 raise Malformed("channel record: tensor %r: unknown dtype" % name)
@@ -175,7 +230,7 @@ class _Reader:
                 raise Malformed("channel record: tensor %r has %d dimensions" % (name, ndim))
             shape = struct.unpack("<%dq" % ndim, self.take(8 * ndim))
             n = wire.shape_elements(dt, shape, self.limit)
-            blen = struct.unpack("<Q", self.take(8))[0]
+            blen = self._num(_U64)
             if blen != n * DTYPES[dt]:
                 raise Malformed("channel record: tensor %r claims %d bytes, its shape needs %d" % (name, blen, n * DTYPES[dt]))
             self.total += blen
@@ -183,7 +238,7 @@ class _Reader:
                 raise Malformed("channel record: tensors exceed %d bytes" % (4 * self.limit))
             if name in out:
                 raise Malformed("channel record: tensor %r twice" % name)
-            out[name] = Tensor(dt, shape, bytearray(self.take(blen)))
+            out[name] = Tensor._of(dt, shape, bytearray(self.take(blen)))  # checked above
         return out
 
     def end(self):
@@ -192,14 +247,18 @@ class _Reader:
 
 
 def _tensors(ts):
-    parts = [struct.pack("<I", sum(1 for _, t in ts if t is not None))]
+    """The pieces of a record's tensors: each header packed in one piece,
+    each tensor's data as a view (copied once, into the area)."""
+    parts = [None]
     for name, t in ts:
         if t is None:
             continue
         nb = name.encode()
-        parts.append(struct.pack("<I", len(nb)) + nb + struct.pack("<II", _DT_CODE[t.dtype], len(t.shape)))
-        parts.append(struct.pack("<%dq" % len(t.shape), *t.shape) + struct.pack("<Q", t.nbytes()))
-        parts.append(memoryview(t.data).cast("B"))
+        nd = len(t.shape)
+        data = memoryview(t.data).cast("B")
+        parts.append(struct.pack("<I%dsII%dqQ" % (len(nb), nd), len(nb), nb, _DT_CODE[t.dtype], nd, *t.shape, len(data)))
+        parts.append(data)
+    parts[0] = _U32.pack(len(parts) // 2)
     return parts
 
 

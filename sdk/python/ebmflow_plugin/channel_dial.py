@@ -10,9 +10,9 @@ import struct
 import threading
 import time
 
-from . import wire
+from . import deadline, wire
 from .channel import HEADER, MAGIC, MAX_AREA, MIN_AREA, OFF_CLOSED, POSTED, Gone, _Lane, _Reader, _record, _tensors
-from .errors import LinkError, Malformed
+from .errors import DeadlineExceeded, LinkError, Malformed
 
 
 def _area(n):
@@ -70,20 +70,30 @@ class Caller:
     def call(self, stage, caller, name, method, meta, tensors):
         """Makes a call; returns the answer as a wire.Message or raises
         LinkError with the callee's status (and a CallFailure when the
-        linked stage died or passed its deadline)."""
+        linked stage died or passed its deadline). The call's deadline is
+        the earlier of the link's timeout and the deadline of the call this
+        plugin is running (as a Go plugin's context gives it); when the
+        latter passes first, DeadlineExceeded is raised, naming no one."""
         import grpc
         from .pb import goplugin_pb2 as gp
         from .pb import plugin_pb2 as pb
         mb = b"" if meta is None else meta.SerializeToString()
-        deadline = time.monotonic() + self.timeout if self.timeout else 0.0
-        dl_ns = time.time_ns() + int(self.timeout * 1e9) if self.timeout else 0
+        now = time.monotonic()
+        own = deadline.current()
+        if own is not None and own <= now:
+            raise DeadlineExceeded()
+        end = now + self.timeout if self.timeout else None
+        mine = own is not None and (end is None or own < end)
+        if mine:
+            end = own
+        dl_ns = time.time_ns() + int((end - now) * 1e9) if end is not None else 0
         mbytes = method.encode()
         rec = _record([struct.pack("<I", len(mbytes)), mbytes, struct.pack("<qI", dl_ns, len(mb)), mb] + _tensors(tensors))
 
         def alive():
             if self.gone.is_set():
                 raise Gone("peer gone")
-            if deadline and time.monotonic() > deadline:
+            if end is not None and time.monotonic() > end:
                 raise TimeoutError("deadline")
 
         def failure(reason, code, text):
@@ -108,6 +118,8 @@ class Caller:
                 self.lane = None
                 if isinstance(e, Malformed):
                     raise LinkError(stage, name, grpc.StatusCode.INTERNAL, "channel: %s" % e) from None
+                if mine:
+                    raise DeadlineExceeded() from None
                 raise failure(pb.CallFailure.DEADLINE, grpc.StatusCode.DEADLINE_EXCEEDED, "no answer within %gs" % self.timeout) from None
         r = _Reader(ans, self.limit)
         code = r.u32()

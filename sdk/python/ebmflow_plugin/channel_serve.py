@@ -11,8 +11,9 @@ import struct
 import threading
 import time
 
-from . import wire
-from .channel import HEADER, LISTEN_FOR, MAGIC, MAX_AREA, MIN_AREA, Gone, _Lane, _Reader, _record, _tensors
+from . import deadline, wire
+from .channel import HEADER, LISTEN_FOR, MAGIC, MAX_AREA, MIN_AREA, Gone, _Lane, _Reader, _tensors
+from .errors import DeadlineExceeded
 from .log import logger
 
 
@@ -99,15 +100,14 @@ class Listener:
         limit = self.server.limit
         try:
             while True:
-                cid, rec = lane.req.read(None, 4 * limit + (32 << 20), alive)
+                cid, rec = lane.req.read(None, 4 * limit + (32 << 20), alive, request=True)
                 r = _Reader(rec, limit)
-                method = r.bytes(256).decode()
-                r.i64()  # the caller's deadline: this side runs calls to the end
+                method = str(r.bytes(256), "utf-8")
+                dl = deadline.from_unix_ns(r.i64())
                 meta = r.bytes(16 << 20)
                 tensors = r.tensors()
                 r.end()
-                answer = self._answer(method, bytes(meta), tensors)
-                lane.ans.write(answer, cid, alive)
+                lane.ans.write_parts(self._answer(method, bytes(meta), tensors, dl), cid, alive)
         except Gone:
             pass
         except Exception as e:  # a protocol violation drops the lane
@@ -117,7 +117,9 @@ class Listener:
         except BufferError:
             pass
 
-    def _answer(self, method, meta, tensors):
+    def _answer(self, method, meta, tensors, dl):
+        """The answer record to a request, as a list of pieces; dl is the
+        request's deadline (time.monotonic()'s clock) or None."""
         from .pb import goplugin_pb2 as gp
         import grpc
         srv = self.server
@@ -128,16 +130,18 @@ class Listener:
             code, msg, details = grpc.StatusCode.PERMISSION_DENIED, "stage %r: %s is not available through a link (called by stage %r)" % (srv.stage, m.name, self.stage), None
         else:
             try:
-                ameta, ts = m.run(wire.Message(meta, tensors))
+                ameta, ts = deadline.run(dl, m.run, wire.Message(meta, tensors))
                 mb = ameta.SerializeToString() if ameta is not None else b""
-                return _record([struct.pack("<II", 0, len(mb)), mb] + _tensors(ts))
+                return [struct.pack("<II", 0, len(mb)), mb] + _tensors(ts)
             except Exception as e:
                 code, msg, details = srv.status(m.name, e)
+                if isinstance(e, DeadlineExceeded):
+                    logger().debug("call refused or stopped: its deadline passed", extra={"fields": {"call": m.name, "peer_stage": self.stage}})
         st = gp.RpcStatus(code=code.value[0], message=msg)
         if details:
             st.details.extend(gp.RpcStatus.FromString(details).details)
         b = st.SerializeToString()
-        return _record([struct.pack("<II", code.value[0], len(b)), b, struct.pack("<I", 0)])
+        return [struct.pack("<II", code.value[0], len(b)), b, struct.pack("<I", 0)]
 
     def close(self):
         for s in (self.sock, self.conn):

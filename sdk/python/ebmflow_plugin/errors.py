@@ -1,8 +1,11 @@
 """Errors a plugin raises, and how they cross the wire.
 
-They mirror the Go SDK's sentinels: ``Unsupported`` (sdk.ErrUnsupported,
-sent as gRPC UNIMPLEMENTED so that a Go caller can test it with errors.Is),
-``ShapeError`` (sdk.ErrShape) and ``NonFinite`` (sdk.ErrNonFinite). Any other
+They mirror the Go SDK's sentinels and cross the wire with the status codes
+internal/rpc/errors.go gives them, so that a Go caller can test them with
+errors.Is: ``Unsupported`` (sdk.ErrUnsupported, UNIMPLEMENTED),
+``ShapeError`` (sdk.ErrShape, INVALID_ARGUMENT), ``NonFinite``
+(sdk.ErrNonFinite, OUT_OF_RANGE), and ``DeadlineExceeded`` (the caller's
+deadline passed: context.DeadlineExceeded, DEADLINE_EXCEEDED). Any other
 exception raised by a call becomes an UNKNOWN status whose message names the
 stage and the call, exactly as the Go SDK reports an error.
 """
@@ -28,6 +31,8 @@ class Unsupported(PluginError):
 class ShapeError(PluginError):
     """A tensor of the wrong dtype or shape (sdk.ErrShape)."""
 
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
     def __init__(self, what):
         super().__init__("shape mismatch: " + what)
 
@@ -35,8 +40,20 @@ class ShapeError(PluginError):
 class NonFinite(PluginError):
     """A NaN or an infinity where finite values are needed (sdk.ErrNonFinite)."""
 
+    code = grpc.StatusCode.OUT_OF_RANGE
+
     def __init__(self, what):
         super().__init__("non-finite value: " + what)
+
+
+class DeadlineExceeded(PluginError):
+    """The caller's deadline for the running call has passed
+    (context.DeadlineExceeded in Go)."""
+
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+    def __init__(self):
+        super().__init__("context deadline exceeded")
 
 
 class Malformed(PluginError):

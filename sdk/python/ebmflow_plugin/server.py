@@ -7,7 +7,7 @@ import json
 
 import grpc
 
-from . import kinds, wire
+from . import deadline, kinds, wire
 from .errors import LinkError, Malformed, status_code
 from .kinds import (NextRequest, Record, SampleRequest, State, UpdateRequest)
 from .log import logger
@@ -81,10 +81,14 @@ class Server:
 
     def call(self, fn, *args):
         """Runs an implementation call: on the plugin's own thread unless
-        the plugin is concurrent."""
+        the plugin is concurrent, with the deadline of the tensor call this
+        thread serves (refused if it has passed when the call starts)."""
+        dl = deadline.current()
         if self.worker is None:
+            if dl is not None:
+                deadline.check_deadline()
             return fn(*args)
-        return self.worker.submit(fn, *args).result()
+        return self.worker.submit(deadline.run, dl, fn, *args).result()
 
     # -- the method table ----------------------------------------------------
 
@@ -175,8 +179,9 @@ class Server:
 
         def handle(request_iterator, context):
             try:
+                dl = deadline.from_grpc(context)
                 req = wire.decode(request_iterator, self.limit)
-                meta, ts = m.run(req)
+                meta, ts = deadline.run(dl, m.run, req)
             except Exception as e:  # every failure becomes a status
                 self.abort(context, m.name, e)
             yield from wire.encode(meta, ts)
