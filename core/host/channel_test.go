@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ebmflow/ebmflow/internal/channel"
 	"github.com/ebmflow/ebmflow/internal/rpc"
@@ -130,13 +131,30 @@ func TestChannelSameNumbers(t *testing.T) {
 				t.Fatalf("host calls not on channels: energy %v, sampler %v", e.Client.Channel(), s.Client.Channel())
 			}
 			pids := map[string]int{"host": os.Getpid(), "energy": e.Pid(), "sampler": s.Pid()}
-			owners := map[uint64][]string{}
 			for name, pid := range pids {
-				for ino := range chanMappings(t, pid) {
-					owners[ino] = append(owners[ino], name)
-				}
 				if n := chanFds(t, pid); n != 0 {
 					t.Errorf("%s keeps %d channel descriptors open", name, n)
+				}
+			}
+			// Every segment is mapped by exactly two processes. A lane
+			// its caller has just retired (a larger one replaces it) stays
+			// mapped by the callee alone until the callee notices, within
+			// its 100 ms sleep: look again for up to 2 s before calling a
+			// segment with one owner a leak. More than two is never right.
+			var owners map[uint64][]string
+			for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				owners = map[uint64][]string{}
+				for name, pid := range pids {
+					for ino := range chanMappings(t, pid) {
+						owners[ino] = append(owners[ino], name)
+					}
+				}
+				settled := true
+				for _, who := range owners {
+					settled = settled && len(who) == 2
+				}
+				if settled || time.Now().After(deadline) {
+					break
 				}
 			}
 			link := 0
