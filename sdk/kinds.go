@@ -64,6 +64,16 @@ func GradInto(ctx context.Context, e EnergyLink, x, f, dfdx *Tensor) (*Tensor, *
 	return gi.GradInto(ctx, x, f, dfdx)
 }
 
+// Reuse returns t when it is a valid tensor of dtype dt and the given
+// shape, else a new one that is: for a GradInto implementation, the storage
+// it was offered when that fits.
+func Reuse(t *Tensor, dt DType, shape ...int) *Tensor {
+	if t != nil && t.DType == dt && slices.Equal(t.Shape, shape) && t.Validate() == nil {
+		return t
+	}
+	return NewTensor(dt, shape...)
+}
+
 // UpdateRequest is one learning step's input.
 type UpdateRequest struct {
 	Pos, Neg *Tensor

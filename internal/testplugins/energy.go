@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"sync/atomic"
 
 	"github.com/ebmflow/ebmflow/sdk"
@@ -135,9 +134,9 @@ func (q *Quadratic) evalInto(x *sdk.Tensor, grad bool, f, g *sdk.Tensor) (*sdk.T
 	}
 	n := x.Batch()
 	per := x.Len() / max(n, 1)
-	f = storage(f, x.DType, n)
+	f = sdk.Reuse(f, x.DType, n)
 	if grad {
-		g = storage(g, x.DType, x.Shape...)
+		g = sdk.Reuse(g, x.DType, x.Shape...)
 	}
 	for i := 0; i < n; i++ {
 		s := 0.0
@@ -239,12 +238,3 @@ func (q *Quadratic) LoadStateFrom(ctx context.Context, r sdk.StateReader) error 
 }
 
 var _ sdk.Energy = (*Quadratic)(nil)
-
-// storage returns t when it has dtype dt and the given shape, else a new
-// tensor that has.
-func storage(t *sdk.Tensor, dt sdk.DType, shape ...int) *sdk.Tensor {
-	if t != nil && t.DType == dt && slices.Equal(t.Shape, shape) && t.Validate() == nil {
-		return t
-	}
-	return sdk.NewTensor(dt, shape...)
-}

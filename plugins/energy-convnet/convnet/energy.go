@@ -3,7 +3,6 @@ package convnet
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/ebmflow/ebmflow/sdk"
 	"gorgonia.org/tensor"
@@ -105,20 +104,11 @@ func (p *Plugin) gradGraph(x, f, dfdx *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, er
 	if err := c.run(); err != nil {
 		return nil, nil, fmt.Errorf("grad: %w", err)
 	}
-	f = outputFor(f, x.DType, x.Batch())
-	dfdx = outputFor(dfdx, x.DType, x.Shape...)
+	f = sdk.Reuse(f, x.DType, x.Batch())
+	dfdx = sdk.Reuse(dfdx, x.DType, x.Shape...)
 	copyToSDK(f, c.f.(*tensor.Dense))
 	copyToSDK(dfdx, c.dfdx.(*tensor.Dense))
 	return f, dfdx, nil
-}
-
-// outputFor returns t when it has dtype dt and the given shape, else a new
-// tensor that has.
-func outputFor(t *sdk.Tensor, dt sdk.DType, shape ...int) *sdk.Tensor {
-	if t != nil && t.DType == dt && slices.Equal(t.Shape, shape) && t.Validate() == nil {
-		return t
-	}
-	return sdk.NewTensor(dt, shape...)
 }
 
 // toyGrad is Grad on the toy net's dedicated path, under the read lock; ok
@@ -132,7 +122,7 @@ func (p *Plugin) toyGrad(x, f, dfdx *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, bool
 	if err := p.checkInput("grad", "x", x); err != nil {
 		return nil, nil, true, err
 	}
-	f, dfdx = outputFor(f, x.DType, x.Batch()), outputFor(dfdx, x.DType, x.Shape...)
+	f, dfdx = sdk.Reuse(f, x.DType, x.Batch()), sdk.Reuse(dfdx, x.DType, x.Shape...)
 	p.toy.grad(x, f, dfdx)
 	if err := checkGrad(f, dfdx); err != nil {
 		return nil, nil, true, err
