@@ -300,6 +300,7 @@ func (c *Caller) call(ctx context.Context, deadline time.Time, method string, me
 	}}
 	l.call++
 	w := &l.w
+	wt.pace = &l.writePace
 	w.reset(&l.req, l.call, wt)
 	err = w.begin()
 	if err == nil {
@@ -311,6 +312,7 @@ func (c *Caller) call(ctx context.Context, deadline time.Time, method string, me
 	var a *Answer
 	if err == nil {
 		r := &l.r
+		wt.pace = &l.readPace
 		r.reset(&l.ans, wt, l.call, false, 4*c.limit+2*maxMeta)
 		if sink != nil {
 			a, err = decodeAnswerTo(r, c.limit, sink)

@@ -28,6 +28,10 @@ type lane struct {
 	arena arena   // the callee's storage for borrowed request tensors
 	names names   // names seen in this lane's records
 	out   outputs // the callee's storage for answer tensors
+
+	// This side's waits: for the peer's parts (an answer, or the next
+	// request) and for the peer to take ours.
+	readPace, writePace pace
 }
 
 func (l *lane) reqLen() int64 { return int64(len(l.req.area)) }

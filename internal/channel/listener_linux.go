@@ -168,6 +168,7 @@ func (l *Listener) serveLane(ln *lane) {
 	out := ln.out.tensor
 	for {
 		r := &ln.r
+		wt.pace = &ln.readPace
 		r.reset(&ln.req, wt, 0, true, maxReq)
 		req, bd, err := decodeRequestHead(r, l.opts.Limit, &ln.arena, l.opts.Borrow, l.opts.Stream, &ln.names)
 		if err == nil && bd == nil {
@@ -196,6 +197,7 @@ func (l *Listener) serveLane(ln *lane) {
 			}
 		}
 		w := &ln.w
+		wt.pace = &ln.writePace
 		w.reset(&ln.ans, r.call, wt)
 		err = w.begin()
 		if err == nil {

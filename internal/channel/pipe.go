@@ -33,8 +33,9 @@ func newPipe(mem []byte, ctl int, area []byte) pipe {
 // waiter says how long a side may wait and when to give up: it is checked
 // after every sleep (at most tick long) and on every wake-up.
 type waiter struct {
-	spin     time.Duration
-	deadline time.Time // zero: none
+	spin     time.Duration // the longest spin before sleeping
+	pace     *pace         // this side's waits on this lane (nil: spin the whole spin)
+	deadline time.Time     // zero: none
 	// stop returns a non-nil error when waiting must end (peer gone,
 	// lane closed, context cancelled).
 	stop func() error
@@ -46,33 +47,31 @@ const tick = 100 * time.Millisecond
 
 var errDeadline = fmt.Errorf("deadline passed")
 
-// busySpin is how long a waiter spins without yielding its core.
-const busySpin = 10 * time.Microsecond
-
-// until waits until cond() is true: a bounded spin, then futex sleeps on w
-// (whose value the peer changes when cond may have become true), flagging
-// the sleep in flag so that the peer knows to wake us.
+// until waits until cond() is true: a spin as long as the pace suggests
+// (at most wt.spin), then futex sleeps on w (whose value the peer changes
+// when cond may have become true), flagging the sleep in flag so that the
+// peer knows to wake us.
+//
+// The spin makes no system call: on this machine's virtual CPUs a
+// sched_yield costs microseconds, and yielding at every turn of a spin
+// made a toy step's wait a string of them. A waiter that shares its core
+// with its peer (more runnable threads than cores) sees its waits outlast
+// the spin, and its pace then sends it to sleep at once.
 func (wt waiter) until(w, flag *atomic.Uint32, cond func() bool) error {
 	if cond() {
+		wt.pace.saw(0, wt.spin)
 		return nil
 	}
-	if wt.spin > 0 {
-		// Busy for the first few µs (the peer is usually about to
-		// answer), then yielding the core at every turn, so that a peer
-		// that shares it (more runnable threads than cores) gets to run.
-		start := time.Now()
+	start := time.Now()
+	if spin := wt.pace.window(wt.spin); spin > 0 {
 		for i := 1; ; i++ {
 			if cond() {
+				wt.pace.saw(time.Since(start), wt.spin)
 				return nil
 			}
-			if i&63 == 0 {
-				d := time.Since(start)
-				if d > wt.spin {
-					break
-				}
-				if d > busySpin {
-					yield()
-				}
+			pause()
+			if i&15 == 0 && time.Since(start) > spin {
+				break
 			}
 		}
 	}
@@ -81,6 +80,7 @@ func (wt waiter) until(w, flag *atomic.Uint32, cond func() bool) error {
 		flag.Store(1) // a full barrier on amd64 (XCHG): the peer's next check sees it
 		if cond() {
 			flag.Store(0)
+			wt.pace.saw(time.Since(start), wt.spin)
 			return nil
 		}
 		d := tick
@@ -95,6 +95,7 @@ func (wt waiter) until(w, flag *atomic.Uint32, cond func() bool) error {
 		wait(w, v, d)
 		flag.Store(0)
 		if cond() {
+			wt.pace.saw(time.Since(start), wt.spin)
 			return nil
 		}
 		if err := wt.stop(); err != nil {
