@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unsafe"
 
 	"github.com/ebmflow/ebmflow/internal/wire"
 	"github.com/ebmflow/ebmflow/sdk"
@@ -26,6 +27,9 @@ import (
 //
 //	u32 name length, name, u32 dtype (1 float32, 2 float64), u32 ndim,
 //	i64 dims[ndim], u64 byte length, data (little-endian)
+//
+// or, with flagAligned in dtype, u32 pad and pad zero bytes between the
+// byte length and the data, which then starts 64-byte aligned in the area.
 
 // ErrTooLarge reports a record above the receiver's limits.
 var ErrTooLarge = wire.ErrTooLarge
@@ -109,10 +113,16 @@ func (e *encoder) tensors(ts []wire.Named) error {
 		if err := t.Validate(); err != nil {
 			return fmt.Errorf("tensor %q: %w", nt.Name, err)
 		}
+		data := wire.TensorBytes(t)
+		pad := e.alignment(nt.Name, len(t.Shape), len(data))
+		dt := uint32(t.DType)
+		if pad >= 0 {
+			dt |= flagAligned
+		}
 		if err := e.str(nt.Name); err != nil {
 			return err
 		}
-		if err := e.u32(uint32(t.DType)); err != nil {
+		if err := e.u32(dt); err != nil {
 			return err
 		}
 		if err := e.u32(uint32(len(t.Shape))); err != nil {
@@ -123,15 +133,50 @@ func (e *encoder) tensors(ts []wire.Named) error {
 				return err
 			}
 		}
-		data := wire.TensorBytes(t)
 		if err := e.i64(int64(len(data))); err != nil {
 			return err
+		}
+		if pad >= 0 {
+			if err := e.u32(uint32(pad)); err != nil {
+				return err
+			}
+			var zeros [63]byte
+			if _, err := e.w.Write(zeros[:pad]); err != nil {
+				return err
+			}
 		}
 		if _, err := e.w.Write(data); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// flagAligned, in a tensor's dtype field, says that u32 pad and pad zero
+// bytes (pad < 64) come between its byte length and its data, so that the
+// data starts at a 64-byte boundary of the area: a callee can then use it
+// where it lies, without copying it (Options.Borrow).
+const flagAligned = 0x100
+
+// alignMin is the smallest tensor whose data the encoder aligns: below it,
+// a copy costs less than the reader's checks.
+const alignMin = 4096
+
+// alignment returns the pad that puts a tensor's data at a 64-byte boundary
+// of the area, or -1 when the encoder does not align it: not a pipe, a small
+// tensor, or one that would not lie whole in the current part.
+func (e *encoder) alignment(name string, ndim, n int) int {
+	w, ok := e.w.(*partWriter)
+	if !ok || n < alignMin {
+		return -1
+	}
+	head := 4 + len(name) + 4 + 4 + 8*ndim + 8 + 4
+	at := partHeader + w.n + head
+	pad := -at & 63
+	if at+pad+n > len(w.p.area) {
+		return -1
+	}
+	return pad
 }
 
 // source writes a tensor whose bytes come from a reader: straight into
@@ -254,6 +299,21 @@ func recordSize(method string, meta []byte, ts []wire.Named) int64 {
 type source interface {
 	available() ([]byte, error)
 	consume(n int)
+	// final returns the next n unread bytes as they lie (not consumed)
+	// when the current part is the message's last and holds them all, so
+	// that nothing overwrites them before the answer; else nil.
+	final(n int64) []byte
+}
+
+// inPlace returns the next n bytes of src where they lie, when they are the
+// last part's and 64-byte aligned (flagAligned put them there), else nil.
+func inPlace(src source, n int64) []byte {
+	b := src.final(n)
+	if b == nil || n == 0 || uintptr(unsafe.Pointer(&b[0]))&63 != 0 {
+		return nil
+	}
+	src.consume(int(n))
+	return b
 }
 
 // decoder reads record fields, checking every length against its limit
@@ -376,6 +436,9 @@ func (d *decoder) tensors() (map[string]*sdk.Tensor, error) {
 		}
 		var data []byte
 		if d.arena != nil {
+			data = inPlace(d.src, byteLen)
+		}
+		if data == nil && d.arena != nil {
 			if data = d.arena.take(byteLen); data != nil {
 				err = d.read(data)
 			}
@@ -423,6 +486,21 @@ func (d *decoder) header(dims []int64, dup func(string) bool) (wire.Header, erro
 	byteLen, err := d.i64()
 	if err != nil {
 		return wire.Header{}, err
+	}
+	aligned := dt&flagAligned != 0
+	dt &^= flagAligned
+	if aligned {
+		pad, err := d.u32()
+		if err != nil {
+			return wire.Header{}, err
+		}
+		if pad > 63 {
+			return wire.Header{}, fmt.Errorf("%w: tensor %q: pad of %d bytes", ErrProtocol, name, pad)
+		}
+		var skip [63]byte
+		if err := d.read(skip[:pad]); err != nil {
+			return wire.Header{}, err
+		}
 	}
 	n, err := wire.CheckHeader(sdk.DType(dt), shape, byteLen, d.limit)
 	if err != nil {
@@ -535,5 +613,12 @@ func (m *memSource) available() ([]byte, error) {
 }
 
 func (m *memSource) consume(n int) { m.cur = m.cur[n:] }
+
+func (m *memSource) final(n int64) []byte {
+	if len(m.b) != 0 || int64(len(m.cur)) < n {
+		return nil
+	}
+	return m.cur[:n:n]
+}
 
 func (m *memSource) rest() int { return len(m.cur) + len(m.b) }

@@ -275,6 +275,15 @@ func (r *partReader) available() ([]byte, error) {
 	return r.buf, nil
 }
 
+// final returns the next n unread bytes of the current part (not consumed)
+// when it is the message's last part and holds them; else nil.
+func (r *partReader) final(n int64) []byte {
+	if r.err != nil || !r.held || !r.last || int64(len(r.buf)) < n {
+		return nil
+	}
+	return r.buf[:n:n]
+}
+
 // consume marks n bytes of available() read.
 func (r *partReader) consume(n int) { r.buf = r.buf[n:] }
 

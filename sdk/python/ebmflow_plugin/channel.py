@@ -31,6 +31,9 @@ LISTEN_FOR = 120.0
 SPIN = float(os.environ.get("EBMFLOW_CHAN_SPIN_US", "100")) / 1e6
 BUSY_SPIN = min(10e-6, SPIN)  # of which spent without yielding the core
 _DT = {1: FLOAT32, 2: FLOAT64}
+# A tensor whose dtype has this bit carries u32 pad and pad bytes before its
+# data (docs/channel.md); this SDK reads them and never writes them.
+_ALIGNED = 0x100
 _DT_CODE = {FLOAT32: 1, FLOAT64: 2}
 _PART = struct.Struct("<IIQ")
 _U32, _I64, _U64 = struct.Struct("<I"), struct.Struct("<q"), struct.Struct("<Q")
@@ -222,7 +225,9 @@ class _Reader:
         out = {}
         for _ in range(count):
             name = str(self.bytes(256), "utf-8")
-            dt = _DT.get(self.u32())
+            code = self.u32()
+            aligned = code & _ALIGNED
+            dt = _DT.get(code & ~_ALIGNED)
             if dt is None:
                 raise Malformed("channel record: tensor %r: unknown dtype" % name)
             ndim = self.u32()
@@ -231,6 +236,11 @@ class _Reader:
             shape = struct.unpack("<%dq" % ndim, self.take(8 * ndim))
             n = wire.shape_elements(dt, shape, self.limit)
             blen = self._num(_U64)
+            if aligned:  # pad bytes that put the data on a 64-byte boundary of the area
+                pad = self.u32()
+                if pad > 63:
+                    raise Malformed("channel record: tensor %r: pad of %d bytes" % (name, pad))
+                self.take(pad)
             if blen != n * DTYPES[dt]:
                 raise Malformed("channel record: tensor %r claims %d bytes, its shape needs %d" % (name, blen, n * DTYPES[dt]))
             self.total += blen
