@@ -61,6 +61,22 @@ type encoder struct {
 	scratch [8]byte
 }
 
+// placer is a writer into a pipe's area that knows where its next byte
+// goes, and can pass over bytes already in place.
+type placer interface {
+	io.Writer
+	// place returns the area, the offset in it of the next byte, and
+	// whether that byte is in the message's first part (nothing of the
+	// message has been posted, so nothing in the area was overwritten).
+	place() (area []byte, at int, first bool)
+	// skip passes over n bytes of the current part without writing them.
+	skip(n int)
+}
+
+// errUnplaced: an answer tensor that lies in the area cannot be sent from
+// where it lies (encodeAnswerFrom then copies it out first).
+var errUnplaced = errors.New("an answer tensor in the area is not where the record needs it")
+
 func (e *encoder) u32(v uint32) error {
 	binary.LittleEndian.PutUint32(e.scratch[:4], v)
 	_, err := e.w.Write(e.scratch[:4])
@@ -114,7 +130,10 @@ func (e *encoder) tensors(ts []wire.Named) error {
 			return fmt.Errorf("tensor %q: %w", nt.Name, err)
 		}
 		data := wire.TensorBytes(t)
-		pad := e.alignment(nt.Name, len(t.Shape), len(data))
+		pad, there, err := e.alignment(nt.Name, len(t.Shape), data)
+		if err != nil {
+			return fmt.Errorf("tensor %q: %w", nt.Name, err)
+		}
 		dt := uint32(t.DType)
 		if pad >= 0 {
 			dt |= flagAligned
@@ -140,6 +159,15 @@ func (e *encoder) tensors(ts []wire.Named) error {
 			if err := e.u32(uint32(pad)); err != nil {
 				return err
 			}
+		}
+		if there {
+			// The data already lies where the record needs it.
+			pw := e.w.(placer)
+			pw.skip(pad)
+			pw.skip(len(data))
+			continue
+		}
+		if pad > 0 {
 			var zeros [63]byte
 			if _, err := e.w.Write(zeros[:pad]); err != nil {
 				return err
@@ -152,31 +180,52 @@ func (e *encoder) tensors(ts []wire.Named) error {
 	return nil
 }
 
-// flagAligned, in a tensor's dtype field, says that u32 pad and pad zero
-// bytes (pad < 64) come between its byte length and its data, so that the
-// data starts at a 64-byte boundary of the area: a callee can then use it
-// where it lies, without copying it (Options.Borrow).
+// flagAligned, in a tensor's dtype field, says that u32 pad and pad bytes
+// come between its byte length and its data, so that the data starts at a
+// 64-byte boundary of the area: a callee can then use it where it lies,
+// without copying it (Options.Borrow), and a callee's answer tensor that it
+// computed straight into the area (Request.Out) is sent without a copy.
 const flagAligned = 0x100
 
 // alignMin is the smallest tensor whose data the encoder aligns: below it,
 // a copy costs less than the reader's checks.
 const alignMin = 4096
 
-// alignment returns the pad that puts a tensor's data at a 64-byte boundary
-// of the area, or -1 when the encoder does not align it: not a pipe, a small
-// tensor, or one that would not lie whole in the current part.
-func (e *encoder) alignment(name string, ndim, n int) int {
-	w, ok := e.w.(*partWriter)
-	if !ok || n < alignMin {
-		return -1
+// alignment returns the pad that puts a tensor's data (n bytes, after a
+// header for name and ndim dimensions) at a 64-byte boundary of the area,
+// or -1 when the encoder does not align it: not a pipe, a small tensor, or
+// one that would not lie whole in the current part. there says that the
+// data already lies in the area at that place: the pad reaches it.
+func (e *encoder) alignment(name string, ndim int, data []byte) (pad int, there bool, err error) {
+	w, ok := e.w.(placer)
+	if !ok || len(data) < alignMin {
+		return -1, false, nil
 	}
-	head := 4 + len(name) + 4 + 4 + 8*ndim + 8 + 4
-	at := partHeader + w.n + head
-	pad := -at & 63
-	if at+pad+n > len(w.p.area) {
-		return -1
+	area, at, first := w.place()
+	at += 4 + len(name) + 4 + 4 + 8*ndim + 8 + 4
+	if o, in := offsetIn(area, data); in {
+		if !first || o < at {
+			return -1, false, errUnplaced
+		}
+		return o - at, true, nil
 	}
-	return pad
+	pad = -at & 63
+	if at+pad+len(data) > len(area) {
+		return -1, false, nil
+	}
+	return pad, false, nil
+}
+
+// offsetIn returns b's offset in area, and whether b lies wholly in it.
+func offsetIn(area, b []byte) (int, bool) {
+	if len(area) == 0 || len(b) == 0 {
+		return 0, false
+	}
+	lo, p := uintptr(unsafe.Pointer(&area[0])), uintptr(unsafe.Pointer(&b[0]))
+	if p < lo || p-lo+uintptr(len(b)) > uintptr(len(area)) {
+		return 0, false
+	}
+	return int(p - lo), true
 }
 
 // source writes a tensor whose bytes come from a reader: straight into
@@ -280,6 +329,53 @@ func encodeAnswer(w io.Writer, code uint32, meta []byte, ts []wire.Named) error 
 	return e.tensors(ts)
 }
 
+// encodeAnswerFrom is encodeAnswer into a pipe whose area may hold some of
+// the answer's tensors (Request.Out put them there): a dry run over the
+// record's layout checks that each can be sent from where it lies, and
+// copies out, before anything is written, those that cannot.
+func encodeAnswerFrom(w *partWriter, code uint32, meta []byte, ts []wire.Named) error {
+	inArea := false
+	for _, nt := range ts {
+		if nt.Tensor != nil {
+			_, in := offsetIn(w.p.area, wire.TensorBytes(nt.Tensor))
+			inArea = inArea || in
+		}
+	}
+	if !inArea {
+		return encodeAnswer(w, code, meta, ts)
+	}
+	lw := layout{area: w.p.area}
+	if err := encodeAnswer(&lw, code, meta, ts); errors.Is(err, errUnplaced) {
+		for i, nt := range ts {
+			if nt.Tensor != nil {
+				if _, in := offsetIn(w.p.area, wire.TensorBytes(nt.Tensor)); in {
+					ts[i].Tensor = nt.Tensor.Clone()
+				}
+			}
+		}
+	}
+	return encodeAnswer(w, code, meta, ts)
+}
+
+// layout is a placer that writes nothing: it follows where a record's bytes
+// would go in an area of one part.
+type layout struct {
+	area []byte
+	n    int  // payload bytes so far
+	over bool // past the first part
+}
+
+func (l *layout) Write(b []byte) (int, error) { l.skip(len(b)); return len(b), nil }
+
+func (l *layout) place() ([]byte, int, bool) { return l.area, partHeader + l.n, !l.over }
+
+func (l *layout) skip(n int) {
+	l.n += n
+	if partHeader+l.n > len(l.area) {
+		l.over = true
+	}
+}
+
 // recordSize is the encoded size of a record's variable part: meta and
 // tensors with their headers (plus a little for the fixed fields).
 func recordSize(method string, meta []byte, ts []wire.Named) int64 {
@@ -358,6 +454,20 @@ func (d *decoder) read(p []byte) error {
 		k := copy(p, b)
 		d.src.consume(k)
 		p = p[k:]
+	}
+	return nil
+}
+
+// skip passes over n bytes (a pad: of any value, never stored).
+func (d *decoder) skip(n int64) error {
+	for n > 0 {
+		b, err := d.src.available()
+		if err != nil {
+			return err
+		}
+		k := int(min(int64(len(b)), n))
+		d.src.consume(k)
+		n -= int64(k)
 	}
 	return nil
 }
@@ -494,11 +604,7 @@ func (d *decoder) header(dims []int64, dup func(string) bool) (wire.Header, erro
 		if err != nil {
 			return wire.Header{}, err
 		}
-		if pad > 63 {
-			return wire.Header{}, fmt.Errorf("%w: tensor %q: pad of %d bytes", ErrProtocol, name, pad)
-		}
-		var skip [63]byte
-		if err := d.read(skip[:pad]); err != nil {
+		if err := d.skip(int64(pad)); err != nil {
 			return wire.Header{}, err
 		}
 	}

@@ -165,6 +165,7 @@ func (l *Listener) serveLane(ln *lane) {
 	}
 	wt := waiter{spin: l.spin, stop: stop}
 	maxReq := 4*l.opts.Limit + 2*maxMeta
+	ln.out.area = ln.ans.area
 	out := ln.out.tensor
 	for {
 		r := &ln.r
@@ -201,7 +202,7 @@ func (l *Listener) serveLane(ln *lane) {
 		w.reset(&ln.ans, r.call, wt)
 		err = w.begin()
 		if err == nil {
-			err = encodeAnswer(w, code, meta, ts)
+			err = encodeAnswerFrom(w, code, meta, ts)
 		}
 		if err == nil {
 			err = w.finish()

@@ -111,7 +111,8 @@ type partWriter struct {
 	p    *pipe
 	call uint32
 	wt   waiter
-	n    int // payload bytes in the current part
+	n    int  // payload bytes in the current part
+	more bool // a part of this message has been posted
 	err  error
 }
 
@@ -126,6 +127,11 @@ func (w *partWriter) begin() error {
 	w.err = w.wt.until(p.taken, p.writerWaits, func() bool { return p.taken.Load() == p.posted.Load() })
 	return w.err
 }
+
+func (w *partWriter) place() ([]byte, int, bool) { return w.p.area, partHeader + w.n, !w.more }
+
+// skip passes over n bytes of the current part, which must hold them.
+func (w *partWriter) skip(n int) { w.n += n }
 
 // WriteString is Write without converting s to bytes.
 func (w *partWriter) WriteString(s string) (int, error) { return writeParts(w, s) }
@@ -177,6 +183,7 @@ func (w *partWriter) post(last bool) error {
 	binary.LittleEndian.PutUint32(a[4:], flags)
 	binary.LittleEndian.PutUint64(a[8:], uint64(w.n))
 	w.n = 0
+	w.more = true
 	w.p.posted.Add(1) // LOCK XADD: the part's bytes are visible before the count
 	if w.p.readerWaits.Load() != 0 {
 		wake(w.p.posted)

@@ -14,25 +14,48 @@ import (
 // outputs is the storage a lane reuses for answer tensors (Request.Out):
 // the i-th tensor asked for in a request is the i-th of the last request
 // when its dtype and shape are the same, else a new one kept for next time.
+//
+// A large tensor (alignMin or more) goes into the lane's answer area when
+// it fits there, after room for the answer's head: the callee computes it
+// where the answer needs it, and it is sent without a copy
+// (encodeAnswerFrom). The area is free while the handler runs: the caller
+// sends a request only after it has taken the whole previous answer.
 type outputs struct {
 	ts   []*sdk.Tensor
 	next int
+	area []byte // the answer area (nil: outputs on the heap only)
+	used int    // the area's bytes taken by this answer's outputs
 }
 
 // maxOutputs bounds the tensors a lane keeps for reuse.
 const maxOutputs = 8
 
-func (o *outputs) reset() { o.next = 0 }
+// headRoom is the room left at the start of the answer area for what the
+// answer has before its first large tensor (status, message, small
+// tensors, headers); an answer that needs more is still right, its
+// tensors then copied out of the area first.
+const headRoom = 4096
+
+func (o *outputs) reset() { o.next, o.used = 0, headRoom }
 
 func (o *outputs) tensor(dt sdk.DType, shape ...int) *sdk.Tensor {
 	i := o.next
 	o.next++
+	off := (o.used + 63) &^ 63
 	if i < len(o.ts) {
 		if t := o.ts[i]; t.DType == dt && slices.Equal(t.Shape, shape) {
-			return t
+			data := wire.TensorBytes(t)
+			at, in := offsetIn(o.area, data)
+			if !in {
+				return t
+			}
+			if at == off {
+				o.used = off + len(data)
+				return t
+			}
 		}
 	}
-	t := sdk.NewTensor(dt, shape...)
+	t := o.fresh(off, dt, shape)
 	switch {
 	case i < len(o.ts):
 		o.ts[i] = t
@@ -40,6 +63,24 @@ func (o *outputs) tensor(dt sdk.DType, shape ...int) *sdk.Tensor {
 		o.ts = append(o.ts, t)
 	}
 	return t
+}
+
+// fresh is a new output tensor: in the area at off when it is large and
+// fits there, else on the heap.
+func (o *outputs) fresh(off int, dt sdk.DType, shape []int) *sdk.Tensor {
+	n := dt.Size()
+	for _, d := range shape {
+		n *= d
+	}
+	if n < alignMin || o.area == nil || off+n > len(o.area) {
+		return sdk.NewTensor(dt, shape...)
+	}
+	o.used = off + n
+	dims := make([]int64, len(shape))
+	for i, d := range shape {
+		dims[i] = int64(d)
+	}
+	return wire.TensorOver(dt, dims, int64(n/dt.Size()), o.area[off:off+n:off+n])
 }
 
 // names interns the method and tensor names of a lane's records, which

@@ -236,11 +236,8 @@ class _Reader:
             shape = struct.unpack("<%dq" % ndim, self.take(8 * ndim))
             n = wire.shape_elements(dt, shape, self.limit)
             blen = self._num(_U64)
-            if aligned:  # pad bytes that put the data on a 64-byte boundary of the area
-                pad = self.u32()
-                if pad > 63:
-                    raise Malformed("channel record: tensor %r: pad of %d bytes" % (name, pad))
-                self.take(pad)
+            if aligned:  # pad bytes (any values) that put the data where the writer wants it
+                self.take(self.u32())
             if blen != n * DTYPES[dt]:
                 raise Malformed("channel record: tensor %r claims %d bytes, its shape needs %d" % (name, blen, n * DTYPES[dt]))
             self.total += blen
