@@ -29,3 +29,6 @@ func wait(w *atomic.Uint32, v uint32, d time.Duration) {
 func wake(w *atomic.Uint32) {
 	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexWake, 1<<30, 0, 0, 0)
 }
+
+// yield gives the core to another runnable thread, if any (sched_yield).
+func yield() { unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }

@@ -21,16 +21,29 @@ type pace struct {
 // for an answer that is already being written, far shorter than a sleep.
 const minSpin = 2 * time.Microsecond
 
-// window returns how long to spin before sleeping, for a maximum spin of
-// most (zero: never spin).
-func (p *pace) window(most time.Duration) time.Duration {
-	if p == nil || most <= 0 {
-		return most
+// busyCap bounds the part of a spin that makes no system call. Past it, a
+// waiter yields its core at every turn (sched_yield), so that a peer that
+// shares the core (more runnable threads than cores) gets to run; a waiter
+// whose waits usually outlast it (a loaded machine) yields at once.
+const busyCap = 50 * time.Microsecond
+
+// window returns how long to spin without a system call (busy) and how
+// long to spin in all before sleeping (spin >= busy), for a maximum spin
+// of most (zero: never spin).
+func (p *pace) window(most time.Duration) (busy, spin time.Duration) {
+	switch {
+	case most <= 0:
+		return 0, 0
+	case p == nil:
+		return min(10*time.Microsecond, most), most
+	case p.mean > most:
+		// Waits outlast the spin (a ConvNet's gradient): sleep at once,
+		// leaving the core to the peer's compute.
+		return min(minSpin, most), min(minSpin, most)
+	case p.mean > busyCap:
+		return min(minSpin, most), most
 	}
-	if p.mean > most {
-		return min(minSpin, most)
-	}
-	return min(most, 2*p.mean+5*time.Microsecond)
+	return min(2*p.mean+5*time.Microsecond, busyCap, most), most
 }
 
 // saw counts a wait of d for a maximum spin of most.

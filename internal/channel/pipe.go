@@ -52,26 +52,33 @@ var errDeadline = fmt.Errorf("deadline passed")
 // when cond may have become true), flagging the sleep in flag so that the
 // peer knows to wake us.
 //
-// The spin makes no system call: on this machine's virtual CPUs a
-// sched_yield costs microseconds, and yielding at every turn of a spin
-// made a toy step's wait a string of them. A waiter that shares its core
-// with its peer (more runnable threads than cores) sees its waits outlast
-// the spin, and its pace then sends it to sleep at once.
+// The spin's first part makes no system call: on this machine's virtual
+// CPUs a sched_yield costs microseconds, and a toy step's wait made of
+// them cost more than the step. It lasts about as long as this side's
+// waits usually do (at most busyCap); the rest of the spin yields the core
+// at every turn, for a peer that may be waiting for it.
 func (wt waiter) until(w, flag *atomic.Uint32, cond func() bool) error {
 	if cond() {
 		wt.pace.saw(0, wt.spin)
 		return nil
 	}
 	start := time.Now()
-	if spin := wt.pace.window(wt.spin); spin > 0 {
+	if busy, spin := wt.pace.window(wt.spin); spin > 0 {
 		for i := 1; ; i++ {
 			if cond() {
 				wt.pace.saw(time.Since(start), wt.spin)
 				return nil
 			}
-			pause()
-			if i&15 == 0 && time.Since(start) > spin {
+			if i&15 != 0 {
+				pause()
+				continue
+			}
+			d := time.Since(start)
+			if d > spin {
 				break
+			}
+			if d > busy {
+				yield()
 			}
 		}
 	}
