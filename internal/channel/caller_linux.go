@@ -292,12 +292,7 @@ func (c *Caller) call(ctx context.Context, deadline time.Time, method string, me
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
 		deadline = d
 	}
-	wt := waiter{spin: c.spin, deadline: deadline, stop: func() error {
-		if c.dead.Load() {
-			return ErrPeerGone
-		}
-		return ctx.Err()
-	}}
+	wt := waiter{spin: c.spin, deadline: deadline, dead: &c.dead, ctx: ctx}
 	l.call++
 	w := &l.w
 	wt.pace = &l.writePace

@@ -154,16 +154,8 @@ func (l *Listener) serveLane(ln *lane) {
 		l.mu.Unlock()
 		ln.unmap()
 	}()
-	stop := func() error {
-		if l.dead.Load() {
-			return ErrPeerGone
-		}
-		if ln.closed.Load() != 0 {
-			return ErrClosed
-		}
-		return nil
-	}
-	wt := waiter{spin: l.spin, stop: stop}
+	wt := waiter{spin: l.spin, dead: &l.dead, closed: ln.closed}
+	stop := wt.stop
 	maxReq := 4*l.opts.Limit + 2*maxMeta
 	ln.out.area = ln.ans.area
 	out := ln.out.tensor

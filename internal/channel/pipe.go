@@ -3,6 +3,7 @@
 package channel
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -36,9 +37,25 @@ type waiter struct {
 	spin     time.Duration // the longest spin before sleeping
 	pace     *pace         // this side's waits on this lane (nil: spin the whole spin)
 	deadline time.Time     // zero: none
-	// stop returns a non-nil error when waiting must end (peer gone,
-	// lane closed, context cancelled).
-	stop func() error
+	// When waiting must end: the peer is gone (dead), the lane is closed
+	// (closed, if set: the callee's side), or ctx (if set) is done.
+	// Fields rather than a closure: a Langevin step allocates nothing here.
+	dead   *atomic.Bool
+	closed *atomic.Uint32
+	ctx    context.Context
+}
+
+// stop returns a non-nil error when waiting must end.
+func (wt *waiter) stop() error {
+	switch {
+	case wt.dead.Load():
+		return ErrPeerGone
+	case wt.closed != nil && wt.closed.Load() != 0:
+		return ErrClosed
+	case wt.ctx != nil:
+		return wt.ctx.Err()
+	}
+	return nil
 }
 
 // tick bounds one futex sleep, so that a lost wake-up or a stop condition
