@@ -86,8 +86,12 @@ func (wt waiter) until(w, flag *atomic.Uint32, cond func() bool) error {
 				wt.pace.saw(time.Since(start), wt.spin)
 				return nil
 			}
+			// No PAUSE instruction here: an assembly function is no place
+			// for the runtime to stop a goroutine, and a spin that spent
+			// most of its time in one held up a garbage collection's
+			// stop-the-world for tens of ms. This loop can be stopped
+			// anywhere.
 			if i&15 != 0 {
-				pause()
 				continue
 			}
 			d := time.Since(start)
