@@ -19,8 +19,11 @@ import (
 
 // holdMax is how many data bytes a Writer holds in memory before it
 // starts writing them to the file: a state smaller than that is written
-// exactly as Write writes it.
-const holdMax = 4 << 20
+// exactly as Write writes it. Holding costs fresh memory, whose pages
+// each fault once (dear on the VM of docs/performance.md: energy-convnet's
+// 2.7 MB state took 25-40 ms of the host's time to hold at 4 MiB), so the
+// bound is small: a larger state gets a header padded to reserve.
+const holdMax = 1 << 20
 
 // reserve is the room a Writer leaves for the header when a state
 // outgrows holdMax; the header is padded with spaces to fill it (JSON
