@@ -21,7 +21,7 @@ import (
 // starts writing them to the file: a state smaller than that is written
 // exactly as Write writes it. Holding costs fresh memory, whose pages
 // each fault once (dear on the VM of docs/performance.md: energy-convnet's
-// 2.7 MB state took 25-40 ms of the host's time to hold at 4 MiB), so the
+// 2.7 MB state took ~30 ms of the host's time to hold at 4 MiB), so the
 // bound is small: a larger state gets a header padded to reserve.
 const holdMax = 1 << 20
 
