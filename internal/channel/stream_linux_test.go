@@ -69,7 +69,7 @@ func TestStreamedCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { c.Close(); ln.Close() }()
-	a := ramp(3 << 20) // 12 MiB: three parts of a streamed lane
+	a := ramp(3 << 20) // 12 MiB: a dozen parts of a streamed lane
 	b := ramp(5)
 	src := func(x *sdk.Tensor) *wire.Source {
 		return &wire.Source{DType: x.DType, Shape: x.Shape, R: bytes.NewReader(wire.TensorBytes(x))}
@@ -129,5 +129,40 @@ func BenchmarkStreamLoad(b *testing.B) {
 		if _, err := c.Call(context.Background(), time.Time{}, "load", nil, []wire.Named{{Name: "x", Source: s}}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestStreamLaneSize: a lane has the areas it was made for, the first
+// minArea and a streamed call's streamArea, whatever the state's size.
+func TestStreamLaneSize(t *testing.T) {
+	ln, err := Listen(Options{Peer: os.Getpid(), Limit: 1 << 30, Handler: streamer(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Dial(ln.Name, os.Getpid(), 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Close(); ln.Close() }()
+	sizes := func() (req, ans []int64) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, l := range c.free {
+			req, ans = append(req, l.reqLen()), append(ans, l.ansLen())
+		}
+		return req, ans
+	}
+	if req, ans := sizes(); len(req) != 1 || req[0] != minArea || ans[0] != minArea {
+		t.Fatalf("first lane: request areas %v, answer areas %v; want one of %d", req, ans, minArea)
+	}
+	var sink byteSink
+	if _, err := c.CallTo(context.Background(), time.Time{}, "save", nil, nil, &sink); err != nil {
+		t.Fatal(err)
+	}
+	if sink.data.Len() != 9<<20 {
+		t.Fatalf("%d bytes streamed, want %d", sink.data.Len(), 9<<20)
+	}
+	if _, ans := sizes(); len(ans) != 1 || ans[0] != streamArea {
+		t.Fatalf("after a streamed call: answer areas %v, want one of %d", ans, streamArea)
 	}
 }

@@ -19,8 +19,11 @@ import (
 
 // holdMax is how many data bytes a Writer holds in memory before it
 // starts writing them to the file: a state smaller than that is written
-// exactly as Write writes it.
-const holdMax = 4 << 20
+// exactly as Write writes it. Holding costs fresh memory, whose pages
+// each fault once (dear on the VM of docs/performance.md: energy-convnet's
+// 2.7 MB state took ~30 ms of the host's time to hold at 4 MiB), so the
+// bound is small: a larger state gets a header padded to reserve.
+const holdMax = 1 << 20
 
 // reserve is the room a Writer leaves for the header when a state
 // outgrows holdMax; the header is padded with spaces to fill it (JSON
@@ -44,6 +47,9 @@ type Writer struct {
 	kicked  int64 // of those, the ones whose writeback was started
 	err     error
 }
+
+// writeMax bounds one write to the file (see put).
+const writeMax = 1 << 20
 
 // kick is how many bytes a Writer lets gather in the page cache before it
 // starts their writeback (startWriteback).
@@ -91,6 +97,13 @@ func (w *Writer) Begin(name string, dt sdk.DType, shape []int) error {
 	w.entries = append(w.entries, entry{name: name, dtype: dt, shape: append([]int(nil), shape...), numel: n, begin: w.pos, end: w.pos + size})
 	w.pos += size
 	w.left = size
+	if !w.spilled && w.pos > holdMax {
+		// The state outgrows holdMax: write from here on, without
+		// holding the bytes of this tensor first.
+		if err := w.spill(); err != nil {
+			return w.fail(err)
+		}
+	}
 	return nil
 }
 
@@ -103,30 +116,59 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return 0, w.fail(fmt.Errorf("more bytes than the tensors' shapes hold"))
 	}
 	w.left -= int64(len(p))
-	if !w.spilled && len(w.hold)+len(p) <= holdMax {
-		w.hold = append(w.hold, p...)
+	if !w.spilled {
+		w.keep(p)
 		return len(p), nil
 	}
-	if !w.spilled {
-		w.spilled = true
-		if _, err := w.f.Seek(8+reserve, io.SeekStart); err != nil {
-			return 0, w.fail(err)
-		}
-		if _, err := w.f.Write(w.hold); err != nil {
-			return 0, w.fail(err)
-		}
-		w.written = int64(len(w.hold))
-		w.hold = nil
-	}
-	if _, err := w.f.Write(p); err != nil {
+	if err := w.put(p); err != nil {
 		return 0, w.fail(err)
 	}
-	w.written += int64(len(p))
+	return len(p), nil
+}
+
+// keep holds p, growing the held bytes by doubling (from 64 KiB up to
+// holdMax): a state of many small tensors is not copied again and again
+// into fresh memory, whose every page costs a fault.
+func (w *Writer) keep(p []byte) {
+	if need := len(w.hold) + len(p); need > cap(w.hold) {
+		h := make([]byte, len(w.hold), min(max(2*cap(w.hold), need, 64<<10), holdMax))
+		copy(h, w.hold)
+		w.hold = h
+	}
+	w.hold = append(w.hold, p...)
+}
+
+// spill starts writing the data section to the file, from what is held:
+// the state has outgrown holdMax.
+func (w *Writer) spill() error {
+	w.spilled = true
+	if _, err := w.f.Seek(8+reserve, io.SeekStart); err != nil {
+		return err
+	}
+	hold := w.hold
+	w.hold = nil
+	return w.put(hold)
+}
+
+// put writes p to the file at the end of the data section, at most
+// writeMax bytes a write, and starts the writeback of every kick bytes.
+// Measured on the 2-vCPU VM (docs/performance.md, issue 22): one write of
+// 16 MiB into the page cache went at 400-450 MB/s, 1 MiB writes of the
+// same bytes at 3-4 GB/s.
+func (w *Writer) put(p []byte) error {
+	for len(p) > 0 {
+		k := min(len(p), writeMax)
+		if _, err := w.f.Write(p[:k]); err != nil {
+			return err
+		}
+		p = p[k:]
+		w.written += int64(k)
+	}
 	if w.written-w.kicked >= kick {
 		startWriteback(w.f, 8+reserve+w.kicked, w.written-w.kicked)
 		w.kicked = w.written
 	}
-	return len(p), nil
+	return nil
 }
 
 // Close writes the header (and, for a small state, the data); it does not

@@ -132,6 +132,24 @@ func TestWriterLarge(t *testing.T) {
 	}
 }
 
+// TestWriterHeldThenLarge: tensors held while the state is small are
+// written first when a later one outgrows holdMax, in pieces larger and
+// smaller than writeMax.
+func TestWriterHeldThenLarge(t *testing.T) {
+	ts := map[string]*sdk.Tensor{"a": ramp32(5000), "b": sdk.FromFloat64([]float64{1, -2, math.Pi}, 3), "c": ramp32(holdMax / 4), "z": ramp32(holdMax)}
+	for _, piece := range []int{777, 3 * writeMax} {
+		path := streamFile(t, []string{"a", "b", "c", "z"}, ts, piece)
+		got, _, err := ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameTensors(t, got, ts)
+		if fi, err := os.Stat(path); err != nil || fi.Size() < 8+reserve {
+			t.Fatalf("the file is not laid out behind the reserve: %v, %v", fi, err)
+		}
+	}
+}
+
 // TestOpenRefusesDamage: a truncated file or one with bytes after its
 // data is refused by Open before any tensor is read.
 func TestOpenRefusesDamage(t *testing.T) {
