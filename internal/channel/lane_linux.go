@@ -28,6 +28,7 @@ type lane struct {
 	arena arena   // the callee's storage for borrowed request tensors
 	names names   // names seen in this lane's records
 	out   outputs // the callee's storage for answer tensors
+	lay   layout  // the callee's dry run of an answer's layout (encodeAnswerFrom)
 
 	// This side's waits: for the peer's parts (an answer, or the next
 	// request) and for the peer to take ours.

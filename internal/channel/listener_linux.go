@@ -194,7 +194,7 @@ func (l *Listener) serveLane(ln *lane) {
 		w.reset(&ln.ans, r.call, wt)
 		err = w.begin()
 		if err == nil {
-			err = encodeAnswerFrom(w, code, meta, ts)
+			err = encodeAnswerFrom(w, &ln.lay, code, meta, ts)
 		}
 		if err == nil {
 			err = w.finish()
