@@ -44,7 +44,14 @@ func pair(t *testing.T, h Handler) (*Listener, *Caller) { return pairB(t, h) }
 
 func pairB(t testing.TB, h Handler) (*Listener, *Caller) {
 	t.Helper()
-	ln, err := Listen(Options{Peer: os.Getpid(), Limit: 1 << 30, Handler: h})
+	return pairWith(t, Options{Handler: h})
+}
+
+// pairWith is pair with more options; Peer and Limit are set here.
+func pairWith(t testing.TB, opts Options) (*Listener, *Caller) {
+	t.Helper()
+	opts.Peer, opts.Limit = os.Getpid(), 1<<30
+	ln, err := Listen(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

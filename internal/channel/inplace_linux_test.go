@@ -4,7 +4,6 @@ package channel
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 	"unsafe"
@@ -22,7 +21,7 @@ import (
 // an answer's message is too long for its tensor to be sent from where it
 // lies (it is then copied out first).
 func TestAlignedInPlace(t *testing.T) {
-	var ln *Listener
+	var ln *Listener // the handler looks at its lanes
 	var where, outWhere []bool
 	inArea := func(x *sdk.Tensor, ans bool) bool {
 		p := uintptr(unsafe.Pointer(&x.F32[0]))
@@ -57,17 +56,8 @@ func TestAlignedInPlace(t *testing.T) {
 		}
 		return 0, meta, []wire.Named{{Name: "y", Tensor: y}}
 	}
-	var err error
-	ln, err = Listen(Options{Peer: os.Getpid(), Limit: 1 << 30, Handler: handler, Borrow: func(string) bool { return true }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Dial(ln.Name, os.Getpid(), 1<<30)
-	if err != nil {
-		ln.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(); ln.Close() })
+	var c *Caller
+	ln, c = pairWith(t, Options{Handler: handler, Borrow: func(string) bool { return true }})
 
 	// The last is larger than the largest area (maxArea): its parts
 	// overwrite one another, so it must be copied.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"testing"
 	"time"
 
@@ -60,15 +59,7 @@ func streamer(t *testing.T) Handler {
 }
 
 func TestStreamedCalls(t *testing.T) {
-	ln, err := Listen(Options{Peer: os.Getpid(), Limit: 1 << 30, Handler: streamer(t), Stream: func(m string) bool { return m == "load" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Dial(ln.Name, os.Getpid(), 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { c.Close(); ln.Close() }()
+	_, c := pairWith(t, Options{Handler: streamer(t), Stream: func(m string) bool { return m == "load" }})
 	a := ramp(3 << 20) // 12 MiB: a dozen parts of a streamed lane
 	b := ramp(5)
 	src := func(x *sdk.Tensor) *wire.Source {
@@ -114,15 +105,7 @@ func BenchmarkStreamLoad(b *testing.B) {
 		}
 		return 0, nil, nil
 	}
-	ln, err := Listen(Options{Peer: os.Getpid(), Limit: 1 << 30, Handler: h, Stream: func(string) bool { return true }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, err := Dial(ln.Name, os.Getpid(), 1<<30)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { c.Close(); ln.Close() }()
+	_, c := pairWith(b, Options{Handler: h, Stream: func(string) bool { return true }})
 	b.SetBytes(int64(len(data)))
 	for range b.N {
 		s := &wire.Source{DType: sdk.Float32, Shape: []int{len(data) / 4}, R: bytes.NewReader(data)}
@@ -135,15 +118,7 @@ func BenchmarkStreamLoad(b *testing.B) {
 // TestStreamLaneSize: a lane has the areas it was made for, the first
 // minArea and a streamed call's streamArea, whatever the state's size.
 func TestStreamLaneSize(t *testing.T) {
-	ln, err := Listen(Options{Peer: os.Getpid(), Limit: 1 << 30, Handler: streamer(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Dial(ln.Name, os.Getpid(), 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { c.Close(); ln.Close() }()
+	_, c := pairWith(t, Options{Handler: streamer(t)})
 	sizes := func() (req, ans []int64) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
