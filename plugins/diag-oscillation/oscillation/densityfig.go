@@ -62,10 +62,12 @@ const panelMargin = 60
 
 // writeDensityFigure draws the last evaluation of d: the true density, the
 // EBM density exp(-U) and, with short-run samples, their histogram, as
-// densities per unit area on one shared colour scale (top row) and as
-// log-densities on another (bottom row, the last densityLogSpan nats below
-// the maximum), each row with its colour bar, under a title naming the
-// stage and the iteration.
+// densities per unit area, each panel on its own scale from 0 to its peak
+// (top row: a sharp EBM peaks tens of times higher than the truth, and one
+// shared scale would leave the other panels black; the titles give the
+// peaks), and as log-densities on one shared scale (bottom row, the last
+// densityLogSpan nats below the highest peak), each row with its colour
+// bar, under a title naming the stage and the iteration.
 func writeDensityFigure(w io.Writer, d *density, stage string) error {
 	r := d.last
 	area := func(g tv.Grid) float64 { return g.CellArea() }
@@ -94,11 +96,13 @@ func writeDensityFigure(w io.Writer, d *density, stage string) error {
 		panels = append(panels, panel{fmt.Sprintf("%d samples, TV_samples %.3f", d.samples.Batch(), r.TVSamples),
 			cellGrid{d.hist, scale(counts, 1/(n*area(d.hist)))}})
 	}
+	peaks := make([]float64, len(panels))
 	var hi float64
-	for _, p := range panels {
+	for i, p := range panels {
 		for _, v := range p.g.z {
-			hi = math.Max(hi, v)
+			peaks[i] = math.Max(peaks[i], v)
 		}
+		hi = math.Max(hi, peaks[i])
 	}
 	if !(hi > 0) {
 		hi = 1
@@ -122,20 +126,29 @@ func writeDensityFigure(w io.Writer, d *density, stage string) error {
 	for row := 0; row < 2; row++ {
 		top := body.Max.Y - vg.Length(row)*rowH
 		rc := draw.Canvas{Canvas: body.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: body.Min.X, Y: top - rowH}, Max: vg.Point{X: body.Max.X, Y: top}}}
-		lo, up, what := 0.0, hi, "density"
+		lo, up, what := 0.0, 1.0, "density / panel peak"
 		if row == 1 {
 			lo, up, what = logLo, logHi, "log density"
 		}
 		pw := vg.Length(pwpx) * px
 		for i, p := range panels {
-			z := p.g.z
-			if row == 1 {
-				z = make([]float64, len(p.g.z))
+			z := make([]float64, len(p.g.z))
+			title := fmt.Sprintf("log density: %s", p.title)
+			if row == 0 {
+				peak := peaks[i]
+				if !(peak > 0) {
+					peak = 1
+				}
+				for j, v := range p.g.z {
+					z[j] = v / peak
+				}
+				title = fmt.Sprintf("%s, peak %.3g", p.title, peaks[i])
+			} else {
 				for j, v := range p.g.z {
 					z[j] = math.Max(math.Log(v), logLo)
 				}
 			}
-			pl := heatPlot(fmt.Sprintf("%s: %s", what, p.title), cellGrid{p.g.g, z}, pal, lo, up)
+			pl := heatPlot(title, cellGrid{p.g.g, z}, pal, lo, up)
 			c := draw.Crop(rc, vg.Length(i)*pw, -(rc.Max.X-rc.Min.X)+vg.Length(i+1)*pw, 0, 0)
 			pl.Draw(draw.Crop(c, vg.Millimeter*2, -vg.Millimeter*2, vg.Millimeter*2, -vg.Millimeter*2))
 		}
@@ -157,7 +170,7 @@ func samplesText(r densityResult) string {
 	return fmt.Sprintf("%.3f", r.TVSamples)
 }
 
-// heatPlot draws g on the shared colour scale [lo, hi] with the data box as
+// heatPlot draws g on the colour scale [lo, hi] with the data box as
 // the axes' range.
 func heatPlot(title string, g cellGrid, pal palette.Palette, lo, hi float64) *plot.Plot {
 	p := plot.New()

@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -129,6 +130,7 @@ func seriesPlot(h history, y []float64, name string, c color.Color, s *Stats, ba
 	p := plot.New()
 	p.Title.Text = name + " over iterations"
 	p.X.Label.Text = "iteration t"
+	p.X.Tick.Marker = iterationTicks{}
 	p.Y.Label.Text = name
 	styleAxes(p)
 	t := h.T
@@ -235,6 +237,21 @@ func hline(x0, x1, y float64, c color.Color, dashed bool) (*plotter.Line, error)
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 	}
 	return l, nil
+}
+
+// iterationTicks are gonum's default ticks with whole numbers labelled as
+// whole numbers ("2500", not "2500.00", when the step is not round).
+type iterationTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (iterationTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i, t := range ts {
+		if t.Label != "" && t.Value == math.Trunc(t.Value) && math.Abs(t.Value) < 1e15 {
+			ts[i].Label = strconv.FormatFloat(t.Value, 'f', -1, 64)
+		}
+	}
+	return ts
 }
 
 // styleAxes sets readable font sizes on a plot.
