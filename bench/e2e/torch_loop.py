@@ -23,8 +23,17 @@ mnist: VanillaNet (n_f 32, 1 channel, 32x32, LeakyReLU 0.05); real MNIST
 Both record d_st and r_t (the mean per-chain |dF/dx| over the steps) each
 iteration, as ebmflow does. Run by `go run ./bench/e2e`; it installs nothing.
 
+For comparing learning, not speed (docs/results.md, issue 19), the toy loop
+can also report TV_ebm as diag-oscillation defines it (the true and the
+model density exp(-F 2/eps^2) normalised over the 200x200 cell centres of
+the plot box +-1.6): --tv-at 500,1000 prints one JSON line per listed
+iteration, and --tv-of FILE prints TV_ebm of an ebmflow toy energy's
+weights (a checkpoint's energy.safetensors) and exits, which is how the two
+definitions are checked against each other (pipelines/tv_cross_test.go).
+
 usage: python3 torch_loop.py {toy,mnist} --iterations K --warmup W --threads T
        [--steps L] [--batch N] [--mnist FILE] [--toy-layers conv|linear]
+       [--tv-at T1,T2,...] [--tv-of energy.safetensors]
 """
 import argparse
 import gzip
@@ -58,6 +67,50 @@ def vanilla_net(nf, slope=0.05):
         nn.Conv2d(2 * nf, 4 * nf, 4, 2, 1), nn.LeakyReLU(slope),
         nn.Conv2d(4 * nf, 8 * nf, 4, 2, 1), nn.LeakyReLU(slope),
         nn.Conv2d(8 * nf, 1, 4, 1, 0))
+
+
+TV_BOX, TV_CELLS, GMM_SD = 1.6, 200, 0.15
+
+
+def gmm_tv_ebm(energy, eps):
+    """TV_ebm of the toy gmm as diag-oscillation computes it: both densities
+    normalised over the TV_CELLS x TV_CELLS cell centres of [-TV_BOX, TV_BOX]^2,
+    the model's as exp(-F(x) 2/eps^2). energy maps [n, 2] float32 to [n]."""
+    w = 2 * TV_BOX / TV_CELLS
+    c = -TV_BOX + (torch.arange(TV_CELLS, dtype=torch.float64) + 0.5) * w
+    yy, xx = torch.meshgrid(c, c, indexing="ij")
+    pts = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
+    angles = 2 * math.pi * torch.arange(8, dtype=torch.float64) / 8
+    means = torch.stack([angles.cos(), angles.sin()], 1)
+    d2 = ((pts[:, None, :] - means[None]) ** 2).sum(-1)
+    truth = torch.softmax(torch.logsumexp(-d2 / (2 * GMM_SD ** 2), 1), 0)
+    with torch.no_grad():
+        f = energy(pts.float()).double()
+    model = torch.softmax(-f * 2 / eps ** 2, 0)
+    return 0.5 * (truth - model).abs().sum().item()
+
+
+def read_safetensors(path):
+    """The tensors of a safetensors file (F32 or F64) by name."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, v in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = {"F32": torch.float32, "F64": torch.float64}[v["dtype"]]
+        a, b = v["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(raw[8 + n + a:8 + n + b]), dtype=dtype).view(v["shape"])
+    return out
+
+
+def toy_tv_of(path, eps):
+    """TV_ebm of an ebmflow toy energy's weights (f.0.weight [32, 2], ...)."""
+    net = toy_net("linear")
+    net.load_state_dict({k[len("f."):]: v.float() for k, v in read_safetensors(path).items()})
+    return gmm_tv_ebm(lambda x: net(x).view(-1), eps)
 
 
 def read_mnist_images(path):
@@ -142,7 +195,7 @@ class Loop:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("workload", choices=["toy", "mnist"])
-    ap.add_argument("--iterations", type=int, required=True, help="timed iterations")
+    ap.add_argument("--iterations", type=int, default=0, help="timed iterations (required unless --tv-at or --tv-of)")
     ap.add_argument("--warmup", type=int, default=2, help="untimed iterations first")
     ap.add_argument("--threads", type=int, required=True)
     ap.add_argument("--steps", type=int, default=0, help="Langevin steps (0: 500 toy, 100 mnist)")
@@ -151,7 +204,17 @@ def main():
     ap.add_argument("--mnist", default="", help="train-images-idx3-ubyte[.gz]")
     ap.add_argument("--toy-layers", choices=["conv", "linear"], default="conv")
     ap.add_argument("--seed", type=int, default=123)
+    ap.add_argument("--tv-at", default="", help="toy: iterations (counted from the first, warm-up included) to print TV_ebm at")
+    ap.add_argument("--tv-of", default="", help="toy: print TV_ebm of this energy.safetensors and exit")
     args = ap.parse_args()
+    if args.tv_of:
+        print(json.dumps({"file": args.tv_of, "tv_ebm": toy_tv_of(args.tv_of, 0.125)}))
+        return
+    tv_at = {int(v) for v in args.tv_at.split(",") if v}
+    if tv_at and args.workload != "toy":
+        ap.error("--tv-at is for the toy workload")
+    if not tv_at and args.iterations < 1:
+        ap.error("--iterations must be at least 1")
     if args.steps == 0:
         args.steps = 500 if args.workload == "toy" else 100
     if args.workload == "mnist" and not args.mnist:
@@ -159,6 +222,13 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     loop = Loop(args)
+    if tv_at:
+        for t in range(1, max(tv_at) + 1):
+            d, r = loop.iterate()
+            if t in tv_at:
+                print(json.dumps({"seed": args.seed, "t": t, "tv_ebm": gmm_tv_ebm(lambda x: loop.energy(x.view((-1,) + loop.shape)), loop.eps),
+                                  "d_st": d, "r_t": r}), flush=True)
+        return
     for _ in range(args.warmup):
         loop.iterate()
     wall0, cpu0 = time.perf_counter(), time.process_time()
