@@ -50,7 +50,7 @@ type ReportDoc struct {
 	// are in Metrics too); QualityError says why there is none.
 	Quality      *qualityResult `json:"quality,omitempty"`
 	QualityError string         `json:"quality_error,omitempty"`
-	Files        []string           `json:"files"`
+	Files        []string       `json:"files"`
 }
 
 // Report recomputes the window statistics over everything observed so far,
