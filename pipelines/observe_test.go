@@ -64,8 +64,14 @@ func diagStage(name string, density, report int, init string) string {
   density_every = %d
   report_every  = %d
 `, name, density, report)
+	return closeStage(s, init)
+}
+
+// closeStage ends the stage block begun in s, with samples_init = init
+// when init is set.
+func closeStage(s, init string) string {
 	if init != "" {
-		s += fmt.Sprintf("  samples_init  = %q\n", init)
+		s += fmt.Sprintf("  samples_init = %q\n", init)
 	}
 	return s + "}\n"
 }
@@ -243,10 +249,7 @@ func qualityStage(name string, every int, init string) string {
   quality_every   = %d
   quality_samples = 40
 `, name, every)
-	if init != "" {
-		s += fmt.Sprintf("  samples_init    = %q\n", init)
-	}
-	return s + "}\n"
+	return closeStage(s, init)
 }
 
 // TestObservingImagesDoesNotDisturbTraining: the image quality diagnostic

@@ -80,22 +80,16 @@ func (q *imageQuality) evaluate(ctx context.Context, t int) (qualityResult, erro
 		baseline = time.Since(start)
 	}
 	drawn := time.Now()
-	res, err := q.sampler.Sample(ctx, sdk.SampleRequest{N: q.n, LeaveBank: true, T: t, Init: q.samplesInit, Stream: "diag:" + q.stage})
+	x, err := shortRun(ctx, q.sampler, q.n, t, q.samplesInit, q.stage)
 	if err != nil {
-		return qualityResult{}, fmt.Errorf("attribute %q: short-run samples: %w", attrSampler, err)
+		return qualityResult{}, err
 	}
-	if res == nil || res.X == nil {
-		return qualityResult{}, fmt.Errorf("attribute %q: sampler returned no samples", attrSampler)
-	}
-	if err := res.X.Validate(); err != nil {
-		return qualityResult{}, fmt.Errorf("attribute %q: short-run samples: %w", attrSampler, err)
-	}
-	if sh := res.X.Shape; len(sh) < 2 || sh[0] != q.n || sdk.NumElements(sh[1:]) != q.base.Ref.A.D {
+	if sh := x.Shape; len(sh) < 2 || sh[0] != q.n || sdk.NumElements(sh[1:]) != q.base.Ref.A.D {
 		return qualityResult{}, fmt.Errorf("attribute %q: sampler returned samples of shape %s, want %d rows of %d values like the held-out examples: %w",
 			attrSampler, sdk.FormatShape(sh), q.n, q.base.Ref.A.D, sdk.ErrShape)
 	}
 	measured := time.Now()
-	m, err := q.base.Evaluate(res.X)
+	m, err := q.base.Evaluate(x)
 	sdk.Logger().Debug().Int("t", t).Dur("baseline", baseline).Dur("samples", measured.Sub(drawn)).
 		Dur("measure", time.Since(measured)).Msg("image quality evaluation")
 	r := qualityResult{T: t, Samples: q.n, MMD2: m.MMD2, HasMMD: m.HasMMD, Floor: q.base.Floor, FloorSD: q.base.FloorSD,
