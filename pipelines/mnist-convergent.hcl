@@ -72,6 +72,18 @@ variable "lr_initial" {
   description = "learning rate of the first update, annealed to 0.0005 over 100,000 updates (appendix B)"
 }
 
+variable "quality_every" {
+  type        = number
+  default     = 1000
+  description = "iterations between image quality evaluations (MMD^2 of short-run samples to held-out test digits, saturated pixels)"
+}
+
+variable "quality_samples" {
+  type        = number
+  default     = 1000
+  description = "short-run samples per image quality evaluation (and size of each held-out set)"
+}
+
 variable "seed" {
   type    = number
   default = 123
@@ -118,7 +130,12 @@ stage "sampler" {
 }
 
 stage "diagnostics" {
-  plugin = "diag-oscillation"
+  plugin        = "diag-oscillation"
+  data          = stage.data
+  sampler       = stage.sampler
+  quality_every = var.quality_every
+  # the evaluation's chains come from the bank, which holds one per image
+  quality_samples = var.subset > 0 ? min(var.quality_samples, var.subset) : var.quality_samples
 }
 
 train {

@@ -47,6 +47,18 @@ variable "sample_every" {
   description = "iterations between sample grids and diagnostics reports"
 }
 
+variable "quality_every" {
+  type        = number
+  default     = 1000
+  description = "iterations between image quality evaluations (MMD^2 of short-run samples to held-out test digits, saturated pixels)"
+}
+
+variable "quality_samples" {
+  type        = number
+  default     = 1000
+  description = "short-run samples per image quality evaluation (and size of each held-out set)"
+}
+
 variable "seed" {
   type    = number
   default = 123
@@ -89,7 +101,11 @@ stage "sampler" {
 }
 
 stage "diagnostics" {
-  plugin = "diag-oscillation"
+  plugin          = "diag-oscillation"
+  data            = stage.data
+  sampler         = stage.sampler
+  quality_every   = var.quality_every
+  quality_samples = var.quality_samples
 }
 
 train {

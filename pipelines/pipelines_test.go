@@ -17,8 +17,8 @@ import (
 // shrink holds each pipeline's -var settings for a quick run.
 var shrink = map[string][]string{
 	"quickstart.hcl":          {"iterations=4", "steps=3", "n_f=4", "batch=16", "subset=300", "sample_every=2", "checkpoint_every=2"},
-	"mnist-nonconvergent.hcl": {"iterations=3", "steps=3", "n_f=4", "batch=16", "subset=300", "sample_every=2", "checkpoint_every=2"},
-	"mnist-convergent.hcl":    {"iterations=3", "steps=3", "n_f=4", "batch=16", "subset=300", "sample_every=2", "checkpoint_every=2"},
+	"mnist-nonconvergent.hcl": {"iterations=3", "steps=3", "n_f=4", "batch=16", "subset=300", "sample_every=2", "checkpoint_every=2", "quality_every=2", "quality_samples=50"},
+	"mnist-convergent.hcl":    {"iterations=3", "steps=3", "n_f=4", "batch=16", "subset=300", "sample_every=2", "checkpoint_every=2", "quality_every=2", "quality_samples=50"},
 	"toy-gmm.hcl":             {"iterations=6", "steps=5", "sample_every=3", "checkpoint_every=3", "density_every=3"},
 	"toy-rings.hcl":           {"iterations=6", "steps=5", "sample_every=3", "checkpoint_every=3", "density_every=3", "mode=nonconvergent"},
 	"ci.hcl":                  {"iterations=30"},
@@ -86,6 +86,17 @@ func TestShippedPipelines(t *testing.T) {
 					if math.IsNaN(f.Value) || math.IsInf(f.Value, 0) {
 						t.Errorf("iteration %d: %s = %v", m.T, f.Name, f.Value)
 					}
+				}
+			}
+			if !strings.HasPrefix(name, "toy") && name != "ci.hcl" {
+				// MNIST: the image quality diagnostic reports.
+				found := false
+				for _, m := range ms {
+					_, ok := m.Extra["diagnostics.mmd2_samples"]
+					found = found || ok
+				}
+				if !found {
+					t.Errorf("no diagnostics.mmd2_samples in the metrics")
 				}
 			}
 			want := []string{"manifest.json", "pipeline.hcl", "diagnostics.png", "report.json"}

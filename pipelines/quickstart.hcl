@@ -93,8 +93,14 @@ stage "sampler" {
 }
 
 stage "diagnostics" {
-  plugin = "diag-oscillation"
-  every  = 50
+  plugin  = "diag-oscillation"
+  every   = 50
+  data    = stage.data
+  sampler = stage.sampler
+  # one image quality evaluation, at the end: 500 short-run samples
+  # against held-out test digits (about 4% of the run)
+  quality_every   = var.iterations
+  quality_samples = 500
 }
 
 train {

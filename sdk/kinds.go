@@ -197,7 +197,19 @@ type NextRequest struct {
 	// have the declared shape and are deterministic like the others).
 	Noise    float64
 	NoiseSet bool
+	// Split "" asks for the stage's training data. SplitTest asks for
+	// held-out examples, never trained on, preprocessed like the training
+	// data: a fixed set, so the answer depends only on the stage's seed,
+	// Stream and N (the same request gives the same examples, and a larger
+	// N extends a smaller one's; the draw advances no stream and is not
+	// part of the saved state). Diagnostics compare samples with them. A
+	// data plugin without held-out data returns an error wrapping
+	// ErrUnsupported.
+	Split string
 }
+
+// SplitTest is NextRequest.Split for held-out examples.
+const SplitTest = "test"
 
 // Diagnoser is the contract of a diagnostics stage.
 type Diagnoser interface {

@@ -29,7 +29,10 @@ Usage: ebmflow sample [options] RUNDIR
   persistent bank or the run's checkpoints. Writes into -out (default
   RUNDIR/longrun-T-INIT-UTCTIME): a sample grid after every chunk,
   trace.jsonl with the mean energy and drift norm of every step,
-  samples.safetensors with the final states, and summary.json.
+  samples.safetensors with the final states, and summary.json. For
+  images also quality.jsonl: after every chunk, the chains' MMD^2 to 1,000
+  held-out test images with its noise floor, and their fraction of
+  saturated pixels (|x| >= 0.99; beyond [-1, 1]) against the data's.
   Convergent models keep realistic long-run samples; non-convergent ones
   oversaturate.
 
@@ -109,9 +112,15 @@ func (c *sampleCommand) longRun(ctx context.Context, r *runner.Run, dir string, 
 		}
 	}
 	box := [2][2]float64{{-1, 1}, {-1, 1}}
-	if info, err := r.Stage(train.Data).Describe(ctx); err == nil && len(info.Box) == 2 {
+	info, err := r.Stage(train.Data).Describe(ctx)
+	if err == nil && len(info.Box) == 2 {
 		box = [2][2]float64(info.Box)
 	}
+	qual, err := newLongRunQuality(ctx, r.Stage(train.Data), info.Shape, n, dir, c.err)
+	if err != nil {
+		return err
+	}
+	defer qual.close()
 	trace, err := os.Create(filepath.Join(dir, "trace.jsonl"))
 	if err != nil {
 		return err
@@ -146,8 +155,12 @@ func (c *sampleCommand) longRun(ctx context.Context, r *runner.Run, dir string, 
 		if err := c.figure(dir, done, x, box); err != nil {
 			return err
 		}
+		q, err := qual.measure(done, x)
+		if err != nil {
+			return err
+		}
 		rate := float64(done) / time.Since(began).Seconds()
-		fmt.Fprintf(c.err, "step %d/%d  %.1f steps/s  mean F %.4g  drift %.4g\n", done, steps, rate, res.Trace[len(res.Trace)-1].MeanEnergy, res.Trace[len(res.Trace)-1].DriftNorm)
+		fmt.Fprintf(c.err, "step %d/%d  %.1f steps/s  mean F %.4g  drift %.4g%s\n", done, steps, rate, res.Trace[len(res.Trace)-1].MeanEnergy, res.Trace[len(res.Trace)-1].DriftNorm, q)
 	}
 	if err := safetensors.WriteFile(filepath.Join(dir, "samples.safetensors"), map[string]*sdk.Tensor{"x": x}, map[string]string{"steps": fmt.Sprint(steps), "init": init}); err != nil {
 		return err
@@ -155,6 +168,9 @@ func (c *sampleCommand) longRun(ctx context.Context, r *runner.Run, dir string, 
 	summary := map[string]any{"run": r.Dir, "checkpoint": r.Iteration(), "steps": steps, "chains": n, "init": init, "mala": mala, "seconds": time.Since(began).Seconds()}
 	if proposedWeight > 0 {
 		summary["accept_rate"] = accepted / proposedWeight
+	}
+	if qual != nil && qual.last != nil {
+		summary["quality"] = qual.last
 	}
 	b, _ := json.MarshalIndent(summary, "", "  ")
 	return os.WriteFile(filepath.Join(dir, "summary.json"), append(b, '\n'), 0o644)

@@ -1842,11 +1842,14 @@ func (x *Interval) GetHi() float64 {
 // Next: meta NextRequest; response tensor "x".
 // LogDensity: request tensor "x"; response tensor "logp".
 type NextRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	N             int64                  `protobuf:"varint,1,opt,name=n,proto3" json:"n,omitempty"`
-	Stream        string                 `protobuf:"bytes,2,opt,name=stream,proto3" json:"stream,omitempty"`
-	Noise         float64                `protobuf:"fixed64,3,opt,name=noise,proto3" json:"noise,omitempty"`
-	NoiseSet      bool                   `protobuf:"varint,4,opt,name=noise_set,json=noiseSet,proto3" json:"noise_set,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	N        int64                  `protobuf:"varint,1,opt,name=n,proto3" json:"n,omitempty"`
+	Stream   string                 `protobuf:"bytes,2,opt,name=stream,proto3" json:"stream,omitempty"`
+	Noise    float64                `protobuf:"fixed64,3,opt,name=noise,proto3" json:"noise,omitempty"`
+	NoiseSet bool                   `protobuf:"varint,4,opt,name=noise_set,json=noiseSet,proto3" json:"noise_set,omitempty"`
+	// split "" is the stage's training data; "test" asks for held-out
+	// examples (see sdk.NextRequest.Split).
+	Split         string `protobuf:"bytes,5,opt,name=split,proto3" json:"split,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1907,6 +1910,13 @@ func (x *NextRequest) GetNoiseSet() bool {
 		return x.NoiseSet
 	}
 	return false
+}
+
+func (x *NextRequest) GetSplit() string {
+	if x != nil {
+		return x.Split
+	}
+	return ""
 }
 
 type Record struct {
@@ -2422,12 +2432,13 @@ const file_ebmflow_v1_plugin_proto_rawDesc = "" +
 	"\x03box\x18\x05 \x03(\v2\x14.ebmflow.v1.IntervalR\x03boxJ\x04\b\x04\x10\x05\"*\n" +
 	"\bInterval\x12\x0e\n" +
 	"\x02lo\x18\x01 \x01(\x01R\x02lo\x12\x0e\n" +
-	"\x02hi\x18\x02 \x01(\x01R\x02hi\"f\n" +
+	"\x02hi\x18\x02 \x01(\x01R\x02hi\"|\n" +
 	"\vNextRequest\x12\f\n" +
 	"\x01n\x18\x01 \x01(\x03R\x01n\x12\x16\n" +
 	"\x06stream\x18\x02 \x01(\tR\x06stream\x12\x14\n" +
 	"\x05noise\x18\x03 \x01(\x01R\x05noise\x12\x1b\n" +
-	"\tnoise_set\x18\x04 \x01(\bR\bnoiseSet\"\xaf\x02\n" +
+	"\tnoise_set\x18\x04 \x01(\bR\bnoiseSet\x12\x14\n" +
+	"\x05split\x18\x05 \x01(\tR\x05split\"\xaf\x02\n" +
 	"\x06Record\x12\f\n" +
 	"\x01t\x18\x01 \x01(\x03R\x01t\x12\x0e\n" +
 	"\x02lr\x18\x02 \x01(\x01R\x02lr\x12\x11\n" +

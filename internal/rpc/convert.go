@@ -213,11 +213,11 @@ func sampleResultFromPB(r *pb.SampleResponse, x *sdk.Tensor) *sdk.SampleResult {
 }
 
 func nextRequestToPB(r sdk.NextRequest) *pb.NextRequest {
-	return &pb.NextRequest{N: int64(r.N), Stream: r.Stream, Noise: r.Noise, NoiseSet: r.NoiseSet}
+	return &pb.NextRequest{N: int64(r.N), Stream: r.Stream, Noise: r.Noise, NoiseSet: r.NoiseSet, Split: r.Split}
 }
 
 func nextRequestFromPB(r *pb.NextRequest) sdk.NextRequest {
-	return sdk.NextRequest{N: int(r.N), Stream: r.Stream, Noise: r.Noise, NoiseSet: r.NoiseSet}
+	return sdk.NextRequest{N: int(r.N), Stream: r.Stream, Noise: r.Noise, NoiseSet: r.NoiseSet, Split: r.Split}
 }
 
 // recordTensor names the tensors of record i of an Observe call: "pos.I"

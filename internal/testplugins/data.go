@@ -105,6 +105,9 @@ func (g *Gaussian) Next(ctx context.Context, req sdk.NextRequest) (*sdk.Tensor, 
 	if req.N <= 0 {
 		return nil, fmt.Errorf("batch size must be positive, got %d", req.N)
 	}
+	if req.Split != "" {
+		return nil, fmt.Errorf("no held-out split %q: %w", req.Split, sdk.ErrUnsupported)
+	}
 	// The stage has no data noise of its own; a request's Noise (as the
 	// sdk documents it) adds that much.
 	noise := 0.0

@@ -347,6 +347,7 @@ func (d dataDriver) shapes(ctx context.Context, st *stage) (probs problems) {
 	} else {
 		probs.addErr(expectShape(fmt.Sprintf("Next of %d exact samples (NoiseSet, Noise 0)", n), exact, batchShape(n, sh)))
 	}
+	probs = append(probs, heldOut(ctx, st, n, sh)...)
 	for _, stream := range []string{"positives", "plugintest"} {
 		x, err := st.p.Next(ctx, sdk.NextRequest{N: n, Stream: stream})
 		if err != nil {
@@ -529,4 +530,28 @@ func (d diagDriver) malformed(ctx context.Context, st *stage) (probs problems, c
 // harness's own, as a diagnostics stage asks for exact samples.
 func exactRequest(n int) sdk.NextRequest {
 	return sdk.NextRequest{N: n, Stream: "plugintest-exact", Noise: 0, NoiseSet: true}
+}
+
+// heldOut checks a data stage's answer to held-out requests (Split test):
+// an error wrapping sdk.ErrUnsupported, or n samples of the declared shape,
+// the same for the same request (they are a fixed set).
+func heldOut(ctx context.Context, st *stage, n int, sh []int) (probs problems) {
+	req := sdk.NextRequest{N: n, Stream: "plugintest-heldout", Split: sdk.SplitTest, NoiseSet: true}
+	a, err := st.p.Next(ctx, req)
+	switch {
+	case errors.Is(err, sdk.ErrUnsupported):
+		return nil
+	case err != nil:
+		probs.add("Next of %d held-out samples (Split test): %v; want them, or an error wrapping sdk.ErrUnsupported", n, err)
+		return probs
+	}
+	if err := expectShape(fmt.Sprintf("Next of %d held-out samples (Split test)", n), a, batchShape(n, sh)); err != nil {
+		probs.addErr(err)
+		return probs
+	}
+	b, err := st.p.Next(ctx, req)
+	if err != nil || !slices.Equal(b.F32, a.F32) || !slices.Equal(b.F64, a.F64) {
+		probs.add("Next of %d held-out samples (Split test) twice: different answers (%v); the same request must give the same samples", n, err)
+	}
+	return probs
 }

@@ -73,7 +73,11 @@ func permute(rng *sdk.Stream, n int, dst []int32) []int32 {
 // with j uniform over the images (or the epoch order), or x_j an exact toy
 // sample. eps_data is data_noise, or req.Noise when req.NoiseSet and
 // req.Noise >= 0. The result is [n, 1, S, S] (MNIST) or [n, 2] (toy).
+// A request with Split set asks for held-out images (heldOut).
 func (p *Plugin) Next(ctx context.Context, req sdk.NextRequest) (*sdk.Tensor, error) {
+	if req.Split != "" {
+		return p.heldOut(ctx, req)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.ready {

@@ -18,6 +18,8 @@ type Plugin struct {
 	ready   bool
 	data    *images       // MNIST only
 	prep    *preprocessor // MNIST only
+	src     *source       // MNIST only: where the files are
+	test    *images       // the held-out split, loaded on first use
 	set     toy.Set       // toy sets only
 	streams map[string]*stream
 	scratch []float64
@@ -39,11 +41,12 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 		data *images
 		set  toy.Set
 		prep *preprocessor
+		src  *source
 	)
 	if prm.toy() {
 		set, _ = toy.New(prm.Dataset)
 	} else {
-		src := &source{Dir: prm.Dir, CacheDir: prm.CacheDir}
+		src = &source{Dir: prm.Dir, CacheDir: prm.CacheDir}
 		if src.Dir == "" && src.CacheDir == "" {
 			d, err := DefaultCacheDir()
 			if err != nil {
@@ -68,6 +71,7 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	defer p.mu.Unlock()
 	p.p, p.seed, p.ready = prm, cfg.Seed, true
 	p.data, p.set, p.prep = data, set, prep
+	p.src, p.test = src, nil
 	p.streams = map[string]*stream{}
 	return sdk.Shapes{"sample": prm.sampleShape()}, diags
 }

@@ -23,6 +23,10 @@ type options struct {
 	Epsilon      float64    `json:"epsilon,omitempty"`
 	DensityEvery int        `json:"density_every"`
 	ReportEvery  int        `json:"report_every"`
+	// Quality is true when the image quality diagnostic is on.
+	Quality        bool `json:"quality"`
+	QualityEvery   int  `json:"quality_every"`
+	QualitySamples int  `json:"quality_samples"`
 }
 
 func defaultOptions() options {
@@ -31,6 +35,7 @@ func defaultOptions() options {
 		MinRecords: DefaultMinRecords, TrendLimit: DefaultTrendLimit, ClassZ: DefaultClassZ,
 		DensityEvery: DefaultDensityEvery,
 		ReportEvery:  DefaultReportEvery,
+		QualityEvery: DefaultQualityEvery, QualitySamples: DefaultQualitySamples,
 	}
 }
 
@@ -47,6 +52,11 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	intAttr(cfg, &diags, attrDensityEvery, &o.DensityEvery, 1)
 	intAttr(cfg, &diags, attrReportEvery, &o.ReportEvery, 0)
 	intAttr(cfg, &diags, attrBurnIn, &o.BurnIn, -1)
+	intAttr(cfg, &diags, attrQualityEvery, &o.QualityEvery, 1)
+	intAttr(cfg, &diags, attrQualityN, &o.QualitySamples, 2)
+	if o.QualitySamples > MaxQualitySamples {
+		diags.Errorf([]string{attrQualityN}, "invalid value", "%s must be at most %d, got %d", attrQualityN, MaxQualitySamples, o.QualitySamples)
+	}
 	if cfg.Has(attrSamplesInit) {
 		o.SamplesInit = cfg.String(attrSamplesInit)
 	}
@@ -79,6 +89,11 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	var energy sdk.EnergyLink
 	var data sdk.DataLink
 	hasE, hasD := cfg.Has(attrEnergy), cfg.Has(attrData)
+	if hasD && (len(cfg.Upstream[attrData]["sample"]) >= 2 || !hasE && cfg.Has(attrSampler)) {
+		// Images (or data and sampler without an energy): the image
+		// quality diagnostic, not the density.
+		return p.configureQuality(cfg, o, diags)
+	}
 	switch {
 	case hasE != hasD:
 		missing := attrData
@@ -104,13 +119,13 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	if cfg.Has(attrSampler) {
 		if !o.Density {
 			diags.Warnf([]string{attrSampler}, "sampler unused",
-				"the short-run samples are compared only when energy and data are set too; sampler is ignored")
+				"the short-run samples are measured only when data is set too (and energy, for 2-D data); sampler is ignored")
 		} else {
 			var err error
 			if sampler, err = cfg.Sampler(attrSampler); err != nil {
 				linkDiag(cfg, &diags, attrSampler, err, "TV_samples of short-run samples")
 			}
-			checkBank(cfg, &diags, o)
+			checkBank(cfg, &diags, o.SamplesInit, ShortRunDraws, "tv_samples", "density")
 		}
 	}
 	if diags.HasErrors() {
@@ -135,18 +150,54 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 }
 
 // checkBank refuses, before the run starts, a persistent sampler whose bank
-// holds fewer chains than one density evaluation draws from it.
-func checkBank(cfg *sdk.Config, diags *sdk.Problems, o options) {
+// holds fewer chains than one evaluation (of what, for metric) draws from it.
+func checkBank(cfg *sdk.Config, diags *sdk.Problems, init string, rows int, metric, what string) {
 	bank, ok := cfg.Upstream[attrSampler]["bank"]
-	if !ok || len(bank) == 0 || (o.SamplesInit != "" && o.SamplesInit != "persistent") {
+	if !ok || len(bank) == 0 || (init != "" && init != "persistent") {
 		return
 	}
-	if bank[0] < ShortRunDraws {
-		diags.Errorf([]string{attrSampler}, "sampler bank too small for tv_samples",
-			"each density evaluation draws %d chains from the linked sampler, whose persistent bank holds %d (bank_size); "+
+	if bank[0] < rows {
+		diags.Errorf([]string{attrSampler}, "sampler bank too small for "+metric,
+			"each %s evaluation draws %d chains from the linked sampler, whose persistent bank holds %d (bank_size); "+
 				"set bank_size >= %d on the sampler stage, or samples_init = \"uniform\" here to start the evaluation's chains from noise",
-			ShortRunDraws, bank[0], ShortRunDraws)
+			what, rows, bank[0], rows)
 	}
+}
+
+// configureQuality finishes Configure for image data: the image quality
+// diagnostic needs data and sampler; energy and epsilon are not used.
+func (p *Plugin) configureQuality(cfg *sdk.Config, o options, diags sdk.Problems) (sdk.Shapes, sdk.Problems) {
+	o.Quality = true
+	if cfg.Has(attrEnergy) {
+		diags.Warnf([]string{attrEnergy}, "energy unused",
+			"the data stage serves images: the density diagnostic is for 2-D data, and the image quality diagnostic needs only data and sampler")
+	}
+	data, err := cfg.Data(attrData)
+	if err != nil {
+		linkDiag(cfg, &diags, attrData, err, "the image quality diagnostic")
+	}
+	var sampler sdk.SamplerLink
+	if !cfg.Has(attrSampler) {
+		diags.Errorf([]string{attrSampler}, "sampler required",
+			"the image quality diagnostic measures short-run samples drawn through a linked sampler; set sampler = stage.NAME")
+	} else {
+		if sampler, err = cfg.Sampler(attrSampler); err != nil {
+			linkDiag(cfg, &diags, attrSampler, err, "the image quality diagnostic")
+		}
+		checkBank(cfg, &diags, o.SamplesInit, o.QualitySamples, "image quality", "image quality")
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.opts, p.stage, p.runDir = o, cfg.Stage, cfg.RunDir
+	p.reset()
+	if data != nil && sampler != nil {
+		p.qual = &imageQuality{data: data, sampler: sampler, stage: cfg.Stage, n: o.QualitySamples, samplesInit: o.SamplesInit}
+		cfg.DeclareCost(sdk.Cost{Draws: []sdk.Draw{{Link: attrSampler, Rows: o.QualitySamples, Every: o.QualityEvery}}})
+	}
+	return sdk.Shapes{}, diags
 }
 
 // linkDiag reports a missing linked stage: an error when the stage is meant

@@ -206,7 +206,24 @@ func (d *density) evaluate(ctx context.Context, t int) (densityResult, error) {
 // initial state samples_init (default: as configured) and its persistent
 // bank only read, and checks they have shape [n, 2].
 func (d *density) drawSamples(ctx context.Context, t int) (*sdk.Tensor, error) {
-	res, err := d.sampler.Sample(ctx, sdk.SampleRequest{N: ShortRunDraws, LeaveBank: true, T: t, Init: d.samplesInit, Stream: "diag:" + d.stage})
+	x, err := shortRun(ctx, d.sampler, ShortRunDraws, t, d.samplesInit, d.stage)
+	if err != nil {
+		return nil, err
+	}
+	if sh := x.Shape; len(sh) != 2 || sh[1] != 2 || sh[0] == 0 {
+		return nil, fmt.Errorf("attribute %q: sampler returned samples of shape %s, want [n 2] with n > 0: %w",
+			attrSampler, sdk.FormatShape(sh), sdk.ErrShape)
+	}
+	return x, nil
+}
+
+// shortRun draws n chains at iteration t through the linked sampler on the
+// stage's own stream "diag:STAGE" (so the training loop's draws are not
+// disturbed), with the sampler's configured steps, the initial state init
+// ("" as configured) and its persistent bank only read, and checks that an
+// answer came and is well formed.
+func shortRun(ctx context.Context, s sdk.SamplerLink, n, t int, init, stage string) (*sdk.Tensor, error) {
+	res, err := s.Sample(ctx, sdk.SampleRequest{N: n, LeaveBank: true, T: t, Init: init, Stream: "diag:" + stage})
 	if err != nil {
 		return nil, fmt.Errorf("attribute %q: short-run samples: %w", attrSampler, err)
 	}
@@ -215,10 +232,6 @@ func (d *density) drawSamples(ctx context.Context, t int) (*sdk.Tensor, error) {
 	}
 	if err := res.X.Validate(); err != nil {
 		return nil, fmt.Errorf("attribute %q: short-run samples: %w", attrSampler, err)
-	}
-	if sh := res.X.Shape; len(sh) != 2 || sh[1] != 2 || sh[0] == 0 {
-		return nil, fmt.Errorf("attribute %q: sampler returned samples of shape %s, want [n 2] with n > 0: %w",
-			attrSampler, sdk.FormatShape(sh), sdk.ErrShape)
 	}
 	return res.X, nil
 }

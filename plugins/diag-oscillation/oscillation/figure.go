@@ -43,12 +43,12 @@ var (
 
 // writeFigure draws the 2x2 diagnostic figure of the history h and the
 // window statistics s as PNG, under a title naming the run, the iteration
-// and the verdict with its reason: d_st over t (upper left) and r_t over t
+// and the verdict with its reason (and a note line when not empty): d_st over t (upper left) and r_t over t
 // with its band when there is one (upper right), the y-ranges fitted to the
 // classifier's window with the burn-in shaded and clipped; the
 // cross-correlation (lower left) and the autocorrelations (lower right)
 // over the classifier's window with the 1.96/sqrt(n) band.
-func writeFigure(w io.Writer, h history, s *Stats, o options, title string) error {
+func writeFigure(w io.Writer, h history, s *Stats, o options, title, note string) error {
 	plots := [][]*plot.Plot{{nil, nil}, {nil, nil}}
 	var err error
 	if plots[0][0], err = seriesPlot(h, h.D, "d_st", colDST, s, nil, ""); err != nil {
@@ -69,8 +69,11 @@ func writeFigure(w io.Writer, h history, s *Stats, o options, title string) erro
 	if plots[1][1], err = acfPlot(s); err != nil {
 		return err
 	}
-	sub := fmt.Sprintf("verdict: %s: %s", s.ClassName, s.Reason)
-	return renderTitled(w, []string{title, sub}, plots, FigureWidth, FigureHeight)
+	lines := []string{title, fmt.Sprintf("verdict: %s: %s", s.ClassName, s.Reason)}
+	if note != "" {
+		lines = append(lines, note)
+	}
+	return renderTitled(w, lines, plots, FigureWidth, FigureHeight)
 }
 
 // figureTitle is the first title line of the figures: the run folder, the
@@ -81,6 +84,15 @@ func (p *Plugin) figureTitle() string {
 		run = filepath.Base(p.runDir)
 	}
 	return fmt.Sprintf("%s, stage %q, t = %d", run, p.stage, p.lastT)
+}
+
+// figureNote is the diagnostics figure's third title line: the image
+// quality diagnostic's last evaluation, or "".
+func (p *Plugin) figureNote() string {
+	if p.qual == nil {
+		return ""
+	}
+	return p.qual.qualityLine()
 }
 
 // renderTitled draws title lines above a grid of plots.

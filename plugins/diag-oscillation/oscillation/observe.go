@@ -41,6 +41,9 @@ func (p *Plugin) Observe(ctx context.Context, recs []sdk.Record) (*sdk.Observati
 		if p.dens != nil && rec.T%p.opts.DensityEvery == 0 {
 			p.densityStep(ctx, rec.T, obs)
 		}
+		if p.qual != nil && rec.T%p.opts.QualityEvery == 0 {
+			p.qualityStep(ctx, rec.T, obs)
+		}
 		if p.runDir != "" && p.opts.ReportEvery > 0 && rec.T%p.opts.ReportEvery == 0 {
 			if _, err := p.report(ctx, false); err != nil {
 				obs.Events = append(obs.Events, sdk.Event{T: rec.T, Level: "warn", Message: "refreshing the report: " + err.Error()})

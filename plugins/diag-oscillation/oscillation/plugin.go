@@ -30,6 +30,9 @@ type Plugin struct {
 
 	// dens is the density diagnostic, nil when energy and data are not set.
 	dens *density
+	// qual is the image quality diagnostic, nil unless data (of images)
+	// and sampler are set.
+	qual *imageQuality
 
 	// scratch buffers reused by the statistics refresh.
 	sc scratch
@@ -60,6 +63,7 @@ func (p *Plugin) reset() {
 	p.lastT, p.nonFinite = 0, 0
 	p.known, p.class, p.rState = false, NotStationary, 0
 	p.dens = nil
+	p.qual = nil
 }
 
 // Info returns the plugin's name, kind and version.
@@ -69,7 +73,7 @@ func (p *Plugin) Info() sdk.Info {
 		Kind:        sdk.KindDiagnostics,
 		Version:     Version,
 		Protocol:    sdk.ProtocolVersion,
-		Description: "d_st / r_t diagnostics: oscillation classes, 2x2 figure, 2-D density total variation",
+		Description: "d_st / r_t diagnostics: oscillation classes, 2x2 figure, 2-D density total variation, image sample quality (MMD to held-out data, saturation)",
 	}
 }
 

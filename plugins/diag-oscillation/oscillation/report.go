@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 
 	"github.com/ebmflow/ebmflow/sdk"
@@ -41,10 +42,15 @@ type ReportDoc struct {
 	// it could not be computed.
 	Density *densityResult `json:"density,omitempty"`
 	// Metrics repeats the density diagnostic's numbers (tv_ebm, tv_floor,
-	// tv_samples) of Density, as they appear in metrics.jsonl.
+	// tv_samples) of Density and the image quality diagnostic's of
+	// Quality, as they appear in metrics.jsonl.
 	Metrics      map[string]float64 `json:"metrics"`
 	DensityError string             `json:"density_error,omitempty"`
-	Files        []string           `json:"files"`
+	// Quality is the last image quality evaluation, when on (its numbers
+	// are in Metrics too); QualityError says why there is none.
+	Quality      *qualityResult `json:"quality,omitempty"`
+	QualityError string         `json:"quality_error,omitempty"`
+	Files        []string       `json:"files"`
 }
 
 // Report recomputes the window statistics over everything observed so far,
@@ -79,6 +85,18 @@ func (p *Plugin) report(ctx context.Context, final bool) (*sdk.Report, error) {
 			doc.DensityError = fmt.Sprintf("no evaluation yet (every density_every = %d iterations)", p.opts.DensityEvery)
 		}
 	}
+	if p.qual != nil {
+		switch {
+		case p.qual.has:
+			r := p.qual.last
+			doc.Quality = &r
+			maps.Copy(doc.Metrics, r.metrics())
+		case p.qual.lastErr != "":
+			doc.QualityError = p.qual.lastErr
+		default:
+			doc.QualityError = fmt.Sprintf("no evaluation yet (every quality_every = %d iterations)", p.opts.QualityEvery)
+		}
+	}
 	if p.runDir != "" {
 		doc.Files = append(doc.Files, FigureFile)
 		if doc.Density != nil {
@@ -94,7 +112,7 @@ func (p *Plugin) report(ctx context.Context, final bool) (*sdk.Report, error) {
 		return &sdk.Report{Summary: summary}, nil
 	}
 	if err := sdk.AtomicWrite(filepath.Join(p.runDir, FigureFile), 0o644, func(w io.Writer) error {
-		return writeFigure(w, p.hist, &doc.Window, p.opts, p.figureTitle())
+		return writeFigure(w, p.hist, &doc.Window, p.opts, p.figureTitle(), p.figureNote())
 	}); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}

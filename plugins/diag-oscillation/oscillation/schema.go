@@ -19,6 +19,8 @@ const (
 	attrSampler      = "sampler"
 	attrBurnIn       = "burn_in"
 	attrSamplesInit  = "samples_init"
+	attrQualityEvery = "quality_every"
+	attrQualityN     = "quality_samples"
 )
 
 // Defaults of the stage block's attributes.
@@ -31,6 +33,13 @@ const (
 	DefaultClassZ       = 3.0
 	DefaultDensityEvery = 1000
 	DefaultReportEvery  = 1000
+	// DefaultQualityEvery and DefaultQualitySamples are the image quality
+	// diagnostic's cadence and sample count.
+	DefaultQualityEvery   = 1000
+	DefaultQualitySamples = 1000
+	// MaxQualitySamples keeps the reference and the floor's sets (5 x
+	// quality_samples held-out images) within MNIST's 10,000 test images.
+	MaxQualitySamples = 2000
 )
 
 // DefaultRBand is the paper's target band of r_t (appendix A), which it
@@ -57,7 +66,7 @@ func (p *Plugin) Schema() sdk.Schema {
 		{Name: attrBurnIn, Type: sdk.TypeInt, Default: float64(-1),
 			Bounds: sdk.Between(-1, 1e8), Doc: "Leading records left out of every statistic. Default -1: the longer of the transient MSER-5 detects and the first 10% of the records."},
 		{Name: attrSamplesInit, Type: sdk.TypeString, Enum: []string{"uniform", "gaussian", "data", "persistent"},
-			Doc: "Initial state of the chains a density evaluation draws through the sampler (its own random stream; the bank is only read). Default: the sampler's configured init."},
+			Doc: "Initial state of the chains a density or image quality evaluation draws through the sampler (its own random stream; the bank is only read). Default: the sampler's configured init."},
 		{Name: attrMinRecords, Type: sdk.TypeInt, Default: float64(DefaultMinRecords),
 			Bounds: sdk.Between(3, 1e8), Doc: "Fewest records in the window (after the burn-in) before a class other than not_stationary is given. Default 200."},
 		{Name: attrTrendLimit, Type: sdk.TypeNumber, Default: DefaultTrendLimit,
@@ -67,7 +76,7 @@ func (p *Plugin) Schema() sdk.Schema {
 		{Name: attrEnergy, Type: sdk.StageRef(sdk.KindEnergy),
 			Doc: "Energy stage of a 2-D model; with data, turns on the density total-variation diagnostic. Optional."},
 		{Name: attrData, Type: sdk.StageRef(sdk.KindData),
-			Doc: "Data stage with a known 2-D density and plot box; with energy, turns on the density diagnostic. Optional."},
+			Doc: "Data stage. With a known 2-D density and plot box, and energy, turns on the density diagnostic; with images (and sampler), the image quality diagnostic against its held-out examples. Optional."},
 		{Name: attrEpsilon, Type: sdk.TypeNumber,
 			Bounds: sdk.Above(0).AtMost(100), Doc: "Langevin noise eps of the energy's training, for U = F*2/eps^2 (required with energy and data); at 0.015 the paper's r_t band applies. Optional."},
 		{Name: attrReportEvery, Type: sdk.TypeInt, Default: float64(DefaultReportEvery),
@@ -75,6 +84,10 @@ func (p *Plugin) Schema() sdk.Schema {
 		{Name: attrDensityEvery, Type: sdk.TypeInt, Default: float64(DefaultDensityEvery),
 			Bounds: sdk.Between(1, 1e8), Doc: "Compute the density diagnostic (and, with sampler, draw its 10,000 short-run samples) every this many iterations; reports show the latest. Default 1000."},
 		{Name: attrSampler, Type: sdk.StageRef(sdk.KindSampler),
-			Doc: "Sampler whose short-run samples are compared with the true density: with energy and data, each density evaluation draws 10,000 samples through it (bank left untouched) for TV_samples. Optional."},
+			Doc: "Sampler whose short-run samples are measured (bank left untouched): with energy and 2-D data, 10,000 samples per density evaluation for TV_samples; with image data, quality_samples per image quality evaluation. Optional."},
+		{Name: attrQualityEvery, Type: sdk.TypeInt, Default: float64(DefaultQualityEvery),
+			Bounds: sdk.Between(1, 1e8), Doc: "Image data: draw quality_samples short-run samples and measure them against held-out examples (MMD^2, saturated pixels) every this many iterations. Default 1000."},
+		{Name: attrQualityN, Type: sdk.TypeInt, Default: float64(DefaultQualitySamples),
+			Bounds: sdk.Between(2, MaxQualitySamples), Doc: "Image data: short-run samples per quality evaluation; also the size of the held-out reference set and of each of the noise floor's 4 held-out sets. Default 1000."},
 	}}
 }

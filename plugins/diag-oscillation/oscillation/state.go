@@ -37,6 +37,11 @@ type stateMeta struct {
 	// "density.model"), DensityErr why the last one failed.
 	Density    *densityResult `json:"density,omitempty"`
 	DensityErr string         `json:"density_error,omitempty"`
+	// Quality is the last image quality evaluation, QualityErr why the
+	// last one failed. Its held-out baseline is not saved: it is drawn
+	// again, identically, on the first evaluation after a resume.
+	Quality    *qualityResult `json:"quality,omitempty"`
+	QualityErr string         `json:"quality_error,omitempty"`
 }
 
 // SaveState returns the history (three float64 tensors of shape [n]: the
@@ -63,6 +68,13 @@ func (p *Plugin) SaveState(ctx context.Context) (*sdk.State, error) {
 		}
 		if p.dens.samples != nil {
 			st.Tensors[tensorSamples] = p.dens.samples.Clone()
+		}
+	}
+	if p.qual != nil {
+		m.QualityErr = p.qual.lastErr
+		if p.qual.has {
+			r := p.qual.last
+			m.Quality = &r
 		}
 	}
 	var err error
@@ -124,6 +136,12 @@ func (p *Plugin) LoadState(ctx context.Context, st *sdk.State) error {
 			}
 			p.dens.has, p.dens.last = true, *m.Density
 			p.dens.last.model = append([]float64(nil), mt.F64...)
+		}
+	}
+	if p.qual != nil {
+		p.qual.has, p.qual.last, p.qual.lastErr = m.Quality != nil, qualityResult{}, m.QualityErr
+		if m.Quality != nil {
+			p.qual.last = *m.Quality
 		}
 	}
 	return nil

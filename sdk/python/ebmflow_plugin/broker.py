@@ -147,9 +147,9 @@ class DataLink(_Link):
                 raise LinkError(self.stage, "describe", e.code(), e.details(), _details(e)) from None
         return DataInfo(list(r.shape), r.size, r.has_density, [[b.lo, b.hi] for b in r.box])
 
-    def next(self, n, stream="", noise=None):
-        """n samples from the consumer stream named stream."""
-        req = pb.NextRequest(n=n, stream=stream, noise=noise or 0.0, noise_set=noise is not None)
+    def next(self, n, stream="", noise=None, split=""):
+        """n samples from the consumer stream named stream (split "test": held-out examples)."""
+        req = pb.NextRequest(n=n, stream=stream, noise=noise or 0.0, noise_set=noise is not None, split=split)
         return self._call("next", "/ebmflow.v1.Data/Next", req).tensor("x")
 
     def log_density(self, x):

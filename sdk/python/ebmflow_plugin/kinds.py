@@ -87,6 +87,9 @@ class NextRequest:
     stream: str = ""
     noise: float = 0.0
     noise_set: bool = False
+    # split "" is the training data; "test" asks for held-out examples
+    # (sdk.NextRequest.Split); a plugin without them raises Unsupported.
+    split: str = ""
 
 
 @dataclass

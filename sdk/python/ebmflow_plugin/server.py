@@ -141,7 +141,7 @@ class Server:
 
             def next_(req):
                 r = req.parse(pb.NextRequest())
-                return None, [("x", as_tensor("x", call(impl.next, NextRequest(r.n, r.stream, r.noise, r.noise_set))))]
+                return None, [("x", as_tensor("x", call(impl.next, NextRequest(r.n, r.stream, r.noise, r.noise_set, r.split))))]
 
             def logp(req):
                 return None, [("logp", as_tensor("logp", call(impl.log_density, req.tensor("x"))))]
