@@ -63,7 +63,7 @@ func TestSegmentSupport(t *testing.T) {
 	if se := 1 / math.Sqrt(3*n); math.Abs(mean) > 5*se {
 		t.Errorf("mean x %.5f, want 0 +- %.5f", mean, 5*se)
 	}
-	if se := math.Sqrt((1.0/5-1.0/9)/n); math.Abs(m2-1.0/3) > 5*se {
+	if se := math.Sqrt((1.0/5 - 1.0/9) / n); math.Abs(m2-1.0/3) > 5*se {
 		t.Errorf("E x^2 %.5f, want 1/3 +- %.5f", m2, 5*se)
 	}
 	if lo > -0.999 || hi < 0.999 {
