@@ -61,6 +61,12 @@ variable "checkpoint_every" {
   default = 500
 }
 
+variable "keep_checkpoints" {
+  type        = number
+  default     = 3
+  description = "checkpoints kept (the newest); more to score the energy at many iterations with ebmflow score"
+}
+
 variable "sample_every" {
   type        = number
   default     = 500
@@ -120,6 +126,7 @@ train {
   seed             = var.seed
   batch            = 100
   checkpoint_every = var.checkpoint_every
+  keep_checkpoints = var.keep_checkpoints
   sample_every     = var.sample_every
   energy           = stage.energy
   sampler          = stage.sampler
