@@ -13,16 +13,18 @@
 # constant coordinate). d_st per iteration is in metrics.jsonl, and
 # diagnostics.png plots it; diag-oscillation flags "collapse". These sets
 # have no density in the plane, so the density diagnostic (TV, density.png)
-# is not configured here.
+# is not configured here. A collapsing run stops with an error when F
+# overflows to NaN (on_nonfinite = "stop"); its metrics up to then stay.
 #
 # Run (collapse):    ebmflow run -out runs/collapse-0 pipelines/toy-collapse.hcl
 # Run (data noise):  ebmflow run -out runs/collapse-2 -var data_noise_factor=2 pipelines/toy-collapse.hcl
 # Small: ebmflow run -var iterations=200 -var steps=50 pipelines/toy-collapse.hcl
 #
-# Cost: about 0.03 s per iteration on one core (500 Langevin steps of 100
-# chains); without data noise points collapsed within about 900 iterations
-# and segment within about 250 here (docs/results.md, "Appendix C on a toy
-# analogue").
+# Cost: toy-gmm's convergent recipe, about 0.03 s per iteration on an idle
+# machine (500 Langevin steps of 100 chains). Without data noise segment
+# collapsed (F overflowed) at 236-282 iterations and points at 695-900, in
+# 3 seeds each; with eps_data = 2 eps none did in 3,000 (docs/results.md,
+# "Appendix C on a toy analogue").
 
 variable "dataset" {
   type        = string
