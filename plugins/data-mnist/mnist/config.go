@@ -134,7 +134,13 @@ func (p params) sampleShape() []int {
 	return []int{1, p.Size, p.Size}
 }
 
-func (p params) toy() bool { return p.Dataset == DatasetGMM || p.Dataset == DatasetRings }
+func (p params) toy() bool {
+	switch p.Dataset {
+	case DatasetGMM, DatasetRings, DatasetPoints, DatasetSegment:
+		return true
+	}
+	return false
+}
 
 // fingerprint names what a saved state depends on: the data set, its
 // selection and the draw order.

@@ -17,7 +17,7 @@ func TestConfigureDiagnostics(t *testing.T) {
 		path  []string
 		text  string
 	}{
-		{map[string]any{"dataset": "cifar"}, []string{"dataset"}, `dataset must be one of mnist, gmm, rings, got "cifar"`},
+		{map[string]any{"dataset": "cifar"}, []string{"dataset"}, `dataset must be one of mnist, gmm, rings, points, segment, got "cifar"`},
 		{map[string]any{"size": 30}, []string{"size"}, "size must be 28 (native), 32 or 64, got 30"},
 		{map[string]any{"size": 32.5}, []string{"size"}, "size must be a whole number, got 32.5"},
 		{map[string]any{"size": "big"}, []string{"size"}, "want a number"},

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ebmflow/ebmflow/plugins/data-mnist/toy"
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
@@ -137,7 +138,7 @@ func TestToyNext(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range 7 {
-			if want := p.set.LogDensity(x.F64[2*i], x.F64[2*i+1]); ld.F64[i] != want || math.IsInf(want, 0) {
+			if want := p.set.(toy.Dense).LogDensity(x.F64[2*i], x.F64[2*i+1]); ld.F64[i] != want || math.IsInf(want, 0) {
 				t.Fatalf("%s: log-density %v, want %v", name, ld.F64[i], want)
 			}
 		}

@@ -77,7 +77,8 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 }
 
 // Describe returns the sample shape and the number of images; a toy set has
-// size 0 (unlimited), a density and a plot box.
+// size 0 (unlimited) and a plot box, and gmm and rings a density (the
+// degenerate points and segment have none).
 func (p *Plugin) Describe(ctx context.Context) (sdk.DataInfo, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -87,7 +88,8 @@ func (p *Plugin) Describe(ctx context.Context) (sdk.DataInfo, error) {
 	info := sdk.DataInfo{Shape: p.p.sampleShape()}
 	if p.set != nil {
 		b := p.set.Box()
-		info.HasDensity, info.Box = true, b[:]
+		_, info.HasDensity = p.set.(toy.Dense)
+		info.Box = b[:]
 	} else {
 		info.Size = p.data.Count
 	}
@@ -95,8 +97,8 @@ func (p *Plugin) Describe(ctx context.Context) (sdk.DataInfo, error) {
 }
 
 // LogDensity returns log q(x) for each row of x ([n, 2], float32 or float64;
-// the result has x's dtype). For MNIST it returns an error wrapping
-// sdk.ErrUnsupported.
+// the result has x's dtype). For MNIST and the degenerate toy sets it
+// returns an error wrapping sdk.ErrUnsupported.
 func (p *Plugin) LogDensity(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
 	p.mu.Lock()
 	set, ready := p.set, p.ready
@@ -107,6 +109,10 @@ func (p *Plugin) LogDensity(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, er
 	if set == nil {
 		return nil, fmt.Errorf("data-mnist: log-density of mnist: %w", sdk.ErrUnsupported)
 	}
+	dense, ok := set.(toy.Dense)
+	if !ok {
+		return nil, fmt.Errorf("data-mnist: log-density of %s: its support has dimension below 2, so it has no density in the plane (with data_noise its positives have one, but no exact form is offered): %w", set.Name(), sdk.ErrUnsupported)
+	}
 	if err := x.Validate(); err != nil {
 		return nil, fmt.Errorf("data-mnist: log-density: %w", err)
 	}
@@ -116,7 +122,7 @@ func (p *Plugin) LogDensity(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, er
 	n := x.Shape[0]
 	out := sdk.NewTensor(x.DType, n)
 	for i := range n {
-		out.Set(i, set.LogDensity(x.At(2*i), x.At(2*i+1)))
+		out.Set(i, dense.LogDensity(x.At(2*i), x.At(2*i+1)))
 	}
 	return out, nil
 }

@@ -81,7 +81,7 @@ func TestRingProportions(t *testing.T) {
 // rings'; the midpoint rule's error is of order (h/sd)^2/24 = 3e-5.
 func TestLogDensityIntegrates(t *testing.T) {
 	const m = 800
-	for _, s := range []Set{NewGMM(), NewRings()} {
+	for _, s := range []Dense{NewGMM(), NewRings()} {
 		b := s.Box()
 		lo, hi := b[0][0], b[0][1]
 		if b[1] != b[0] {
@@ -140,7 +140,7 @@ func TestLogDensityFormula(t *testing.T) {
 }
 
 func TestNewAndBox(t *testing.T) {
-	for name, want := range map[string]float64{"gmm": 1.6, "rings": 4.6} {
+	for name, want := range map[string]float64{"gmm": 1.6, "rings": 4.6, "points": 1.6, "segment": 1.6} {
 		s, err := New(name)
 		if err != nil {
 			t.Fatal(err)
@@ -151,7 +151,7 @@ func TestNewAndBox(t *testing.T) {
 			}
 		}
 	}
-	if _, err := New("moons"); err == nil || err.Error() != `toy: unknown set "moons" (want gmm or rings)` {
+	if _, err := New("moons"); err == nil || err.Error() != `toy: unknown set "moons" (want gmm, rings, points or segment)` {
 		t.Errorf("got %v", err)
 	}
 }
