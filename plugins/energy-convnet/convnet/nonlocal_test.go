@@ -1,0 +1,138 @@
+package convnet
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// randomNonlocal returns a float64 nonlocal net (three channels with rgb)
+// with random weights, W included, so that the attention carries gradient.
+func randomNonlocal(t *testing.T, rgb bool) *Plugin {
+	t.Helper()
+	a := smallNonlocal("float64")
+	if rgb {
+		a["channels"] = 3
+	}
+	p := configured(t, 13, a)
+	if err := p.LoadState(context.Background(), randomWeights(p, 17)); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestNonlocalGradFiniteDifference(t *testing.T) {
+	for _, rgb := range []bool{false, true} {
+		p := randomNonlocal(t, rgb)
+		x := randomBatch(p, 3, 5)
+		f, g, err := p.Grad(context.Background(), x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fe, err := p.Energy(context.Background(), x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := relErr(f.F64, fe.F64); e > 1e-14 {
+			t.Errorf("F from Grad and Energy differ: relative error %g", e)
+		}
+		rng := rand.New(rand.NewPCG(3, 4))
+		k := 120
+		var an, fd []float64
+		for _, i := range rng.Perm(x.Len())[:k] {
+			x0 := x.F64[i]
+			x.F64[i] = x0 + fdStep
+			fp := sumEnergy(t, p, x)
+			x.F64[i] = x0 - fdStep
+			fm := sumEnergy(t, p, x)
+			x.F64[i] = x0
+			an = append(an, g.F64[i])
+			fd = append(fd, (fp-fm)/(2*fdStep))
+		}
+		e := relErr(an, fd)
+		t.Logf("channels %d: dF/dx relative error %.2g over %d coordinates", p.arch.Input[0], e, k)
+		if e > 1e-5 {
+			t.Errorf("channels %d: dF/dx relative error %g against central differences", p.arch.Input[0], e)
+		}
+	}
+}
+
+func TestNonlocalWeightGradFiniteDifference(t *testing.T) {
+	p := randomNonlocal(t, false)
+	pos, neg := randomBatch(p, 3, 1), randomBatch(p, 2, 2)
+	p.mu.Lock()
+	_, grads, err := p.lossGrad(pos, neg)
+	p.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	var worst float64
+	for i, q := range p.params {
+		w := q.Value.Data().([]float64)
+		g := grads[i].Data().([]float64)
+		k := min(12, len(w))
+		var an, fd []float64
+		for _, j := range rng.Perm(len(w))[:k] {
+			w0 := w[j]
+			w[j] = w0 + fdStep
+			p.weightsChanged()
+			lp := loss(t, p, pos, neg)
+			w[j] = w0 - fdStep
+			p.weightsChanged()
+			lm := loss(t, p, pos, neg)
+			w[j] = w0
+			p.weightsChanged()
+			an = append(an, g[j])
+			fd = append(fd, (lp-lm)/(2*fdStep))
+		}
+		// These gradients are 0 in exact arithmetic (zeroGrad): the
+		// difference quotient is rounding noise of order 1e-16*|L|/h.
+		if zeroGrad(q.Name) {
+			if maxAbs(an) > 1e-12 || maxAbs(fd) > 1e-8 {
+				t.Errorf("%s: gradient up to %g, difference quotients up to %g, want 0", q.Name, maxAbs(an), maxAbs(fd))
+			}
+			continue
+		}
+		e := relErr(an, fd)
+		worst = max(worst, e)
+		if e > 1e-5 {
+			t.Errorf("%s: relative error %g against central differences", q.Name, e)
+		}
+	}
+	t.Logf("weights: worst relative error %.2g", worst)
+}
+
+// TestNonlocalInit checks the default initialisation: W of each block
+// zero, every other weight and bias within PyTorch's U(-1/sqrt(fan_in),
+// 1/sqrt(fan_in)) and spread over it.
+func TestNonlocalInit(t *testing.T) {
+	p := configured(t, 3, attrs{"net": "nonlocal", "epsilon": 0.0075})
+	if got, want := p.NumParams(), nonlocalParams(1, 32); got != want {
+		t.Errorf("%d parameters, want %d", got, want)
+	}
+	for i, q := range p.params {
+		l := p.arch.Layers[i/2]
+		v := values(q.Value)
+		if strings.Contains(q.Name, ".W.") {
+			if maxAbs(v) != 0 {
+				t.Errorf("%s: not zero", q.Name)
+			}
+			continue
+		}
+		b := 1 / math.Sqrt(float64(l.fanIn()))
+		if m := maxAbs(v); m > b || (len(v) >= 32 && m < 0.8*b) {
+			t.Errorf("%s: largest |value| %g, want within and near %g", q.Name, m, b)
+		}
+	}
+}
+
+// nonlocalParams counts the reference NonlocalNet's parameters by hand.
+func nonlocalParams(nc, nf int) int {
+	conv := func(in, out, k int) int { return out*in*k*k + out }
+	block := func(c int) int { i := c / 2; return 3*conv(c, i, 1) + conv(i, c, 1) }
+	return conv(nc, nf, 3) + block(nf) + conv(nf, 2*nf, 3) + block(2*nf) + conv(2*nf, 4*nf, 3) +
+		conv(4*nf*16, 8*nf, 1) + conv(8*nf, 1, 1)
+}

@@ -1,0 +1,77 @@
+package convnet
+
+// Max-pooling 2x2 with stride 2 on NHWC maps, and the layout changes the
+// nonlocal net needs around its linear layers.
+
+// maxPool2 writes the 2x2, stride-2 max-pooling of channels [c0, c0+nc) of
+// images [n0, n1) of src (NHWC, images of s x s pixels with cs channels)
+// into dst (images of s/2 x s/2 pixels with nc channels), and into idx the
+// index in src of each window's maximum: the first in row-major order on
+// ties, as PyTorch's.
+func maxPool2[T float](src []T, s, cs, c0, nc int, dst []T, idx []int32, n0, n1 int) {
+	h := s / 2
+	for n := n0; n < n1; n++ {
+		for oy := 0; oy < h; oy++ {
+			for ox := 0; ox < h; ox++ {
+				o := ((n*h+oy)*h + ox) * nc
+				top := ((n*s+2*oy)*s+2*ox)*cs + c0
+				cand := [4]int{top, top + cs, top + s*cs, top + s*cs + cs}
+				for c := 0; c < nc; c++ {
+					best := cand[0] + c
+					for _, k := range cand[1:] {
+						if src[k+c] > src[best] {
+							best = k + c
+						}
+					}
+					dst[o+c], idx[o+c] = src[best], int32(best)
+				}
+			}
+		}
+	}
+}
+
+// unpoolAct is the derivative of LeakyReLU followed by maxPool2 over every
+// channel: it writes into gz (the shape of the conv output a, per image
+// img values) gz = dL/dz at the pre-activation, which is zero but at each
+// window's maximum, where it is dL/dh times the LeakyReLU derivative
+// (a > 0 ? 1 : slope). gh is dL/dh of the pooled map, per image ph values.
+// It runs on images [n0, n1).
+func unpoolAct[T float](gz []T, gh []T, idx []int32, a []T, slope T, img, ph, n0, n1 int) {
+	for n := n0; n < n1; n++ {
+		clear(gz[n*img : (n+1)*img])
+		for k := n * ph; k < (n+1)*ph; k++ {
+			i := idx[k]
+			g := gh[k]
+			if !(a[i] > 0) {
+				g *= slope
+			}
+			gz[i] = g
+		}
+	}
+}
+
+// toNCHW writes images [n0, n1) of h (NHWC, q positions and c channels
+// each) into flat in NCHW order, the order of PyTorch's view(n, -1).
+func toNCHW[T float](flat, h []T, q, c, n0, n1 int) {
+	for n := n0; n < n1; n++ {
+		src, dst := h[n*q*c:(n+1)*q*c], flat[n*q*c:(n+1)*q*c]
+		for p := 0; p < q; p++ {
+			for ch, v := range src[p*c : (p+1)*c] {
+				dst[ch*q+p] = v
+			}
+		}
+	}
+}
+
+// fromNCHW is the inverse of toNCHW.
+func fromNCHW[T float](h, flat []T, q, c, n0, n1 int) {
+	for n := n0; n < n1; n++ {
+		src, dst := flat[n*q*c:(n+1)*q*c], h[n*q*c:(n+1)*q*c]
+		for p := 0; p < q; p++ {
+			row := dst[p*c : (p+1)*c]
+			for ch := range row {
+				row[ch] = src[ch*q+p]
+			}
+		}
+	}
+}
