@@ -1,12 +1,13 @@
 // Command convnet measures the energy-convnet plugin side by side with the
 // same nets in PyTorch: dF/dx image-steps/s, updates/s and peak RSS for
-// VanillaNet 28x28 and 32x32 (n_f 32 and 64, batch 64, 100 and 256) and the
-// 2-D toy MLP, with the ratios and the fraction of the machine's float32
-// peak each reaches.
+// VanillaNet 28x28 and 32x32 (n_f 32 and 64, batch 64, 100 and 256),
+// NonlocalNet 32x32 (n_f 32, batch 64 and 100) and the 2-D toy MLP, with
+// the ratios and the fraction of the machine's float32 peak each reaches.
 //
 // Usage (from the repository root):
 //
 //	go run ./bench/convnet [-seconds 3] [-rounds 1] [-peak 430] [-only REGEXP] [-md]
+//	go run ./bench/convnet -only nonlocal -rounds 5   # the NonlocalNet alone
 //
 // With -rounds N each configuration is measured N times, ebmflow and
 // PyTorch alternating, and the table gives the median of each quantity, so
@@ -52,7 +53,7 @@ import (
 
 // config is one benchmarked net and batch size.
 type config struct {
-	Net   string `json:"net"` // "vanilla" or "toy"
+	Net   string `json:"net"` // "vanilla", "nonlocal" or "toy"
 	Size  int    `json:"size"`
 	NF    int    `json:"nf"`
 	Batch int    `json:"batch"`
@@ -62,7 +63,7 @@ func (c config) String() string {
 	if c.Net == "toy" {
 		return fmt.Sprintf("toy/n%d", c.Batch)
 	}
-	return fmt.Sprintf("vanilla%d/nf%d/n%d", c.Size, c.NF, c.Batch)
+	return fmt.Sprintf("%s%d/nf%d/n%d", c.Net, c.Size, c.NF, c.Batch)
 }
 
 // result is what a child process reports.
@@ -83,6 +84,7 @@ func configs() []config {
 			}
 		}
 	}
+	cs = append(cs, config{"nonlocal", 32, 32, 64}, config{"nonlocal", 32, 32, 100})
 	return append(cs, config{"toy", 0, 0, 100}, config{"toy", 0, 0, 10000})
 }
 
@@ -199,6 +201,9 @@ func printRow(c config, eb, pt *result, peak float64, md bool) {
 // flops returns the FLOP of dF/dx per image and of one update per image
 // (each update handles 2*batch images).
 func flops(c config) (grad, update float64) {
+	if c.Net == "nonlocal" {
+		return nonlocalFlops(c.NF)
+	}
 	type lay struct{ in, out, k, s, p, size int }
 	var ls []lay
 	if c.Net == "toy" {
@@ -229,12 +234,34 @@ func flops(c config) (grad, update float64) {
 	return 2 * fwd, 3*fwd - first
 }
 
+// nonlocalFlops is flops for the NonlocalNet(1, nf) at 32x32. Its forward
+// pass is the convolutions and linear layers (as for the vanilla net) and
+// each block's attention, two products of p x q x i multiply-adds (scores
+// and y, p positions, q = p/4, i = c/2 channels); the input gradient
+// repeats every convolution once and the attention's products twice
+// (scores' and values' gradients with respect to both operands); the
+// update adds the filter gradients (one more pass of the convolutions)
+// and needs no input gradient of the first layer.
+func nonlocalFlops(nf int) (grad, update float64) {
+	conv := func(in, out, k, s int) float64 { return 2 * float64(in*out*k*k*s*s) }
+	block := func(c, s int) (convs, att float64) {
+		i, p := c/2, s*s
+		return 4 * conv(c, i, 1, s), 2 * 2 * float64(p*(p/4)*i)
+	}
+	first := conv(1, nf, 3, 32)
+	c1, a1 := block(nf, 16)
+	c2, a2 := block(2*nf, 8)
+	convs := first + c1 + conv(nf, 2*nf, 3, 16) + c2 + conv(2*nf, 4*nf, 3, 8) + conv(4*nf*16, 8*nf, 1, 1) + conv(8*nf, 1, 1, 1)
+	att := a1 + a2
+	return 2*convs + 3*att, 3*convs - first + 3*att
+}
+
 // measure runs one configuration in this process.
 func measure(c config, seconds float64) (*result, error) {
 	ctx := context.Background()
 	p := convnet.New()
 	vals := map[string]any{"net": c.Net, "epsilon": 0.015}
-	if c.Net == "vanilla" {
+	if c.Net != "toy" {
 		vals["image_size"], vals["n_f"] = c.Size, c.NF
 	}
 	cfg := &sdk.Config{Stage: "energy", Seed: 1, Values: map[string]json.RawMessage{}}

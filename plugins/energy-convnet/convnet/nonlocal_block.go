@@ -1,5 +1,7 @@
 package convnet
 
+import "unsafe"
+
 // nlBlock is one non-local block of the nonlocal net on maps of s x s
 // pixels (p = s*s positions, q = p/4 after pooling) with c channels and i
 // inside. Its three 1x1 convolutions of the input, theta, phi and g, run as
@@ -20,8 +22,11 @@ type nlBlock[T float] struct {
 
 	t3, pg, att, y, z []T // forward (per batch)
 	pidx              []int32
-	gy, gt3, gx       []T   // backward (per batch)
-	ws                [][]T // per worker: dL/d(pg) [q*2i] and dL/d(att row) [q]
+	gy, gt3, gx       []T            // backward (per batch)
+	ws                []*attnWork[T] // per worker
+	// toff0 is the one tap of a product whose A rows are contiguous;
+	// toffT the p taps that read a column of a p x q row-major matrix
+	toff0, toffT []int64
 }
 
 // newNLBlock returns the block whose first layer is layers[l0].
@@ -31,9 +36,14 @@ func newNLBlock[T float](layers []layer, l0 int) *nlBlock[T] {
 	b := &nlBlock[T]{l0: l0, c: c, i: i, s: s, p: s * s, q: s * s / 4}
 	b.wcat, b.bcat = make([]T, 3*i*c), make([]T, 3*i)
 	b.gwcat, b.gbcat = make([]T, 3*i*c), make([]T, 3*i)
-	b.ws = make([][]T, maxWorkers)
+	b.ws = make([]*attnWork[T], maxWorkers)
 	for w := range b.ws {
-		b.ws[w] = make([]T, b.q*2*i+b.q)
+		b.ws[w] = &attnWork[T]{ga: make([]T, b.p*b.q), gpg: make([]T, b.q*2*i)}
+	}
+	var z T
+	b.toff0 = []int64{0}
+	for t := 0; t < b.p; t++ {
+		b.toffT = append(b.toffT, int64(t*b.q)*int64(unsafe.Sizeof(z)))
 	}
 	return b
 }
@@ -74,11 +84,9 @@ func (b *nlBlock[T]) forward(m *nonlocal[T], n int, x []T) []T {
 	b.fcCat.gen, b.fcW.gen = m.wgen, m.wgen
 	convForward(cat, m.cw, x, b.wcat, b.bcat, 0, false, b.t3, &b.fcCat)
 	i3 := 3 * b.i
-	perImages(n, func(n0, n1 int) {
-		maxPool2(b.t3, b.s, i3, b.i, 2*b.i, b.pg, b.pidx, n0, n1)
-		for k := n0; k < n1; k++ {
-			b.attend(k)
-		}
+	parallel(n, func(w, k int) {
+		maxPool2(b.t3, b.s, i3, b.i, 2*b.i, b.pg, b.pidx, k, k+1)
+		b.attend(k, b.ws[w])
 	})
 	lw := b.l0 + nlW
 	convForward(wg, m.cw, b.y, m.w(lw), m.b(lw), 0, false, b.z, &b.fcW)

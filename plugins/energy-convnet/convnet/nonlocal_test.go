@@ -136,3 +136,23 @@ func nonlocalParams(nc, nf int) int {
 	return conv(nc, nf, 3) + block(nf) + conv(nf, 2*nf, 3) + block(2*nf) + conv(2*nf, 4*nf, 3) +
 		conv(4*nf*16, 8*nf, 1) + conv(8*nf, 1, 1)
 }
+
+// TestExp32 checks exp32 against math.Exp over [-90, 0].
+func TestExp32(t *testing.T) {
+	var worst float64
+	for k := 0; k <= 900000; k++ {
+		x := float32(-float64(k) / 10000)
+		got, want := float64(exp32(x)), math.Exp(float64(x))
+		if x < -87.3 { // near the end of the normal range exp32 returns 0
+			if got != 0 {
+				t.Fatalf("exp32(%g) = %g, want 0", x, got)
+			}
+			continue
+		}
+		worst = max(worst, math.Abs(got-want)/want)
+	}
+	t.Logf("worst relative error %.2g", worst)
+	if worst > 5e-7 {
+		t.Errorf("exp32: worst relative error %g", worst)
+	}
+}

@@ -14,16 +14,29 @@ func maxPool2[T float](src []T, s, cs, c0, nc int, dst []T, idx []int32, n0, n1 
 		for oy := 0; oy < h; oy++ {
 			for ox := 0; ox < h; ox++ {
 				o := ((n*h+oy)*h + ox) * nc
-				top := ((n*s+2*oy)*s+2*ox)*cs + c0
-				cand := [4]int{top, top + cs, top + s*cs, top + s*cs + cs}
-				for c := 0; c < nc; c++ {
-					best := cand[0] + c
-					for _, k := range cand[1:] {
-						if src[k+c] > src[best] {
-							best = k + c
-						}
+				d, ix := dst[o:o+nc], idx[o:o+nc]
+				k0 := ((n*s+2*oy)*s+2*ox)*cs + c0
+				k1, k2 := k0+cs, k0+s*cs
+				k3 := k2 + cs
+				s0, s1, s2, s3 := src[k0:k0+nc], src[k1:k1+nc], src[k2:k2+nc], src[k3:k3+nc]
+				for c := range d {
+					// max and conditional moves: no branch on the data
+					a0, a1, a2, a3 := s0[c], s1[c], s2[c], s3[c]
+					k := k0
+					if a1 > a0 {
+						k = k1
 					}
-					dst[o+c], idx[o+c] = src[best], int32(best)
+					v := max(a0, a1)
+					if a2 > v {
+						k = k2
+					}
+					v = max(v, a2)
+					if a3 > v {
+						k = k3
+					}
+					v = max(v, a3)
+					k += c
+					d[c], ix[c] = v, int32(k)
 				}
 			}
 		}
