@@ -24,6 +24,11 @@
 // ebmflow does); the benchmark installs nothing and says so when torch is
 // absent.
 //
+// Besides the wall clock, each side reports dF/dx images per second of its
+// process's CPU time (user + system, all threads): on a loaded machine
+// that figure moves less, and with GOMAXPROCS=1 (one thread each side) it
+// compares the arithmetic alone.
+//
 // dF/dx costs two forward passes per image (forward and input gradient); an
 // update on n positives and n negatives costs, per image, a forward pass,
 // the filter gradients (one forward pass) and the input gradients of every
@@ -69,7 +74,11 @@ func (c config) String() string {
 // result is what a child process reports.
 type result struct {
 	GradImagesPerS float64 `json:"grad_images_per_s"`
-	UpdatesPerS    float64 `json:"updates_per_s"`
+	// GradImagesPerCPU is dF/dx images per second of the process's CPU
+	// time (user + system, all threads): less sensitive than the wall
+	// clock to other work on a shared machine.
+	GradImagesPerCPU float64 `json:"grad_images_per_cpu_s"`
+	UpdatesPerS      float64 `json:"updates_per_s"`
 	PeakRSS        int64   `json:"peak_rss_bytes"`
 	Kernel         string  `json:"kernel,omitempty"`
 	Torch          string  `json:"torch,omitempty"`
@@ -119,11 +128,11 @@ func main() {
 	fmt.Printf("# load average before: %s\n", loadAvg())
 	defer func() { fmt.Printf("# load average after: %s\n", loadAvg()) }()
 	if *md {
-		fmt.Println("| config | MFLOP/img dF/dx | dF/dx img/s ebmflow | torch | ratio | % peak ebmflow | % peak torch | update/s ebmflow | torch | ratio | peak RSS MB ebmflow | torch |")
-		fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
+		fmt.Println("| config | MFLOP/img dF/dx | dF/dx img/s ebmflow | torch | ratio | dF/dx img/CPU-s ebmflow | torch | ratio | % peak ebmflow | % peak torch | update/s ebmflow | torch | ratio | peak RSS MB ebmflow | torch |")
+		fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	} else {
-		fmt.Printf("%-22s %8s | %10s %10s %6s %6s %6s | %9s %9s %6s | %8s %8s\n", "config", "MFLOP/im",
-			"dFdx img/s", "torch", "ratio", "%pk", "%pk-t", "update/s", "torch", "ratio", "RSS MB", "torch")
+		fmt.Printf("%-22s %8s | %10s %10s %6s | %8s %8s %6s | %6s %6s | %9s %9s %6s | %8s %8s\n", "config", "MFLOP/im",
+			"dFdx img/s", "torch", "ratio", "img/CPUs", "torch", "ratio", "%pk", "%pk-t", "update/s", "torch", "ratio", "RSS MB", "torch")
 	}
 	for _, c := range configs() {
 		if !re.MatchString(c.String()) {
@@ -168,6 +177,7 @@ func median(rs []*result) *result {
 	m := *rs[0]
 	m.GradImagesPerS = med(func(r *result) float64 { return r.GradImagesPerS })
 	m.UpdatesPerS = med(func(r *result) float64 { return r.UpdatesPerS })
+	m.GradImagesPerCPU = med(func(r *result) float64 { return r.GradImagesPerCPU })
 	m.PeakRSS = int64(med(func(r *result) float64 { return float64(r.PeakRSS) }))
 	return &m
 }
@@ -186,16 +196,21 @@ func printRow(c config, eb, pt *result, peak float64, md bool) {
 		ru = fmt.Sprintf("%.2fx", eb.UpdatesPerS/pt.UpdatesPerS)
 		tp = fmt.Sprintf("%.1f", pct(pt.GradImagesPerS, gf))
 	}
+	tc, rc := na, na
+	if pt != nil && pt.GradImagesPerCPU > 0 {
+		tc = fmt.Sprintf("%.0f", pt.GradImagesPerCPU)
+		rc = fmt.Sprintf("%.2fx", eb.GradImagesPerCPU/pt.GradImagesPerCPU)
+	}
 	ebp := fmt.Sprintf("%.1f", pct(eb.GradImagesPerS, gf))
 	ups := fmt.Sprintf("%.2f", eb.UpdatesPerS)
 	if md {
-		fmt.Printf("| %s | %.3g | %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n", c, gf/1e6,
-			eb.GradImagesPerS, tg, rg, ebp, tp, ups, tu, ru, float64(eb.PeakRSS)/1e6, tr)
+		fmt.Printf("| %s | %.3g | %.0f | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n", c, gf/1e6,
+			eb.GradImagesPerS, tg, rg, eb.GradImagesPerCPU, tc, rc, ebp, tp, ups, tu, ru, float64(eb.PeakRSS)/1e6, tr)
 		return
 	}
 	_ = uf
-	fmt.Printf("%-22s %8.3g | %10.0f %10s %6s %6s %6s | %9s %9s %6s | %8.0f %8s\n", c, gf/1e6,
-		eb.GradImagesPerS, tg, rg, ebp, tp, ups, tu, ru, float64(eb.PeakRSS)/1e6, tr)
+	fmt.Printf("%-22s %8.3g | %10.0f %10s %6s | %8.0f %8s %6s | %6s %6s | %9s %9s %6s | %8.0f %8s\n", c, gf/1e6,
+		eb.GradImagesPerS, tg, rg, eb.GradImagesPerCPU, tc, rc, ebp, tp, ups, tu, ru, float64(eb.PeakRSS)/1e6, tr)
 }
 
 // flops returns the FLOP of dF/dx per image and of one update per image
@@ -288,35 +303,42 @@ func measure(c config, seconds float64) (*result, error) {
 		_, err := p.Update(ctx, sdk.UpdateRequest{Pos: pos, Neg: x, LR: 1e-6})
 		return err
 	}
-	gr, err := timed(grad, seconds)
+	gr, gc, err := timed(grad, seconds)
 	if err != nil {
 		return nil, err
 	}
-	ur, err := timed(update, seconds)
+	ur, _, err := timed(update, seconds)
 	if err != nil {
 		return nil, err
 	}
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return &result{GradImagesPerS: gr * float64(c.Batch), UpdatesPerS: ur, PeakRSS: ru.Maxrss * 1024,
+	return &result{GradImagesPerS: gr * float64(c.Batch), GradImagesPerCPU: gc * float64(c.Batch), UpdatesPerS: ur, PeakRSS: ru.Maxrss * 1024,
 		Kernel: convnet.KernelName()}, nil
 }
 
-// timed returns calls per second of fn after one warm-up call, over at
-// least seconds and 3 calls.
-func timed(fn func() error, seconds float64) (float64, error) {
+// timed returns calls per second of fn, and per second of the process's
+// CPU time, after one warm-up call, over at least seconds and 3 calls.
+func timed(fn func() error, seconds float64) (float64, float64, error) {
 	if err := fn(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuSeconds()
 	for calls := 1; ; calls++ {
 		if err := fn(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if el := time.Since(start).Seconds(); el >= seconds && calls >= 3 {
-			return float64(calls) / el, nil
+			return float64(calls) / el, float64(calls) / (cpuSeconds() - cpu0), nil
 		}
 	}
+}
+
+// cpuSeconds returns the process's CPU time (user + system), seconds.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // runChild runs one configuration of the ebmflow side in a fresh process.

@@ -60,7 +60,7 @@ func (m *nonlocal[T]) backward(n int, weights bool) {
 	// convs.8 and its pooling
 	perImages(n, func(n0, n1 int) {
 		fromNCHW(m.gh8, m.gflat, nlFlat, 4*nf, n0, n1)
-		unpoolAct(m.ga8, m.gh8, m.idx8, m.a8, sl, 64*4*nf, 16*4*nf, n0, n1)
+		unpoolAct(m.ga8, m.gh8, m.idx8, m.a8, sl, 8, 4*nf, n0, n1)
 	})
 	b2 := m.blocks[1]
 	wGrad(nlConv8, b2.z, m.ga8)
@@ -68,7 +68,7 @@ func (m *nonlocal[T]) backward(n int, weights bool) {
 	gh4 := b2.backward(m, n, m.h4, m.gz2, weights)
 	// convs.4
 	perImages(n, func(n0, n1 int) {
-		unpoolAct(m.ga4, gh4, m.idx4, m.a4, sl, 256*2*nf, 64*2*nf, n0, n1)
+		unpoolAct(m.ga4, gh4, m.idx4, m.a4, sl, 16, 2*nf, n0, n1)
 	})
 	b1 := m.blocks[0]
 	wGrad(nlConv4, b1.z, m.ga4)
@@ -76,7 +76,7 @@ func (m *nonlocal[T]) backward(n int, weights bool) {
 	gh0 := b1.backward(m, n, m.h0, m.gz1, weights)
 	// convs.0
 	perImages(n, func(n0, n1 int) {
-		unpoolAct(m.ga0, gh0, m.idx0, m.a0, sl, 1024*nf, 256*nf, n0, n1)
+		unpoolAct(m.ga0, gh0, m.idx0, m.a0, sl, 32, nf, n0, n1)
 	})
 	if weights {
 		wGrad(nlConv0, m.x, m.ga0)

@@ -44,21 +44,30 @@ func maxPool2[T float](src []T, s, cs, c0, nc int, dst []T, idx []int32, n0, n1 
 }
 
 // unpoolAct is the derivative of LeakyReLU followed by maxPool2 over every
-// channel: it writes into gz (the shape of the conv output a, per image
-// img values) gz = dL/dz at the pre-activation, which is zero but at each
-// window's maximum, where it is dL/dh times the LeakyReLU derivative
-// (a > 0 ? 1 : slope). gh is dL/dh of the pooled map, per image ph values.
-// It runs on images [n0, n1).
-func unpoolAct[T float](gz []T, gh []T, idx []int32, a []T, slope T, img, ph, n0, n1 int) {
+// channel, for images [n0, n1) of s x s pixels with c channels: it writes
+// into gz (the shape of the conv output a) gz = dL/dz at the
+// pre-activation, which is zero but at each window's maximum, where it is
+// dL/dh times the LeakyReLU derivative (a > 0 ? 1 : slope). gh is dL/dh of
+// the pooled map. Each window's four pixels are cleared and its maxima
+// written while they are in cache.
+func unpoolAct[T float](gz, gh []T, idx []int32, a []T, slope T, s, c, n0, n1 int) {
+	h := s / 2
 	for n := n0; n < n1; n++ {
-		clear(gz[n*img : (n+1)*img])
-		for k := n * ph; k < (n+1)*ph; k++ {
-			i := idx[k]
-			g := gh[k]
-			if !(a[i] > 0) {
-				g *= slope
+		for oy := 0; oy < h; oy++ {
+			for ox := 0; ox < h; ox++ {
+				o := ((n*h+oy)*h + ox) * c
+				k0 := ((n*s+2*oy)*s + 2*ox) * c
+				k2 := k0 + s*c
+				clear(gz[k0 : k0+2*c])
+				clear(gz[k2 : k2+2*c])
+				for j, i := range idx[o : o+c] {
+					g := gh[o+j]
+					if !(a[i] > 0) {
+						g *= slope
+					}
+					gz[i] = g
+				}
 			}
-			gz[i] = g
 		}
 	}
 }
