@@ -79,9 +79,9 @@ type result struct {
 	// clock to other work on a shared machine.
 	GradImagesPerCPU float64 `json:"grad_images_per_cpu_s"`
 	UpdatesPerS      float64 `json:"updates_per_s"`
-	PeakRSS        int64   `json:"peak_rss_bytes"`
-	Kernel         string  `json:"kernel,omitempty"`
-	Torch          string  `json:"torch,omitempty"`
+	PeakRSS          int64   `json:"peak_rss_bytes"`
+	Kernel           string  `json:"kernel,omitempty"`
+	Torch            string  `json:"torch,omitempty"`
 }
 
 func configs() []config {
