@@ -94,6 +94,10 @@ func parseSettings(cfg *sdk.Config) (settings, sdk.Problems) {
 		AdamEps:   number(cfg, &d, "adam_eps", defaultAdamEps, true, 0, math.Inf(1)),
 		DType:     str(cfg, &d, "dtype", defaultDType, "float32", "float64"),
 	}
+	if s.Net == "nonlocal" && s.ImageSize != nlSize {
+		d.Errorf([]string{"image_size"}, "invalid value",
+			"%d: the nonlocal net takes %dx%d images only (its fc.0 reads a 4x4 map)", s.ImageSize, nlSize, nlSize)
+	}
 	if !cfg.Has("epsilon") {
 		d.Errorf([]string{"epsilon"}, "missing required attribute",
 			"epsilon (the Langevin noise eps) is required to compute d_st = (2/eps^2)(mean F(x+) - mean F(x-))")
