@@ -125,33 +125,51 @@ func (m *nonlocal[T]) size(n int) {
 	}
 }
 
+// nlChunk bounds the images one pass of Energy or Grad holds (the buffers
+// grow with it): larger batches run in chunks of nlChunk. Images do not
+// interact and each one's arithmetic does not depend on the others in its
+// pass, so the chunking changes no bit.
+const nlChunk = 256
+
 // energy returns F per sample.
 func (m *nonlocal[T]) energy(x *sdk.Tensor) *sdk.Tensor {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := x.Batch()
-	m.size(n)
-	copy(m.x, dataOf[T](x))
-	m.forward(n)
-	f := sdk.NewTensor(x.DType, n)
-	copy(dataOf[T](f), m.f)
+	f := sdk.NewTensor(x.DType, x.Batch())
+	m.chunks(x, func(n, off int, xs []T) {
+		copy(m.x, xs)
+		m.forward(n)
+		copy(dataOf[T](f)[off:], m.f)
+	})
 	return f
 }
 
 // grad writes F per sample into f and dF/dx into dfdx.
 func (m *nonlocal[T]) grad(x, f, dfdx *sdk.Tensor) {
+	per := len(dataOf[T](x)) / x.Batch()
+	m.chunks(x, func(n, off int, xs []T) {
+		copy(m.x, xs)
+		m.forward(n)
+		for i := range m.coef {
+			m.coef[i] = 1
+		}
+		m.backward(n, false)
+		copy(dataOf[T](f)[off:], m.f)
+		copy(dataOf[T](dfdx)[off*per:], m.dx)
+	})
+}
+
+// chunks runs fn, under m.mu, on the batch x in chunks of at most nlChunk
+// images, with the buffers cut for each: n images from image off, whose
+// data is xs.
+func (m *nonlocal[T]) chunks(x *sdk.Tensor, fn func(n, off int, xs []T)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n := x.Batch()
-	m.size(n)
-	copy(m.x, dataOf[T](x))
-	m.forward(n)
-	for i := range m.coef {
-		m.coef[i] = 1
+	xd := dataOf[T](x)
+	per := len(xd) / x.Batch()
+	for off := 0; off < x.Batch(); off += nlChunk {
+		n := min(nlChunk, x.Batch()-off)
+		m.size(n)
+		fn(n, off, xd[off*per:(off+n)*per])
 	}
-	m.backward(n, false)
-	copy(dataOf[T](f), m.f)
-	copy(dataOf[T](dfdx), m.dx)
 }
 
 // lossGrad returns F of [pos; neg] and the weight gradients of

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/ebmflow/ebmflow/sdk"
 )
 
 // randomNonlocal returns a float64 nonlocal net (three channels with rgb)
@@ -154,5 +156,41 @@ func TestExp32(t *testing.T) {
 	t.Logf("worst relative error %.2g", worst)
 	if worst > 5e-7 {
 		t.Errorf("exp32: worst relative error %g", worst)
+	}
+}
+
+// TestNonlocalChunks checks that a batch larger than nlChunk, which Energy
+// and Grad run in chunks, gives each sample the bits it gets in a small
+// batch.
+func TestNonlocalChunks(t *testing.T) {
+	ctx := context.Background()
+	p := configured(t, 7, attrs{"net": "nonlocal", "n_f": 2, "epsilon": 0.015})
+	n := nlChunk + 9
+	x := randomBatch(p, n, 8)
+	f, g, err := p.Grad(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe, err := p.Energy(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := x.Len() / n
+	for _, i0 := range []int{0, nlChunk - 2, n - 3} {
+		small := sdk.FromFloat32(append([]float32(nil), x.F32[i0*per:(i0+3)*per]...), append([]int{3}, p.arch.Input...)...)
+		fs, gs, err := p.Grad(ctx, small)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			if fs.F32[i] != f.F32[i0+i] || fs.F32[i] != fe.F32[i0+i] {
+				t.Fatalf("sample %d: F %v in a batch of %d (Energy %v), %v in a batch of 3", i0+i, f.F32[i0+i], n, fe.F32[i0+i], fs.F32[i])
+			}
+		}
+		for j := range gs.F32 {
+			if gs.F32[j] != g.F32[i0*per+j] {
+				t.Fatalf("samples %d-%d: dF/dx differs at %d between a batch of %d and one of 3", i0, i0+2, j, n)
+			}
+		}
 	}
 }
