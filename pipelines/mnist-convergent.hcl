@@ -1,21 +1,39 @@
 # mnist-convergent.hcl: convergent maximum-likelihood learning of MNIST with
-# the appendix's recipe: the scaled energy U = F / (eps^2/2) (so the Langevin
-# update is x <- x - dF/dx + eps z), SGD without momentum, the learning rate
-# annealed from 0.05 to 0.0005 over 100,000 updates (appendix B), data noise
-# eps_data = 2 eps (appendix C), eps = 7.5e-3, L = 500 steps from a
-# persistent bank of one chain per training image. Long runs from the
-# trained model should keep realistic digits, and the diagnostics should
-# show weak oscillation with r_t settling in [0.08, 0.15].
+# the reference's convergent MNIST config (config_locker/mnist_convergent.json
+# of point0bar1/ebm-anatomy): its NonlocalNet energy (n_f 32, 1x32x32), the
+# scaled energy U = F / (eps^2/2) (so the Langevin update is
+# x <- x - dF/dx + eps z), SGD without momentum at a constant learning rate
+# of 0.01, eps = 7.5e-3, data noise eps_data = 0.015 = 2 eps (appendix C;
+# the reference adds data_epsilon * N(0, I) to images in [-1, 1]), L = 500
+# steps from a persistent bank of one chain per training image. Long runs
+# from the trained model should keep realistic digits, and the diagnostics
+# should show weak oscillation with r_t settling in [0.08, 0.15].
 #
-# The reference's convergent MNIST config uses its NonlocalNet; ebmflow's
-# energy-convnet has the VanillaNet, used here (reference.md "Networks").
+# The learning rate: the reference multiplies its SGD rate lr_init by
+# eps^2/2 and its loss by 2/eps^2, so its step on the raw energy difference
+# mean F(x+) - mean F(x-) is lr_init; energy-convnet's sgd steps on that
+# same difference with the schedule's rate, so lr = lr_init = 0.01 (as
+# toy-gmm.hcl's 0.1 is the reference toy config's lr_init).
 #
-# Set -var data_noise_factor=0 to remove the data noise: appendix C predicts
-# that learning then collapses (d_st -> -infinity).
+# Options: -var net=vanilla for the VanillaNet; -var lr_schedule=anneal for
+# appendix B's exponential anneal from lr to 0.0005 over 100,000 updates
+# (the reference's data_config.json default, with lr=0.05); -var
+# data_noise_factor=0 removes the data noise: appendix C predicts that
+# learning then collapses (d_st -> -infinity).
 #
 # Cost: 500 x 100 = 50,000 image-steps of dF/dx per iteration; see
 # docs/performance.md. Shrink it with -var, e.g.
 #   ebmflow run -var iterations=200 -var steps=20 -var subset=1000 pipelines/mnist-convergent.hcl
+
+variable "net" {
+  type        = string
+  default     = "nonlocal"
+  description = "energy network: nonlocal (the reference's NonlocalNet for this config) or vanilla (VanillaNet)"
+  validation {
+    condition     = contains(["nonlocal", "vanilla"], var.net)
+    error_message = "net must be nonlocal or vanilla."
+  }
+}
 
 variable "iterations" {
   type    = number
@@ -35,7 +53,7 @@ variable "n_f" {
 variable "size" {
   type        = number
   default     = 32
-  description = "image side in pixels: 32 (the reference's), 28 (native) or 64 (upsampled bilinearly)"
+  description = "image side in pixels: 32 (the reference's; the only size of the nonlocal net), 28 (native) or 64 (upsampled bilinearly), for the vanilla net"
 }
 
 variable "batch" {
@@ -52,7 +70,7 @@ variable "subset" {
 variable "data_noise_factor" {
   type        = number
   default     = 2
-  description = "eps_data = data_noise_factor * eps (appendix C uses 2; 0 removes the data noise)"
+  description = "eps_data = data_noise_factor * eps: 2 gives the reference's 0.015 (appendix C); 0 removes the data noise"
 }
 
 variable "checkpoint_every" {
@@ -66,10 +84,20 @@ variable "sample_every" {
   description = "iterations between sample grids and diagnostics reports"
 }
 
-variable "lr_initial" {
+variable "lr" {
   type        = number
-  default     = 0.05
-  description = "learning rate of the first update, annealed to 0.0005 over 100,000 updates (appendix B)"
+  default     = 0.01
+  description = "SGD learning rate (the reference's lr_init): constant, or the first rate of the anneal"
+}
+
+variable "lr_schedule" {
+  type        = string
+  default     = "constant"
+  description = "constant (the reference's config) or anneal (exponential, from lr to 0.0005 over 100,000 updates, appendix B)"
+  validation {
+    condition     = contains(["constant", "anneal"], var.lr_schedule)
+    error_message = "lr_schedule must be constant or anneal."
+  }
 }
 
 variable "quality_every" {
@@ -91,14 +119,16 @@ variable "seed" {
 
 locals {
   epsilon = 0.0075
+  anneal  = var.lr_schedule == "anneal"
 }
 
 schedule "lr" {
-  type    = "exp"
-  initial = var.lr_initial
-  # (0.0005 / initial)^(1 / 100000): initial at the first update, 0.0005 after 100,000.
-  decay = pow(0.0005 / var.lr_initial, 1 / 100000)
-  min   = 0.0005
+  type    = local.anneal ? "exp" : "constant"
+  initial = var.lr
+  # (0.0005 / lr)^(1 / 100000): lr at the first update, 0.0005 after 100,000
+  # (0 leaves decay and min unset for the constant schedule).
+  decay = local.anneal ? pow(0.0005 / var.lr, 1 / 100000) : 0
+  min   = local.anneal ? 0.0005 : 0
 }
 
 stage "data" {
@@ -111,7 +141,7 @@ stage "data" {
 
 stage "energy" {
   plugin     = "energy-convnet"
-  net        = "vanilla"
+  net        = var.net
   channels   = 1
   image_size = var.size
   n_f        = var.n_f

@@ -92,7 +92,8 @@ func main() {
 		args := []string{"run", "-out", out, "-log-format", "json",
 			"-var", fmt.Sprintf("size=%d", size), "-var", fmt.Sprintf("iterations=%d", *iterations),
 			"-var", fmt.Sprintf("steps=%d", *steps), "-var", fmt.Sprintf("batch=%d", *batch),
-			"-var", fmt.Sprintf("checkpoint_every=%d", *iterations), "-var", "sample_every=0", *pipe}
+			"-var", fmt.Sprintf("checkpoint_every=%d", *iterations), "-var", "sample_every=0",
+			"-var", "net=vanilla", *pipe} // the VanillaNet takes every size; NonlocalNet 32 only
 		log, pk, err := watch(ebm, args...)
 		if err != nil {
 			fail(fmt.Errorf("size %d: run: %v\n%s", size, err, tail(log)))

@@ -1,12 +1,13 @@
 // Command convnet measures the energy-convnet plugin side by side with the
 // same nets in PyTorch: dF/dx image-steps/s, updates/s and peak RSS for
-// VanillaNet 28x28 and 32x32 (n_f 32 and 64, batch 64, 100 and 256) and the
-// 2-D toy MLP, with the ratios and the fraction of the machine's float32
-// peak each reaches.
+// VanillaNet 28x28 and 32x32 (n_f 32 and 64, batch 64, 100 and 256),
+// NonlocalNet 32x32 (n_f 32, batch 64 and 100) and the 2-D toy MLP, with
+// the ratios and the fraction of the machine's float32 peak each reaches.
 //
 // Usage (from the repository root):
 //
 //	go run ./bench/convnet [-seconds 3] [-rounds 1] [-peak 430] [-only REGEXP] [-md]
+//	go run ./bench/convnet -only nonlocal -rounds 5   # the NonlocalNet alone
 //
 // With -rounds N each configuration is measured N times, ebmflow and
 // PyTorch alternating, and the table gives the median of each quantity, so
@@ -22,6 +23,11 @@
 // MALLOC_TRIM_THRESHOLD_=17179869184 (so that PyTorch keeps its buffers, as
 // ebmflow does); the benchmark installs nothing and says so when torch is
 // absent.
+//
+// Besides the wall clock, each side reports dF/dx images per second of its
+// process's CPU time (user + system, all threads): on a loaded machine
+// that figure moves less, and with GOMAXPROCS=1 (one thread each side) it
+// compares the arithmetic alone.
 //
 // dF/dx costs two forward passes per image (forward and input gradient); an
 // update on n positives and n negatives costs, per image, a forward pass,
@@ -52,7 +58,7 @@ import (
 
 // config is one benchmarked net and batch size.
 type config struct {
-	Net   string `json:"net"` // "vanilla" or "toy"
+	Net   string `json:"net"` // "vanilla", "nonlocal" or "toy"
 	Size  int    `json:"size"`
 	NF    int    `json:"nf"`
 	Batch int    `json:"batch"`
@@ -62,16 +68,20 @@ func (c config) String() string {
 	if c.Net == "toy" {
 		return fmt.Sprintf("toy/n%d", c.Batch)
 	}
-	return fmt.Sprintf("vanilla%d/nf%d/n%d", c.Size, c.NF, c.Batch)
+	return fmt.Sprintf("%s%d/nf%d/n%d", c.Net, c.Size, c.NF, c.Batch)
 }
 
 // result is what a child process reports.
 type result struct {
 	GradImagesPerS float64 `json:"grad_images_per_s"`
-	UpdatesPerS    float64 `json:"updates_per_s"`
-	PeakRSS        int64   `json:"peak_rss_bytes"`
-	Kernel         string  `json:"kernel,omitempty"`
-	Torch          string  `json:"torch,omitempty"`
+	// GradImagesPerCPU is dF/dx images per second of the process's CPU
+	// time (user + system, all threads): less sensitive than the wall
+	// clock to other work on a shared machine.
+	GradImagesPerCPU float64 `json:"grad_images_per_cpu_s"`
+	UpdatesPerS      float64 `json:"updates_per_s"`
+	PeakRSS          int64   `json:"peak_rss_bytes"`
+	Kernel           string  `json:"kernel,omitempty"`
+	Torch            string  `json:"torch,omitempty"`
 }
 
 func configs() []config {
@@ -83,6 +93,7 @@ func configs() []config {
 			}
 		}
 	}
+	cs = append(cs, config{"nonlocal", 32, 32, 64}, config{"nonlocal", 32, 32, 100})
 	return append(cs, config{"toy", 0, 0, 100}, config{"toy", 0, 0, 10000})
 }
 
@@ -117,11 +128,11 @@ func main() {
 	fmt.Printf("# load average before: %s\n", loadAvg())
 	defer func() { fmt.Printf("# load average after: %s\n", loadAvg()) }()
 	if *md {
-		fmt.Println("| config | MFLOP/img dF/dx | dF/dx img/s ebmflow | torch | ratio | % peak ebmflow | % peak torch | update/s ebmflow | torch | ratio | peak RSS MB ebmflow | torch |")
-		fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
+		fmt.Println("| config | MFLOP/img dF/dx | dF/dx img/s ebmflow | torch | ratio | dF/dx img/CPU-s ebmflow | torch | ratio | % peak ebmflow | % peak torch | update/s ebmflow | torch | ratio | peak RSS MB ebmflow | torch |")
+		fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	} else {
-		fmt.Printf("%-22s %8s | %10s %10s %6s %6s %6s | %9s %9s %6s | %8s %8s\n", "config", "MFLOP/im",
-			"dFdx img/s", "torch", "ratio", "%pk", "%pk-t", "update/s", "torch", "ratio", "RSS MB", "torch")
+		fmt.Printf("%-22s %8s | %10s %10s %6s | %8s %8s %6s | %6s %6s | %9s %9s %6s | %8s %8s\n", "config", "MFLOP/im",
+			"dFdx img/s", "torch", "ratio", "img/CPUs", "torch", "ratio", "%pk", "%pk-t", "update/s", "torch", "ratio", "RSS MB", "torch")
 	}
 	for _, c := range configs() {
 		if !re.MatchString(c.String()) {
@@ -166,6 +177,7 @@ func median(rs []*result) *result {
 	m := *rs[0]
 	m.GradImagesPerS = med(func(r *result) float64 { return r.GradImagesPerS })
 	m.UpdatesPerS = med(func(r *result) float64 { return r.UpdatesPerS })
+	m.GradImagesPerCPU = med(func(r *result) float64 { return r.GradImagesPerCPU })
 	m.PeakRSS = int64(med(func(r *result) float64 { return float64(r.PeakRSS) }))
 	return &m
 }
@@ -184,21 +196,29 @@ func printRow(c config, eb, pt *result, peak float64, md bool) {
 		ru = fmt.Sprintf("%.2fx", eb.UpdatesPerS/pt.UpdatesPerS)
 		tp = fmt.Sprintf("%.1f", pct(pt.GradImagesPerS, gf))
 	}
+	tc, rc := na, na
+	if pt != nil && pt.GradImagesPerCPU > 0 {
+		tc = fmt.Sprintf("%.0f", pt.GradImagesPerCPU)
+		rc = fmt.Sprintf("%.2fx", eb.GradImagesPerCPU/pt.GradImagesPerCPU)
+	}
 	ebp := fmt.Sprintf("%.1f", pct(eb.GradImagesPerS, gf))
 	ups := fmt.Sprintf("%.2f", eb.UpdatesPerS)
 	if md {
-		fmt.Printf("| %s | %.3g | %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n", c, gf/1e6,
-			eb.GradImagesPerS, tg, rg, ebp, tp, ups, tu, ru, float64(eb.PeakRSS)/1e6, tr)
+		fmt.Printf("| %s | %.3g | %.0f | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n", c, gf/1e6,
+			eb.GradImagesPerS, tg, rg, eb.GradImagesPerCPU, tc, rc, ebp, tp, ups, tu, ru, float64(eb.PeakRSS)/1e6, tr)
 		return
 	}
 	_ = uf
-	fmt.Printf("%-22s %8.3g | %10.0f %10s %6s %6s %6s | %9s %9s %6s | %8.0f %8s\n", c, gf/1e6,
-		eb.GradImagesPerS, tg, rg, ebp, tp, ups, tu, ru, float64(eb.PeakRSS)/1e6, tr)
+	fmt.Printf("%-22s %8.3g | %10.0f %10s %6s | %8.0f %8s %6s | %6s %6s | %9s %9s %6s | %8.0f %8s\n", c, gf/1e6,
+		eb.GradImagesPerS, tg, rg, eb.GradImagesPerCPU, tc, rc, ebp, tp, ups, tu, ru, float64(eb.PeakRSS)/1e6, tr)
 }
 
 // flops returns the FLOP of dF/dx per image and of one update per image
 // (each update handles 2*batch images).
 func flops(c config) (grad, update float64) {
+	if c.Net == "nonlocal" {
+		return nonlocalFlops(c.NF)
+	}
 	type lay struct{ in, out, k, s, p, size int }
 	var ls []lay
 	if c.Net == "toy" {
@@ -229,12 +249,34 @@ func flops(c config) (grad, update float64) {
 	return 2 * fwd, 3*fwd - first
 }
 
+// nonlocalFlops is flops for the NonlocalNet(1, nf) at 32x32. Its forward
+// pass is the convolutions and linear layers (as for the vanilla net) and
+// each block's attention, two products of p x q x i multiply-adds (scores
+// and y, p positions, q = p/4, i = c/2 channels); the input gradient
+// repeats every convolution once and the attention's products twice
+// (scores' and values' gradients with respect to both operands); the
+// update adds the filter gradients (one more pass of the convolutions)
+// and needs no input gradient of the first layer.
+func nonlocalFlops(nf int) (grad, update float64) {
+	conv := func(in, out, k, s int) float64 { return 2 * float64(in*out*k*k*s*s) }
+	block := func(c, s int) (convs, att float64) {
+		i, p := c/2, s*s
+		return 4 * conv(c, i, 1, s), 2 * 2 * float64(p*(p/4)*i)
+	}
+	first := conv(1, nf, 3, 32)
+	c1, a1 := block(nf, 16)
+	c2, a2 := block(2*nf, 8)
+	convs := first + c1 + conv(nf, 2*nf, 3, 16) + c2 + conv(2*nf, 4*nf, 3, 8) + conv(4*nf*16, 8*nf, 1, 1) + conv(8*nf, 1, 1, 1)
+	att := a1 + a2
+	return 2*convs + 3*att, 3*convs - first + 3*att
+}
+
 // measure runs one configuration in this process.
 func measure(c config, seconds float64) (*result, error) {
 	ctx := context.Background()
 	p := convnet.New()
 	vals := map[string]any{"net": c.Net, "epsilon": 0.015}
-	if c.Net == "vanilla" {
+	if c.Net != "toy" {
 		vals["image_size"], vals["n_f"] = c.Size, c.NF
 	}
 	cfg := &sdk.Config{Stage: "energy", Seed: 1, Values: map[string]json.RawMessage{}}
@@ -261,35 +303,42 @@ func measure(c config, seconds float64) (*result, error) {
 		_, err := p.Update(ctx, sdk.UpdateRequest{Pos: pos, Neg: x, LR: 1e-6})
 		return err
 	}
-	gr, err := timed(grad, seconds)
+	gr, gc, err := timed(grad, seconds)
 	if err != nil {
 		return nil, err
 	}
-	ur, err := timed(update, seconds)
+	ur, _, err := timed(update, seconds)
 	if err != nil {
 		return nil, err
 	}
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return &result{GradImagesPerS: gr * float64(c.Batch), UpdatesPerS: ur, PeakRSS: ru.Maxrss * 1024,
+	return &result{GradImagesPerS: gr * float64(c.Batch), GradImagesPerCPU: gc * float64(c.Batch), UpdatesPerS: ur, PeakRSS: ru.Maxrss * 1024,
 		Kernel: convnet.KernelName()}, nil
 }
 
-// timed returns calls per second of fn after one warm-up call, over at
-// least seconds and 3 calls.
-func timed(fn func() error, seconds float64) (float64, error) {
+// timed returns calls per second of fn, and per second of the process's
+// CPU time, after one warm-up call, over at least seconds and 3 calls.
+func timed(fn func() error, seconds float64) (float64, float64, error) {
 	if err := fn(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuSeconds()
 	for calls := 1; ; calls++ {
 		if err := fn(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if el := time.Since(start).Seconds(); el >= seconds && calls >= 3 {
-			return float64(calls) / el, nil
+			return float64(calls) / el, float64(calls) / (cpuSeconds() - cpu0), nil
 		}
 	}
+}
+
+// cpuSeconds returns the process's CPU time (user + system), seconds.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // runChild runs one configuration of the ebmflow side in a fresh process.

@@ -50,8 +50,10 @@ func workloads() []*workload {
 		pipeline: "pipelines/mnist-convergent.hcl",
 		steps:    100, iters: 10, threads: []int{2},
 		vars: func(n, steps int) []string {
+			// the VanillaNet and the annealed rate torch_loop.py runs (the
+			// pipeline's defaults are now NonlocalNet at a constant 0.01)
 			return []string{"iterations=" + strconv.Itoa(n), "steps=" + strconv.Itoa(steps), "n_f=32", "batch=100",
-				"checkpoint_every=0", "sample_every=0"}
+				"checkpoint_every=0", "sample_every=0", "net=vanilla", "lr_schedule=anneal", "lr=0.05"}
 		},
 		torchArgs: func(steps int) ([]string, error) {
 			dir, err := mnist.DefaultCacheDir()

@@ -23,6 +23,9 @@ type layer struct {
 	K, Stride, Pad  int
 	InSize, OutSize int // spatial sizes (convolutions only)
 	Name            string
+	// Zero says that the layer starts with zero weights and biases rather
+	// than PyTorch's default draw (the non-local blocks' output maps W).
+	Zero bool
 }
 
 // weightShape returns the PyTorch weight shape.
@@ -52,8 +55,11 @@ func (l layer) numParams() int {
 	return n + w
 }
 
-// arch is a whole net: its layers and the per-sample input shape.
+// arch is a whole net: its learnable layers in state_dict order and the
+// per-sample input shape. Net names the structure that connects the
+// layers ("vanilla" and "toy": a chain; "nonlocal": see nonlocalArch).
 type arch struct {
+	Net    string
 	Layers []layer
 	Input  []int
 }
@@ -87,7 +93,7 @@ func vanillaArch(nc, nf, size int) (arch, error) {
 		{4 * nf, 8 * nf, 4, 2, 1},
 		{8 * nf, 1, 0, 1, 0}, // final kernel covers the remaining map
 	}
-	a := arch{Input: []int{nc, size, size}}
+	a := arch{Net: "vanilla", Input: []int{nc, size, size}}
 	s := size
 	for i, sp := range specs {
 		k := sp.k
@@ -113,7 +119,7 @@ func vanillaArch(nc, nf, size int) (arch, error) {
 // toyArch returns the reference ToyNet, the MLP 2->32->64->64->64->1.
 func toyArch() arch {
 	dims := []int{2, 32, 64, 64, 64, 1}
-	a := arch{Input: []int{2}}
+	a := arch{Net: "toy", Input: []int{2}}
 	for i := 0; i+1 < len(dims); i++ {
 		a.Layers = append(a.Layers, layer{
 			Kind: linearLayer, In: dims[i], Out: dims[i+1], Name: fmt.Sprintf("f.%d", 2*i),

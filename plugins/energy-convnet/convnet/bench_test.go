@@ -22,6 +22,7 @@ func BenchmarkGrad(b *testing.B) {
 		{"vanilla28/nf32/n100", attrs{"net": "vanilla", "epsilon": 0.015, "image_size": 28}, 100},
 		{"vanilla32/nf8/n100", attrs{"net": "vanilla", "epsilon": 0.015, "n_f": 8}, 100},
 		{"vanilla32/nf32/n10", attrs{"net": "vanilla", "epsilon": 0.015}, 10},
+		{"nonlocal32/nf32/n100", attrs{"net": "nonlocal", "epsilon": 0.015}, 100},
 		{"toy/n100", attrs{"net": "toy", "epsilon": 0.125}, 100},
 		{"toy/n1000", attrs{"net": "toy", "epsilon": 0.125}, 1000},
 	} {

@@ -23,14 +23,14 @@ const (
 
 // schema is the stage block the plugin accepts.
 var schema = sdk.Schema{Attributes: []sdk.Attribute{
-	{Name: "net", Type: sdk.TypeString, Default: defaultNet, Enum: []string{"vanilla", "toy"},
-		Doc: `Network: "vanilla" (the reference VanillaNet ConvNet for images) or "toy" (the MLP 2->32->64->64->64->1 for 2-D data). Default "vanilla".`},
+	{Name: "net", Type: sdk.TypeString, Default: defaultNet, Enum: []string{"vanilla", "nonlocal", "toy"},
+		Doc: `Network: "vanilla" (the reference VanillaNet ConvNet for images), "nonlocal" (the reference NonlocalNet: three 3x3 convs with max-pooling, non-local attention blocks after the first two, two linear layers; 32x32 images only) or "toy" (the MLP 2->32->64->64->64->1 for 2-D data). Default "vanilla".`},
 	{Name: "channels", Type: sdk.TypeInt, Default: float64(defaultChannels),
-		Bounds: sdk.Between(1, 3), Doc: "Image channels n_c of the vanilla net: 1 (grey) or 3 (colour). Default 1. Ignored by the toy net."},
+		Bounds: sdk.Between(1, 3), Doc: "Image channels n_c of the vanilla and nonlocal nets: 1 (grey) or 3 (colour). Default 1. Ignored by the toy net."},
 	{Name: "image_size", Type: sdk.TypeInt, Default: float64(defaultImageSize),
-		Bounds: sdk.Between(28, 64), Doc: "Side of the square input image in pixels: 32, 28 (the final conv is then 3x3) or 64 (8x8). Default 32. Ignored by the toy net."},
+		Bounds: sdk.Between(28, 64), Doc: "Side of the square input image in pixels: 32, 28 (the vanilla net's final conv is then 3x3) or 64 (8x8); the nonlocal net takes 32 only. Default 32. Ignored by the toy net."},
 	{Name: "n_f", Type: sdk.TypeInt, Default: float64(defaultNF),
-		Bounds: sdk.Between(1, 4096), Doc: "Base number of filters n_f of the vanilla net (layers have n_f, 2n_f, 4n_f, 8n_f filters). Default 32. Ignored by the toy net."},
+		Bounds: sdk.Between(1, 4096), Doc: "Base number of filters n_f of the vanilla net (layers have n_f, 2n_f, 4n_f, 8n_f filters) and of the nonlocal net (convs n_f, 2n_f, 4n_f; fc.0 8n_f units). Default 32. Ignored by the toy net."},
 	{Name: "slope", Type: sdk.TypeNumber, Default: defaultSlope,
 		Bounds: sdk.AtLeast(0).Below(1), Doc: "Negative slope of every LeakyReLU, dimensionless, in [0, 1). Default 0.05."},
 	{Name: "epsilon", Type: sdk.TypeNumber, Required: true,
@@ -68,7 +68,7 @@ type settings struct {
 func parseSettings(cfg *sdk.Config) (settings, sdk.Problems) {
 	var d sdk.Problems
 	s := settings{
-		Net: str(cfg, &d, "net", defaultNet, "vanilla", "toy"),
+		Net: str(cfg, &d, "net", defaultNet, "vanilla", "nonlocal", "toy"),
 		Channels: whole(cfg, &d, "channels", defaultChannels, func(v int) string {
 			if v != 1 && v != 3 {
 				return "must be 1 or 3"
@@ -93,6 +93,10 @@ func parseSettings(cfg *sdk.Config) (settings, sdk.Problems) {
 		Beta2:     number(cfg, &d, "adam_beta2", defaultBeta2, false, 0, 1),
 		AdamEps:   number(cfg, &d, "adam_eps", defaultAdamEps, true, 0, math.Inf(1)),
 		DType:     str(cfg, &d, "dtype", defaultDType, "float32", "float64"),
+	}
+	if s.Net == "nonlocal" && s.ImageSize != nlSize {
+		d.Errorf([]string{"image_size"}, "invalid value",
+			"%d: the nonlocal net takes %dx%d images only (its fc.0 reads a 4x4 map)", s.ImageSize, nlSize, nlSize)
 	}
 	if !cfg.Has("epsilon") {
 		d.Errorf([]string{"epsilon"}, "missing required attribute",
@@ -171,7 +175,11 @@ func (s settings) arch() (arch, error) {
 	if s.Net == "toy" {
 		return toyArch(), nil
 	}
-	a, err := vanillaArch(s.Channels, s.NF, s.ImageSize)
+	build := vanillaArch
+	if s.Net == "nonlocal" {
+		build = nonlocalArch
+	}
+	a, err := build(s.Channels, s.NF, s.ImageSize)
 	if err != nil {
 		return arch{}, fmt.Errorf("settings: %w", err)
 	}

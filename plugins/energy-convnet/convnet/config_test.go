@@ -22,6 +22,7 @@ func TestConfigureDiagnostics(t *testing.T) {
 		{attrs{"epsilon": 0.01, "net": "resnet"}, "net", `"resnet" is not one of`},
 		{attrs{"epsilon": 0.01, "channels": 2}, "channels", "must be 1 or 3"},
 		{attrs{"epsilon": 0.01, "image_size": 48}, "image_size", "must be 32, 28 or 64"},
+		{attrs{"epsilon": 0.01, "net": "nonlocal", "image_size": 28}, "image_size", "32x32 images only"},
 		{attrs{"epsilon": 0.01, "n_f": 1.5}, "n_f", "whole number"},
 		{attrs{"epsilon": 0.01, "n_f": 0}, "n_f", "between"},
 		{attrs{"epsilon": 0.01, "slope": 1}, "slope", "outside"},

@@ -25,6 +25,11 @@ func TestBitIdenticalAcrossWorkers(t *testing.T) {
 	// The toy net's dedicated path: 300 samples are three tasks, and the
 	// update's 490 four, besides its weight-gradient tiles.
 	t.Run("toy", func(t *testing.T) { bitIdentical(t, toy("float32"), 300, 190) })
+	// The nonlocal net's dedicated path: its own pooling and attention
+	// tasks besides the kernels.
+	t.Run("nonlocal", func(t *testing.T) {
+		bitIdentical(t, attrs{"net": "nonlocal", "epsilon": 0.015, "n_f": 8}, 37, 19)
+	})
 }
 
 // bitIdentical runs Grad on n samples and an update on m positives and the

@@ -14,8 +14,23 @@
 //	Conv(8n_f->1, 4x4, s1, p0)       -> 1x1            (3x3 kernel for 28x28, 8x8 for 64x64)
 //
 // It has 692,993 parameters for n_c = 1, n_f = 32 at 32x32 (691,201 at
-// 28x28). net = "toy" is the MLP 2->32->64->64->64->1 with LeakyReLU
-// (10,593 parameters) for 2-D data.
+// 28x28).
+//
+// net = "nonlocal" is the reference NonlocalNet(n_c, n_f), 32x32 only:
+//
+//	Conv(n_c->n_f, 3x3, s1, p1), LeakyReLU, MaxPool 2x2      32 -> 16
+//	NonLocalBlock(n_f)                                        16x16
+//	Conv(n_f->2n_f, 3x3, s1, p1), LeakyReLU, MaxPool 2x2     16 -> 8
+//	NonLocalBlock(2n_f)                                       8x8
+//	Conv(2n_f->4n_f, 3x3, s1, p1), LeakyReLU, MaxPool 2x2    8 -> 4
+//	Linear(4n_f*16 -> 8n_f), LeakyReLU, Linear(8n_f -> 1)    (map flattened NCHW)
+//
+// where NonLocalBlock(C), with I = max(1, C/2), is z = W(y) + x with
+// y = softmax_rows(theta(x) phi(x)^T) g(x): theta, phi and g are 1x1 convs
+// C->I, phi and g followed by MaxPool 2x2 (per image [HW, I] [I, HW/4]
+// [HW/4, I]), W a 1x1 conv I->C whose weights and bias start at zero. It
+// has 627,953 parameters for n_c = 1, n_f = 32. net = "toy" is the MLP
+// 2->32->64->64->64->1 with LeakyReLU (10,593 parameters) for 2-D data.
 //
 // # Attributes
 //
@@ -30,8 +45,9 @@
 //
 // As PyTorch's defaults for Conv2d and Linear: weights and biases from
 // U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5) for
-// the weights), drawn layer by layer, weight before bias, from the stream
-// sdk.NewStream(seed, "init").
+// the weights), drawn layer by layer in state_dict order, weight before
+// bias, from the stream sdk.NewStream(seed, "init"); the non-local blocks'
+// W start at zero, as the reference sets them (no draws).
 //
 // # Update
 //
@@ -43,10 +59,18 @@
 // # State
 //
 // SaveState names tensors exactly as the reference PyTorch state_dict of the
-// same net (an nn.Sequential named f, activations at the odd indices):
+// same net. VanillaNet and the toy net are an nn.Sequential named f,
+// activations at the odd indices:
 //
 //	f.0.weight f.0.bias f.2.weight f.2.bias f.4.weight f.4.bias
 //	f.6.weight f.6.bias f.8.weight f.8.bias
+//
+// NonlocalNet is nn.Sequentials convs and fc, each block's g and phi an
+// nn.Sequential of the conv and its pooling (X stands for weight and bias):
+//
+//	convs.0.X  convs.3.g.0.X convs.3.W.X convs.3.theta.X convs.3.phi.0.X
+//	convs.4.X  convs.7.g.0.X convs.7.W.X convs.7.theta.X convs.7.phi.0.X
+//	convs.8.X  fc.0.X fc.2.X
 //
 // Conv weights are OIHW [out, in, k, k]; linear weights [out, in]. With Adam
 // the moments follow as optim.exp_avg.NAME and optim.exp_avg_sq.NAME for each
@@ -100,6 +124,19 @@
 // split across goroutines, so results are bit-identical whatever the
 // scheduling. Every op keeps its output tensor across runs and all ops share
 // one workspace, so a Grad call allocates almost nothing.
+//
+// The nonlocal net does not use the graphs either: a dedicated path
+// (nonlocal, nonlocal*.go) writes its forward pass, dF/dx and weight
+// gradients out by hand on the same kernels. Its 3x3 convs, the blocks' 1x1
+// convs (theta, phi and g as one conv to 3I channels) and its linear layers
+// call convForward, convInputGrad and convWeightGrad on NHWC activations;
+// max-pooling keeps the index of each window's maximum for the backward
+// pass; the attention's six products per image (scores, y, and their
+// gradients with respect to each operand) run on the indirect kernel with
+// B packed in panels of 32 columns, a transposed A read as one-element
+// "taps" down a column; the softmax uses a float32 exp (exp32, 3e-7
+// relative). TestNonlocalMatchesTorch checks F, dF/dx and every weight
+// gradient against a PyTorch definition (testdata/nonlocal_torch.py).
 //
 // The toy net does not use the graphs: a dedicated path (mlp, toy.go) runs
 // its linear layers straight on the indirect kernel (8 samples x 32 units a

@@ -11,7 +11,7 @@ import (
 // Energy returns F(x; theta) per sample, a tensor of shape [n], for x of shape
 // [n, input...] in the configured dtype.
 func (p *Plugin) Energy(ctx context.Context, x *sdk.Tensor) (*sdk.Tensor, error) {
-	if f, ok, err := p.toyEnergy(x); ok {
+	if f, ok, err := p.directEnergy(x); ok {
 		return f, err
 	}
 	p.mu.Lock()
@@ -46,18 +46,18 @@ func (p *Plugin) energyGraph(x *sdk.Tensor) (*sdk.Tensor, error) {
 	return toSDK(c.f.(*tensor.Dense)), nil
 }
 
-// toyEnergy is Energy on the toy net's dedicated path, under the read
-// lock; ok is false when the plugin has no such path.
-func (p *Plugin) toyEnergy(x *sdk.Tensor) (f *sdk.Tensor, ok bool, err error) {
+// directEnergy is Energy on the dedicated path (toy or nonlocal net), under
+// the read lock; ok is false when the plugin has no such path.
+func (p *Plugin) directEnergy(x *sdk.Tensor) (f *sdk.Tensor, ok bool, err error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if p.toy == nil {
+	if p.direct == nil {
 		return nil, false, nil
 	}
 	if err := p.checkInput("energy", "x", x); err != nil {
 		return nil, true, err
 	}
-	f = p.toy.energy(x)
+	f = p.direct.energy(x)
 	if err := f.CheckFinite(); err != nil {
 		return nil, true, fmt.Errorf("energy: output F: %w", err)
 	}
@@ -67,7 +67,8 @@ func (p *Plugin) toyEnergy(x *sdk.Tensor) (f *sdk.Tensor, ok bool, err error) {
 // Grad returns F(x) (shape [n]) and dF/dx (the shape of x). Samples do not
 // interact, so dF(x_i)/dx_i is the gradient of sum_i F(x_i). This is the
 // sampler's hot path: the graph is compiled once per batch size and computes
-// no weight gradient; the toy net runs its dedicated path instead.
+// no weight gradient; the toy and nonlocal nets run their dedicated paths
+// instead.
 func (p *Plugin) Grad(ctx context.Context, x *sdk.Tensor) (f, dfdx *sdk.Tensor, err error) {
 	return p.GradInto(ctx, x, nil, nil)
 }
@@ -75,7 +76,7 @@ func (p *Plugin) Grad(ctx context.Context, x *sdk.Tensor) (f, dfdx *sdk.Tensor, 
 // GradInto is Grad writing F(x) and dF/dx into f and dfdx where they fit
 // (sdk.GradIntoer); others, and nil ones, are allocated.
 func (p *Plugin) GradInto(ctx context.Context, x, f, dfdx *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, error) {
-	if f, dfdx, ok, err := p.toyGrad(x, f, dfdx); ok {
+	if f, dfdx, ok, err := p.directGrad(x, f, dfdx); ok {
 		return f, dfdx, err
 	}
 	p.mu.Lock()
@@ -111,19 +112,20 @@ func (p *Plugin) gradGraph(x, f, dfdx *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, er
 	return f, dfdx, nil
 }
 
-// toyGrad is Grad on the toy net's dedicated path, under the read lock; ok
+// directGrad is Grad on the dedicated path (toy or nonlocal net), under the
+// read lock; ok
 // is false when the plugin has no such path.
-func (p *Plugin) toyGrad(x, f, dfdx *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, bool, error) {
+func (p *Plugin) directGrad(x, f, dfdx *sdk.Tensor) (*sdk.Tensor, *sdk.Tensor, bool, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if p.toy == nil {
+	if p.direct == nil {
 		return nil, nil, false, nil
 	}
 	if err := p.checkInput("grad", "x", x); err != nil {
 		return nil, nil, true, err
 	}
 	f, dfdx = sdk.Reuse(f, x.DType, x.Batch()), sdk.Reuse(dfdx, x.DType, x.Shape...)
-	p.toy.grad(x, f, dfdx)
+	p.direct.grad(x, f, dfdx)
 	if err := checkGrad(f, dfdx); err != nil {
 		return nil, nil, true, err
 	}

@@ -8,13 +8,13 @@ import (
 	"github.com/ebmflow/ebmflow/sdk"
 )
 
-// TestGradIntoMatchesGrad checks GradInto on the toy path and the graph
-// path, in both dtypes: storage that fits is written over (garbage in it
+// TestGradIntoMatchesGrad checks GradInto on the dedicated paths (toy,
+// nonlocal) and the graph path, in both dtypes: storage that fits is written over (garbage in it
 // first) and returned, with Grad's bits; storage of another shape is left
 // alone and new tensors come back; nil storage is allocated.
 func TestGradIntoMatchesGrad(t *testing.T) {
 	ctx := context.Background()
-	for _, a := range []attrs{toy("float32"), toy("float64"), smallVanilla(28, "float32"), smallVanilla(28, "float64")} {
+	for _, a := range []attrs{toy("float32"), toy("float64"), smallVanilla(28, "float32"), smallVanilla(28, "float64"), smallNonlocal("float32"), smallNonlocal("float64")} {
 		p := configured(t, 5, a)
 		x := randomBatch(p, 7, 3)
 		wf, wg, err := p.Grad(ctx, x)

@@ -66,11 +66,34 @@ func randomBatch(p *Plugin, n int, seed uint64) *sdk.Tensor {
 	return x
 }
 
+// smallNonlocal is a nonlocal net small enough for finite differences.
+func smallNonlocal(dtype string) attrs {
+	return attrs{"net": "nonlocal", "n_f": 4, "image_size": 32, "channels": 1, "epsilon": 0.015, "dtype": dtype}
+}
+
 func name(a attrs) string {
 	if a["net"] == "toy" {
 		return fmt.Sprintf("toy/%v", a["dtype"])
 	}
-	return fmt.Sprintf("vanilla%vx%v/nf%v/%v", a["channels"], a["image_size"], a["n_f"], a["dtype"])
+	return fmt.Sprintf("%v%vx%v/nf%v/%v", a["net"], a["channels"], a["image_size"], a["n_f"], a["dtype"])
+}
+
+// randomWeights returns a weights-only state (every parameter under its
+// state_dict name, no Meta) drawn from U(-2/sqrt(fan_in), 2/sqrt(fan_in)),
+// the layers that start at zero included, so that every path of the net
+// carries gradient.
+func randomWeights(p *Plugin, seed uint64) *sdk.State {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	st := &sdk.State{Tensors: map[string]*sdk.Tensor{}}
+	for i, q := range p.params {
+		b := 2 / math.Sqrt(float64(p.arch.Layers[i/2].fanIn()))
+		v := sdk.NewTensor(p.dt, q.Shape...)
+		for j := 0; j < v.Len(); j++ {
+			v.Set(j, b*(2*rng.Float64()-1))
+		}
+		st.Tensors[q.Name] = v
+	}
+	return st
 }
 
 func mathSqrt(x float64) float64 { return math.Sqrt(x) }

@@ -37,17 +37,33 @@ func newParams(a arch, dt tensor.Dtype) []param {
 //
 // that is b = 1/sqrt(fan_in), and biases from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 // Layers are drawn in order, each weight (row-major) before its bias, as
-// u = -b + 2b*U with U = rng.Float64().
+// u = -b + 2b*U with U = rng.Float64(). A layer marked Zero (the
+// non-local blocks' W) is set to zero and draws nothing.
 func initParams(ps []param, a arch, rng *sdk.Stream) {
 	for i, l := range a.Layers {
+		if l.Zero {
+			fillUniform(ps[2*i].Value, 0, nil)
+			fillUniform(ps[2*i+1].Value, 0, nil)
+			continue
+		}
 		b := 1 / math.Sqrt(float64(l.fanIn()))
 		fillUniform(ps[2*i].Value, b, rng)
 		fillUniform(ps[2*i+1].Value, b, rng)
 	}
 }
 
-// fillUniform fills t with draws from U(-b, b).
+// fillUniform fills t with draws from U(-b, b); with b = 0 it sets t to
+// zero and draws nothing (rng may then be nil).
 func fillUniform(t *tensor.Dense, b float64, rng *sdk.Stream) {
+	if b == 0 {
+		switch d := t.Data().(type) {
+		case []float32:
+			clear(d)
+		case []float64:
+			clear(d)
+		}
+		return
+	}
 	switch d := t.Data().(type) {
 	case []float32:
 		for i := range d {

@@ -21,9 +21,10 @@ var errNotConfigured = errors.New("energy-convnet: not configured")
 
 // Plugin is the energy-convnet energy stage. Its zero value is not usable; get
 // one from New. All methods are safe for concurrent use: one mutex serialises
-// them (the graphs and their buffers are shared state), except that the toy
-// net's Energy and Grad share a read lock and run concurrently (each call
-// takes its own workspace).
+// them (the graphs and their buffers are shared state), except that the
+// dedicated paths' Energy and Grad share a read lock (the toy net's calls
+// each take their own workspace and run concurrently; the nonlocal net
+// serialises its calls with a lock of its own).
 type Plugin struct {
 	mu sync.RWMutex
 
@@ -37,9 +38,9 @@ type Plugin struct {
 	graphs map[graphKey]*compiled
 	lru    []graphKey // least recently used first
 	work   *opBuffers // the kernels' packing buffers, shared by all graphs
-	// toy is the toy net's dedicated path (nil for the vanilla net), which
-	// Energy, Grad and Update use instead of the graphs.
-	toy toyNet
+	// direct is the dedicated path of the toy or nonlocal net (nil for the
+	// vanilla net), which Energy, Grad and Update use instead of the graphs.
+	direct directNet
 }
 
 // New returns an unconfigured plugin.
@@ -51,7 +52,7 @@ func (p *Plugin) Info() sdk.Info {
 		Name:        "energy-convnet",
 		Kind:        sdk.KindEnergy,
 		Version:     Version,
-		Description: "ConvNet (VanillaNet) and 2-D MLP energies F(x; theta) on gorgonia, with SGD or Adam updates",
+		Description: "ConvNets (VanillaNet, NonlocalNet) and 2-D MLP energies F(x; theta) on gorgonia, with SGD or Adam updates",
 	}
 }
 
@@ -84,23 +85,27 @@ func (p *Plugin) Configure(ctx context.Context, cfg *sdk.Config) (sdk.Shapes, sd
 	p.graphs = map[graphKey]*compiled{}
 	p.lru = nil
 	p.work = &opBuffers{wgen: 1}
-	p.toy = nil
-	if s.Net == "toy" {
-		if p.toy = newToyNet(a, p.params, s.Slope, p.dt); p.toy != nil {
-			p.toy.pack()
-		}
+	p.direct = nil
+	switch s.Net {
+	case "toy":
+		p.direct = newToyNet(a, p.params, s.Slope, p.dt)
+	case "nonlocal":
+		p.direct = newNonlocal(a, p.params, s.Slope, p.dt)
+	}
+	if p.direct != nil {
+		p.direct.pack()
 	}
 	return sdk.Shapes{"input": append([]int(nil), a.Input...)}, diags
 }
 
 // weightsChanged tells the ops that the parameters' values changed, so
-// that filters they keep packed are packed again, and repacks the toy net's
-// weights. Everything that writes p.params outside Configure must call it
+// that filters they keep packed are packed again, and repacks the dedicated
+// path's weights. Everything that writes p.params outside Configure must call it
 // (with p.mu held for writing).
 func (p *Plugin) weightsChanged() {
 	p.work.wgen++
-	if p.toy != nil {
-		p.toy.pack()
+	if p.direct != nil {
+		p.direct.pack()
 	}
 }
 

@@ -138,5 +138,5 @@ func archKey(s settings) string {
 	if s.Net == "toy" {
 		return fmt.Sprintf("toy/%s/%s", s.DType, s.Optimizer)
 	}
-	return fmt.Sprintf("vanilla(channels=%d, image_size=%d, n_f=%d)/%s/%s", s.Channels, s.ImageSize, s.NF, s.DType, s.Optimizer)
+	return fmt.Sprintf("%s(channels=%d, image_size=%d, n_f=%d)/%s/%s", s.Net, s.Channels, s.ImageSize, s.NF, s.DType, s.Optimizer)
 }

@@ -11,7 +11,8 @@ import (
 )
 
 func TestSaveLoadBitIdentical(t *testing.T) {
-	for _, a := range []attrs{smallVanilla(32, "float32"), {"net": "toy", "epsilon": 0.01, "optimizer": "adam"}} {
+	for _, a := range []attrs{smallVanilla(32, "float32"), {"net": "toy", "epsilon": 0.01, "optimizer": "adam"},
+		{"net": "nonlocal", "n_f": 4, "epsilon": 0.01, "optimizer": "adam"}} {
 		t.Run(name(a), func(t *testing.T) {
 			ctx := context.Background()
 			p := configured(t, 31, a)
@@ -61,6 +62,10 @@ func TestLoadStateMismatch(t *testing.T) {
 	q := configured(t, 1, smallVanilla(28, "float32"))
 	if err := q.LoadState(ctx, st); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Errorf("loading a 32x32 state into a 28x28 net: %v", err)
+	}
+	r := configured(t, 1, attrs{"net": "nonlocal", "n_f": 2, "epsilon": 0.015})
+	if err := r.LoadState(ctx, st); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Errorf("loading a vanilla state into a nonlocal net: %v", err)
 	}
 	// Weights only (no Meta): a wrong shape is named.
 	bad := &sdk.State{Tensors: map[string]*sdk.Tensor{}}

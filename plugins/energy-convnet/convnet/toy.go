@@ -8,10 +8,11 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// toyNet is the dedicated path of the toy MLP: Energy, Grad and the update's
-// loss gradient without a gorgonia graph (see mlp). Energy and grad may run
+// directNet is a dedicated path: Energy, Grad and the update's loss
+// gradient without a gorgonia graph, for the toy MLP (see mlp) and the
+// nonlocal net (see nonlocal). Energy and grad may run
 // concurrently; pack and lossGrad need the plugin's lock held exclusively.
-type toyNet interface {
+type directNet interface {
 	// pack copies the parameters into the kernels' layouts; called
 	// whenever they change (Plugin.weightsChanged).
 	pack()
@@ -28,7 +29,7 @@ type toyNet interface {
 // newToyNet returns the dedicated path for a with parameters ps (whose
 // tensors it keeps reading), or nil when a is not an MLP it handles: linear
 // layers only, at most 32 inputs, one output, hidden widths multiples of 32.
-func newToyNet(a arch, ps []param, slope float64, dt sdk.DType) toyNet {
+func newToyNet(a arch, ps []param, slope float64, dt sdk.DType) directNet {
 	ls := a.Layers
 	if len(ls) < 2 || ls[len(ls)-1].Out != 1 || ls[0].In > indNR {
 		return nil

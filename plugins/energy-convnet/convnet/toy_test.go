@@ -15,10 +15,10 @@ import (
 func graphTwin(t *testing.T, seed uint64, a attrs) *Plugin {
 	t.Helper()
 	q := configured(t, seed, a)
-	if q.toy == nil {
+	if q.direct == nil {
 		t.Fatalf("%v: no dedicated toy path", a)
 	}
-	q.toy = nil
+	q.direct = nil
 	return q
 }
 

@@ -69,14 +69,14 @@ func (p *Plugin) Update(ctx context.Context, req sdk.UpdateRequest) (sdk.UpdateR
 
 // lossGrad returns F per sample of the concatenated batch [pos; neg]
 // (positives first) and the weight gradients of L = mean F(pos) - mean F(neg)
-// in parameter order, from the toy net's dedicated path or the update
+// in parameter order, from the dedicated path (toy, nonlocal) or the update
 // graph; the gradients are buffers valid until the next call. The caller
 // holds p.mu and has checked the inputs.
 func (p *Plugin) lossGrad(pos, neg *sdk.Tensor) ([]float64, []*tensor.Dense, error) {
 	var f []float64
 	var grads []*tensor.Dense
-	if p.toy != nil {
-		f, grads = p.toy.lossGrad(pos, neg)
+	if p.direct != nil {
+		f, grads = p.direct.lossGrad(pos, neg)
 	} else {
 		var err error
 		if f, grads, err = p.lossGradGraph(pos, neg); err != nil {

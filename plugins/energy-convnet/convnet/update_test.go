@@ -38,7 +38,7 @@ func independentGrad(t *testing.T, a attrs, seed uint64, pos, neg *sdk.Tensor) (
 }
 
 func TestUpdateSGD(t *testing.T) {
-	for _, a := range []attrs{smallVanilla(32, "float64"), toy("float64")} {
+	for _, a := range []attrs{smallVanilla(32, "float64"), toy("float64"), smallNonlocal("float64")} {
 		t.Run(name(a), func(t *testing.T) {
 			const lr, seed = 0.05, 21
 			p := configured(t, seed, a)

@@ -9,7 +9,8 @@ import (
 
 // TestConformance runs the plugin conformance harness on this binary with
 // the 2-D toy MLP (Adam, so the optimiser moments must survive save/load)
-// and, unless -short, a small VanillaNet on 28x28 images.
+// and, unless -short, a small VanillaNet on 28x28 images and a small
+// NonlocalNet (SGD) on 32x32 ones.
 func TestConformance(t *testing.T) {
 	bad := []plugintest.BadConfig{
 		{Set: map[string]any{"epsilon": nil}, Path: "epsilon"},
@@ -34,6 +35,19 @@ func TestConformance(t *testing.T) {
 			Kind:    sdk.KindEnergy,
 			Config:  map[string]any{"net": "vanilla", "image_size": 28, "n_f": 4, "epsilon": 0.0075},
 			Bad:     []plugintest.BadConfig{{Set: map[string]any{"channels": 2}, Path: "channels"}},
+			Batch:   2,
+			Calls:   2,
+		})
+	})
+	t.Run("nonlocal", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("a ConvNet with attention on images")
+		}
+		plugintest.Run(t, plugintest.Suite{
+			Package: ".",
+			Kind:    sdk.KindEnergy,
+			Config:  map[string]any{"net": "nonlocal", "n_f": 4, "epsilon": 0.0075},
+			Bad:     []plugintest.BadConfig{{Set: map[string]any{"image_size": 28}, Path: "image_size"}},
 			Batch:   2,
 			Calls:   2,
 		})
