@@ -103,20 +103,7 @@ func TestWeightGradFiniteDifference(t *testing.T) {
 				w := q.Value.Data().([]float64)
 				g := grads[i].Data().([]float64)
 				k := min(25, len(w))
-				var an, fd []float64
-				for _, j := range rng.Perm(len(w))[:k] {
-					w0 := w[j]
-					w[j] = w0 + fdStep
-					p.weightsChanged()
-					lp := loss(t, p, pos, neg)
-					w[j] = w0 - fdStep
-					p.weightsChanged()
-					lm := loss(t, p, pos, neg)
-					w[j] = w0
-					p.weightsChanged()
-					an = append(an, g[j])
-					fd = append(fd, (lp-lm)/(2*fdStep))
-				}
+				an, fd := fdWeights(t, p, pos, neg, w, g, rng.Perm(len(w))[:k])
 				// The final bias shifts F(x+) and F(x-) alike, so its
 				// gradient is exactly 0 and the difference quotient is
 				// rounding noise of order 1e-16*|L|/h: compare it absolutely.

@@ -97,3 +97,24 @@ func randomWeights(p *Plugin, seed uint64) *sdk.State {
 }
 
 func mathSqrt(x float64) float64 { return math.Sqrt(x) }
+
+// fdWeights returns, for each index j of the weights w (a parameter's
+// storage in p), the analytic gradient g[j] and the central difference
+// quotient of the loss over +-fdStep in w[j], restoring w[j] after.
+func fdWeights(t *testing.T, p *Plugin, pos, neg *sdk.Tensor, w, g []float64, idx []int) (an, fd []float64) {
+	t.Helper()
+	for _, j := range idx {
+		w0 := w[j]
+		w[j] = w0 + fdStep
+		p.weightsChanged()
+		lp := loss(t, p, pos, neg)
+		w[j] = w0 - fdStep
+		p.weightsChanged()
+		lm := loss(t, p, pos, neg)
+		w[j] = w0
+		p.weightsChanged()
+		an = append(an, g[j])
+		fd = append(fd, (lp-lm)/(2*fdStep))
+	}
+	return an, fd
+}
