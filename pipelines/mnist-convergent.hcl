@@ -16,10 +16,12 @@
 # toy-gmm.hcl's 0.1 is the reference toy config's lr_init).
 #
 # Options: -var net=vanilla for the VanillaNet; -var lr_schedule=anneal for
-# appendix B's exponential anneal from lr to 0.0005 over 100,000 updates
+# appendix B's exponential anneal from lr to lr_final (0.0005) over
+# anneal_updates (100,000) updates
 # (the reference's data_config.json default, with lr=0.05); -var
 # data_noise_factor=0 removes the data noise: appendix C predicts that
-# learning then collapses (d_st -> -infinity).
+# learning then collapses (d_st -> -infinity); -var epsilon=0.015 gives
+# the noise at which appendix A states r_t's band [0.08, 0.15].
 #
 # Cost: 500 x 100 = 50,000 image-steps of dF/dx per iteration; see
 # docs/performance.md. Shrink it with -var, e.g.
@@ -67,6 +69,16 @@ variable "subset" {
   description = "use only the first N training images (0: all 60,000); the bank has one chain per image"
 }
 
+variable "epsilon" {
+  type        = number
+  default     = 0.0075
+  description = "Langevin noise eps (the reference's 0.0075; appendix A states its r_t band [0.08, 0.15] for 0.015); the data noise is data_noise_factor * eps"
+  validation {
+    condition     = var.epsilon > 0
+    error_message = "epsilon must be positive."
+  }
+}
+
 variable "data_noise_factor" {
   type        = number
   default     = 2
@@ -93,10 +105,30 @@ variable "lr" {
 variable "lr_schedule" {
   type        = string
   default     = "constant"
-  description = "constant (the reference's config) or anneal (exponential, from lr to 0.0005 over 100,000 updates, appendix B)"
+  description = "constant (the reference's config) or anneal (exponential, from lr to lr_final over anneal_updates updates, appendix B)"
   validation {
     condition     = contains(["constant", "anneal"], var.lr_schedule)
     error_message = "lr_schedule must be constant or anneal."
+  }
+}
+
+variable "lr_final" {
+  type        = number
+  default     = 0.0005
+  description = "with lr_schedule = anneal: the rate reached after anneal_updates updates and kept after (appendix B's 0.0005)"
+  validation {
+    condition     = var.lr_final > 0
+    error_message = "lr_final must be positive."
+  }
+}
+
+variable "anneal_updates" {
+  type        = number
+  default     = 100000
+  description = "with lr_schedule = anneal: updates from lr to lr_final (appendix B's about 100,000)"
+  validation {
+    condition     = var.anneal_updates >= 1
+    error_message = "anneal_updates must be at least 1."
   }
 }
 
@@ -118,17 +150,18 @@ variable "seed" {
 }
 
 locals {
-  epsilon = 0.0075
+  epsilon = var.epsilon
   anneal  = var.lr_schedule == "anneal"
 }
 
 schedule "lr" {
   type    = local.anneal ? "exp" : "constant"
   initial = var.lr
-  # (0.0005 / lr)^(1 / 100000): lr at the first update, 0.0005 after 100,000
-  # (0 leaves decay and min unset for the constant schedule).
-  decay = local.anneal ? pow(0.0005 / var.lr, 1 / 100000) : 0
-  min   = local.anneal ? 0.0005 : 0
+  # (lr_final / lr)^(1 / anneal_updates): lr at the first update, lr_final
+  # after anneal_updates (0 leaves decay and min unset for the constant
+  # schedule).
+  decay = local.anneal ? pow(var.lr_final / var.lr, 1 / var.anneal_updates) : 0
+  min   = local.anneal ? var.lr_final : 0
 }
 
 stage "data" {
