@@ -4,7 +4,8 @@
 // metrics.jsonl files: the running mean of d_st (symlog), r_t (log, with
 // appendix A's band [0.08, 0.15] dashed), MMD² of the diagnostics stage's
 // short-run samples to held-out digits, and the fraction of sample pixels
-// beyond [-1, 1].
+// beyond [-1, 1]. With -dlim and -rlim a curve that leaves the range ends
+// in a cross (a runaway, or a non-finite value).
 //
 //	go run docs/results/i19/mnist-figures/figure.go -o OUT.png -title T LABEL=METRICS.jsonl ...
 package main
@@ -68,17 +69,21 @@ func (symlogScale) Normalize(lo, hi, x float64) float64 {
 	return (symlog(x) - symlog(lo)) / (symlog(hi) - symlog(lo))
 }
 
+// symlogTicks marks 0 and +-10^k within the axis range, every stride-th
+// decade from 10^stride on, so that each side has at most 5 labels.
 type symlogTicks struct{}
 
 func (symlogTicks) Ticks(lo, hi float64) []plot.Tick {
+	top := int(math.Floor(math.Log10(max(-lo, hi, 1))))
+	stride := max(1, (top+4)/5)
 	ts := []plot.Tick{{Value: 0, Label: "0"}}
-	for e := 0; e <= 8; e++ {
+	for e := stride; e <= top; e += stride {
 		v := math.Pow(10, float64(e))
 		if v <= hi {
-			ts = append(ts, plot.Tick{Value: v, Label: fmt.Sprintf("%.0f", v)})
+			ts = append(ts, plot.Tick{Value: v, Label: fmt.Sprintf("1e%d", e)})
 		}
 		if -v >= lo {
-			ts = append(ts, plot.Tick{Value: -v, Label: fmt.Sprintf("%.0f", -v)})
+			ts = append(ts, plot.Tick{Value: -v, Label: fmt.Sprintf("-1e%d", e)})
 		}
 	}
 	return ts
@@ -117,6 +122,7 @@ var palette = []color.Color{
 	color.RGBA{R: 30, G: 150, B: 40, A: 255},
 	color.RGBA{R: 150, G: 60, B: 170, A: 255},
 	color.RGBA{R: 230, G: 140, B: 0, A: 255},
+	color.RGBA{R: 0, G: 160, B: 170, A: 255},
 }
 
 func panel(title, y string, xmax float64) *plot.Plot {
@@ -142,6 +148,10 @@ func main() {
 	out := flag.String("o", "", "output PNG")
 	title := flag.String("title", "", "title prefix of the panels")
 	window := flag.Int("window", 25, "iterations in d_st's running mean")
+	tmax := flag.Int("tmax", 0, "draw iterations up to this one only (0: all)")
+	dynamics := flag.Bool("dynamics", false, "draw only the d_st and r_t panels")
+	dlim := flag.Float64("dlim", 0, "end a d_st curve with a cross where |mean| first exceeds this (0: no limit)")
+	rlim := flag.Float64("rlim", 0, "end an r_t curve with a cross where it first exceeds this (0: no limit)")
 	flag.Parse()
 	if *out == "" || flag.NArg() == 0 {
 		log.Fatal("usage: figure -o OUT.png [-title T] LABEL=METRICS.jsonl ...")
@@ -157,6 +167,13 @@ func main() {
 		rs, err := read(path)
 		if err != nil {
 			log.Fatal(err)
+		}
+		if *tmax > 0 {
+			n := 0
+			for n < len(rs) && rs[n].T <= *tmax {
+				n++
+			}
+			rs = rs[:n]
 		}
 		if len(rs) == 0 {
 			log.Fatalf("%s: no records", path)
@@ -179,21 +196,42 @@ func main() {
 	floor := math.NaN()
 	for i, s := range ss {
 		c := palette[i%len(palette)]
-		var dp, rp, mp, bp plotter.XYs
+		var dp, rp, mp, bp, dx, rx plotter.XYs
+		dEnd, rEnd := false, false
 		sum := 0.0
 		for j, x := range s.recs {
 			sum += x.D
 			if j >= *window {
 				sum -= s.recs[j-*window].D
 			}
-			if j+1 >= *window && !math.IsNaN(sum) && !math.IsInf(sum, 0) {
+			if j+1 >= *window && !dEnd {
 				v := sum / float64(*window)
-				dp = append(dp, plotter.XY{X: float64(x.T), Y: v})
-				dlo, dhi = min(dlo, v), max(dhi, v)
+				if math.IsNaN(v) || math.IsInf(v, 0) || (*dlim > 0 && math.Abs(v) > *dlim) {
+					if *dlim > 0 {
+						v = math.Copysign(*dlim, v)
+						dp = append(dp, plotter.XY{X: float64(x.T), Y: v})
+						dx = append(dx, plotter.XY{X: float64(x.T), Y: v})
+						dlo, dhi = min(dlo, v), max(dhi, v)
+					}
+					dEnd = true
+				} else {
+					dp = append(dp, plotter.XY{X: float64(x.T), Y: v})
+					dlo, dhi = min(dlo, v), max(dhi, v)
+				}
 			}
-			if x.R > 0 && !math.IsInf(x.R, 0) {
-				rp = append(rp, plotter.XY{X: float64(x.T), Y: x.R})
-				rlo, rhi = min(rlo, x.R), max(rhi, x.R)
+			if !rEnd && x.R > 0 {
+				v := x.R
+				if math.IsInf(v, 0) || math.IsNaN(v) || (*rlim > 0 && v > *rlim) {
+					if *rlim > 0 {
+						rp = append(rp, plotter.XY{X: float64(x.T), Y: *rlim})
+						rx = append(rx, plotter.XY{X: float64(x.T), Y: *rlim})
+						rhi = max(rhi, *rlim)
+					}
+					rEnd = true
+				} else {
+					rp = append(rp, plotter.XY{X: float64(x.T), Y: v})
+					rlo, rhi = min(rlo, v), max(rhi, v)
+				}
 			}
 			if v, ok := x.Extra["diagnostics.mmd2_samples"]; ok {
 				mp = append(mp, plotter.XY{X: float64(x.T), Y: v})
@@ -225,6 +263,16 @@ func main() {
 			}
 			pl.p.Legend.Add(s.label, l)
 		}
+		for _, pl := range []struct {
+			p   *plot.Plot
+			pts plotter.XYs
+		}{{d, dx}, {r, rx}} {
+			if len(pl.pts) > 0 {
+				sc, _ := plotter.NewScatter(pl.pts)
+				sc.GlyphStyle = draw.GlyphStyle{Shape: draw.CrossGlyph{}, Radius: vg.Points(5), Color: c}
+				pl.p.Add(sc)
+			}
+		}
 	}
 	d.Y.Min, d.Y.Max = min(dlo, -1)*1.2, max(dhi, 1)*1.2
 	hline(d, 0, xmax)
@@ -237,12 +285,20 @@ func main() {
 	}
 	d.Legend.Top, d.Legend.Left = false, false
 	r.Legend.Top = true
+	if *dynamics {
+		// one legend, in the r_t panel's upper left, clear of the curves
+		d.Legend = plot.NewLegend()
+		r.Legend.Left = true
+	}
 	m.Legend.Top = true
 	b.Legend.Top = true
-	plots := [][]*plot.Plot{{d, r}, {m, b}}
-	img := vgimg.NewWith(vgimg.UseWH(13*vg.Inch, 9*vg.Inch), vgimg.UseDPI(96))
+	plots, height := [][]*plot.Plot{{d, r}, {m, b}}, 9*vg.Inch
+	if *dynamics {
+		plots, height = plots[:1], 5*vg.Inch
+	}
+	img := vgimg.NewWith(vgimg.UseWH(13*vg.Inch, height), vgimg.UseDPI(96))
 	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 6, PadY: vg.Millimeter * 6,
+	tiles := draw.Tiles{Rows: len(plots), Cols: 2, PadX: vg.Millimeter * 6, PadY: vg.Millimeter * 6,
 		PadTop: vg.Millimeter * 3, PadBottom: vg.Millimeter * 3, PadLeft: vg.Millimeter * 3, PadRight: vg.Millimeter * 5}
 	canvases := plot.Align(plots, tiles, dc)
 	for i := range plots {
