@@ -150,6 +150,7 @@ func main() {
 	window := flag.Int("window", 25, "iterations in d_st's running mean")
 	tmax := flag.Int("tmax", 0, "draw iterations up to this one only (0: all)")
 	dynamics := flag.Bool("dynamics", false, "draw only the d_st and r_t panels")
+	mmdLog := flag.Bool("mmdlog", false, "MMD² on a log axis (positive values only; no floor line)")
 	dlim := flag.Float64("dlim", 0, "end a d_st curve with a cross where |mean| first exceeds this (0: no limit)")
 	rlim := flag.Float64("rlim", 0, "end an r_t curve with a cross where it first exceeds this (0: no limit)")
 	flag.Parse()
@@ -192,7 +193,7 @@ func main() {
 	m := panel(pre+"MMD² of short-run samples to test digits", "MMD²", xmax)
 	b := panel(pre+"sample pixels beyond [-1, 1]", "fraction", xmax)
 	b.Y.Min, b.Y.Max = 0, 1
-	dlo, dhi, rlo, rhi, mhi := 0.0, 0.0, math.Inf(1), 0.0, 0.0
+	dlo, dhi, rlo, rhi, mlo, mhi := 0.0, 0.0, math.Inf(1), 0.0, math.Inf(1), 0.0
 	floor := math.NaN()
 	for i, s := range ss {
 		c := palette[i%len(palette)]
@@ -233,9 +234,9 @@ func main() {
 					rlo, rhi = min(rlo, v), max(rhi, v)
 				}
 			}
-			if v, ok := x.Extra["diagnostics.mmd2_samples"]; ok {
+			if v, ok := x.Extra["diagnostics.mmd2_samples"]; ok && (!*mmdLog || v > 0) {
 				mp = append(mp, plotter.XY{X: float64(x.T), Y: v})
-				mhi = max(mhi, v)
+				mlo, mhi = min(mlo, v), max(mhi, v)
 				floor = x.Extra["diagnostics.mmd2_floor"]
 			}
 			if v, ok := x.Extra["diagnostics.beyond_samples"]; ok {
@@ -280,7 +281,11 @@ func main() {
 	hline(r, 0.08, xmax)
 	hline(r, 0.15, xmax)
 	m.Y.Min, m.Y.Max = min(0, floor), max(mhi, 0.001)*1.15
-	if !math.IsNaN(floor) {
+	if *mmdLog {
+		m.Y.Scale, m.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		m.Y.Min, m.Y.Max = mlo/1.5, mhi*1.5
+		m.Title.Text += " (log)"
+	} else if !math.IsNaN(floor) {
 		hline(m, floor, xmax)
 	}
 	d.Legend.Top, d.Legend.Left = false, false
