@@ -1,10 +1,12 @@
 """Well depth of a trained MNIST energy around its training images.
 
-    python3 wells.py inputs DIR N SD...   # DIR/exact.safetensors, DIR/noiseSD.safetensors
+    bin/ebmflow data fetch mnist -dir MNIST  # the MNIST files, SHA-256 checked
+    python3 wells.py inputs MNIST DIR N SD...  # DIR/exact.safetensors, DIR/noiseSD.safetensors
     ebmflow score ... -input DIR/exact.safetensors -out DIR/RUN-exact.csv   (and each noiseSD)
     python3 wells.py depth DIR/RUN EPS SD...
 
-`inputs` writes the first N training digits of GoMNIST's train file, resized
+`inputs` writes the first N training digits of MNIST's train file (from a
+folder that `ebmflow data fetch mnist` filled and checked), resized
 to 32x32 as data-mnist resizes them (torch bilinear, align_corners=False;
 pixels v/255*2 - 1), exactly and with Gaussian noise of each SD (seed 7).
 `depth` reads the energies `ebmflow score` wrote and prints, per SD, the mean
@@ -12,14 +14,13 @@ and median over images of U(noised) - U(exact) = (F(noised) - F(exact)) /
 (EPS^2/2) and the fraction of images where it is positive. Needs numpy and
 torch (Debian's python3-torch).
 """
-import csv, gzip, json, os, statistics, struct, subprocess, sys
+import csv, gzip, json, os, statistics, struct, sys
 
 
-def inputs(out, n, sds):
+def inputs(mnist, out, n, sds):
     import numpy as np, torch
-    cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True, check=True).stdout.strip()
-    path = os.path.join(cache, "github.com/petar/!go!m!n!i!s!t@v0.0.0-20150320212226-2fbe10d0fa63/data/train-images-idx3-ubyte.gz")
-    raw = gzip.open(path).read()
+    path = os.path.join(mnist, "train-images-idx3-ubyte")
+    raw = gzip.open(path + ".gz").read() if os.path.exists(path + ".gz") else open(path, "rb").read()
     _, h, w = struct.unpack(">III", raw[4:16])
     x = np.frombuffer(raw[16:16 + n * h * w], dtype=np.uint8).reshape(n, 1, h, w).astype(np.float64) / 255 * 2 - 1
     x = torch.nn.functional.interpolate(torch.from_numpy(x), size=(32, 32), mode="bilinear", align_corners=False).numpy()
@@ -55,8 +56,8 @@ def depth(prefix, eps, sds):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 4 and sys.argv[1] == "inputs":
-        inputs(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
+    if len(sys.argv) >= 5 and sys.argv[1] == "inputs":
+        inputs(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:])
     elif len(sys.argv) >= 4 and sys.argv[1] == "depth":
         depth(sys.argv[2], float(sys.argv[3]), sys.argv[4:])
     else:
